@@ -1,0 +1,177 @@
+"""Command line: ``python -m ser {labels,validate,train,evaluate,predict}``.
+
+Each command prints one line per problem naming the file, and exits 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+from ser.errors import SerError
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_labels(a: argparse.Namespace) -> int:
+    from ser.labels import labels_from_scheme
+
+    frame, skipped = labels_from_scheme(a.root, scheme=a.scheme)
+    out = Path(a.out) if a.out else Path(a.root) / "all_labels.csv"
+    frame.to_csv(out, index=False)
+    print(f"wrote {len(frame)} rows to {out}; skipped {len(skipped)} files whose name or emotion did not fit "
+          f"the {a.scheme} scheme" + (f" (first: {skipped[0]})" if skipped else ""))
+    return 0
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from ser.labels import read_labels, validate_labels
+
+    labels = read_labels(a.csv)
+    problems = validate_labels(labels)
+    for p in problems:
+        print(f"row {p.row}: {p.path}: {p.problem}")
+    print(f"{len(labels)} rows, {len(problems)} problems, "
+          f"{len(labels) - len({p.row for p in problems})} usable clips")
+    return 1 if problems else 0
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from ser.config import for_preset
+    from ser.progress import summarise  # noqa: F401  (import check before the long run)
+    from ser.runs import claim, finish
+    from ser.train import staging_dir_for, train
+
+    config = for_preset(a.preset, epochs=a.epochs, batch_size=a.batch_size, learning_rate=a.learning_rate,
+                        patience_epochs=a.patience, split_mode=a.split_mode, seed=a.seed,
+                        augment=not a.no_augment)
+    out = Path(a.out)
+    staging = Path(a.staging) if a.staging else staging_dir_for(out)
+    claim(out.parent, name=out.name, staging=staging)
+    stop_file = staging / "STOP"
+    signal.signal(signal.SIGTERM, lambda *_: stop_file.touch())
+
+    def show(e: dict) -> None:
+        st = e["stage"]
+        if st == "start":
+            _say(f"{e['n_clips']} clips ({e['split_mode']} split: {e['counts']}), preset {e['preset']}")
+        elif st == "features" and (e["step"] == e["total"] or e["step"] % 200 == 0):
+            _say(f"features {e['step']}/{e['total']}")
+        elif st == "epoch":
+            _say(f"epoch {e['epoch']}/{e['epochs']} loss {e['loss']:.3f} acc {e['accuracy']:.3f} "
+                 f"val_loss {e['val_loss']:.3f} val_acc {e['val_accuracy']:.3f} lr {e['lr']:.2g} "
+                 f"({e['epoch_s']:.1f} s)")
+
+    command = "python -m ser " + shlex.join(sys.argv[1:])
+    try:
+        result = train(a.labels, out, config, progress=show, should_stop=stop_file.exists,
+                       cache_dir=a.cache_dir, staging=staging, command=command)
+    except SerError as exc:
+        finish(out.parent, status="failed", progress=staging / "progress.jsonl", error=str(exc))
+        raise
+    if result.status == "stopped":
+        finish(out.parent, status="stopped", progress=staging / "progress.jsonl")
+        _say(f"stopped; nothing was installed at {out}")
+        return 3
+    finish(out.parent, status="done", progress=out / "progress.jsonl")
+    r = result.report or {}
+    print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
+          f"macro F1 {r.get('macro_f1', float('nan')):.3f} on {r.get('n_clips', 0)} held-out clips")
+    return 0
+
+
+def cmd_evaluate(a: argparse.Namespace) -> int:
+    from ser.evaluate import evaluate_model
+
+    report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir)
+    print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  on {report['n_clips']} clips "
+          f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
+    return 0
+
+
+def cmd_predict(a: argparse.Namespace) -> int:
+    from ser.predict import Predictor
+
+    predictor = Predictor.load(a.model)
+    status = 0
+    for f in a.files:
+        try:
+            pred = predictor.predict_file(f)
+        except SerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if a.json:
+            print(json.dumps({"file": f, "emotion": pred.emotion, "probabilities": pred.probabilities}))
+        else:
+            top = ", ".join(f"{e} {p:.2f}" for e, p in sorted(pred.probabilities.items(), key=lambda kv: -kv[1])[:3])
+            print(f"{f}: {pred.emotion} ({top})")
+    return status
+
+
+def parser() -> argparse.ArgumentParser:
+    from ser.config import PRESETS, SPLIT_MODES
+    from ser.labels import SCHEMES
+
+    p = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("labels", help="write all_labels.csv from a corpus's file names")
+    s.add_argument("root")
+    s.add_argument("--scheme", required=True, choices=sorted(SCHEMES))
+    s.add_argument("--out")
+    s.set_defaults(fn=cmd_labels)
+
+    s = sub.add_parser("validate", help="report every problem in a labels CSV")
+    s.add_argument("csv")
+    s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("train", help="train, evaluate on held-out speakers, install the model")
+    s.add_argument("--labels", required=True)
+    s.add_argument("--out", required=True, help="model folder, e.g. models/mine")
+    s.add_argument("--preset", default="default", choices=PRESETS)
+    s.add_argument("--epochs", type=int, default=200)
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--learning-rate", type=float, default=None, help="default: the preset's")
+    s.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
+    s.add_argument("--no-augment", action="store_true", help="train on original clips only")
+    s.add_argument("--split-mode", default="auto", choices=SPLIT_MODES)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
+    s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("evaluate", help="evaluate a model on a labelled folder")
+    s.add_argument("--model", required=True)
+    s.add_argument("--labels", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--cache-dir", default=None)
+    s.set_defaults(fn=cmd_evaluate)
+
+    s = sub.add_parser("predict", help="predict the emotion of audio files")
+    s.add_argument("--model", required=True)
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.add_argument("files", nargs="+")
+    s.set_defaults(fn=cmd_predict)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except SerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""One frozen, typed configuration, saved as ``config.json`` next to every model.
+
+Units are in the field names (``_hz``, ``_s``, ``_db``, ``_semitones``); librosa's
+own parameter names (``n_fft``, ``hop_length``, ``n_mels``, ``n_mfcc``) are kept where a
+field is passed straight to librosa, and those are counted in samples or bins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ser.errors import ConfigError
+
+__all__ = [
+    "AudioConfig",
+    "FeatureConfig",
+    "AugmentConfig",
+    "TrainConfig",
+    "Config",
+    "PRESETS",
+    "SPLIT_MODES",
+]
+
+PRESETS: tuple[str, ...] = ("default", "seed", "quick")
+SPLIT_MODES: tuple[str, ...] = ("auto", "speaker", "clip")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """How a file becomes a waveform."""
+
+    sample_rate_hz: int = 16_000
+    trim_silence: bool = True
+    trim_top_db: float = 30.0
+    min_duration_s: float = 0.25
+    max_duration_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        _check(8_000 <= self.sample_rate_hz <= 48_000,
+               f"sample_rate_hz={self.sample_rate_hz} is out of range; use 8000 to 48000 (16000 is the default).")
+        _check(self.trim_top_db > 0, f"trim_top_db={self.trim_top_db} must be positive, e.g. 30.")
+        _check(0 < self.min_duration_s < self.max_duration_s,
+               f"min_duration_s={self.min_duration_s} must be positive and below max_duration_s={self.max_duration_s}.")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """The 182 x ``max_frames`` feature matrix: mel (dB), MFCC, chroma, ZCR, RMS."""
+
+    n_fft: int = 1024
+    hop_length: int = 512
+    n_mels: int = 128
+    n_mfcc: int = 40
+    n_chroma: int = 12
+    max_frames: int = 96
+    top_db: float = 80.0
+    chroma_tuning: float | None = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self.n_fft >= 64 and self.hop_length >= 1 and self.hop_length <= self.n_fft,
+               f"n_fft={self.n_fft}, hop_length={self.hop_length}: need n_fft >= 64 and 1 <= hop_length <= n_fft.")
+        _check(self.max_frames >= 8, f"max_frames={self.max_frames} is too small; use at least 8.")
+        _check(0 < self.n_mfcc <= self.n_mels, f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}.")
+
+    @property
+    def n_features(self) -> int:
+        """Rows of the feature matrix: mel + MFCC + chroma + ZCR + RMS."""
+        return self.n_mels + self.n_mfcc + self.n_chroma + 2
+
+    def window_s(self, sr: int) -> float:
+        """Seconds of audio covered by ``max_frames`` frames at rate ``sr``."""
+        return self.window_samples / sr
+
+    @property
+    def window_samples(self) -> int:
+        """Samples that give exactly ``max_frames`` centred frames."""
+        return (self.max_frames - 1) * self.hop_length
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Random factors for the three augmentations of each training clip."""
+
+    enabled: bool = True
+    noise_snr_db_min: float = 15.0
+    noise_snr_db_max: float = 35.0
+    stretch_rate_min: float = 0.8
+    stretch_rate_max: float = 1.25
+    pitch_semitones_min: float = -3.0
+    pitch_semitones_max: float = 3.0
+
+    def __post_init__(self) -> None:
+        _check(self.noise_snr_db_min <= self.noise_snr_db_max, "noise_snr_db_min must not exceed noise_snr_db_max.")
+        _check(0 < self.stretch_rate_min <= self.stretch_rate_max,
+               "stretch rates must be positive with stretch_rate_min <= stretch_rate_max.")
+        _check(self.pitch_semitones_min <= self.pitch_semitones_max,
+               "pitch_semitones_min must not exceed pitch_semitones_max.")
+
+
+PRESET_LEARNING_RATE = {"default": 1e-3, "seed": 5e-5, "quick": 2e-3}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a model is trained and how the data is split."""
+
+    preset: str = "default"
+    epochs: int = 200
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience_epochs: int = 20
+    lr_patience_epochs: int = 6
+    lr_factor: float = 0.5
+    min_learning_rate: float = 1e-5
+    split_mode: str = "auto"
+    test_fraction: float = 0.2
+    val_fraction: float = 0.1
+    seed: int = 0
+    class_weights: bool = True
+    label_smoothing: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check(self.preset in PRESETS, f"preset={self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
+        _check(self.split_mode in SPLIT_MODES,
+               f"split_mode={self.split_mode!r} is unknown; choose one of {', '.join(SPLIT_MODES)}.")
+        _check(self.epochs >= 1, f"epochs={self.epochs} must be at least 1.")
+        _check(self.batch_size >= 1, f"batch_size={self.batch_size} must be at least 1.")
+        _check(0 < self.learning_rate < 1, f"learning_rate={self.learning_rate} must be between 0 and 1, e.g. 0.001.")
+        _check(self.patience_epochs >= 1, f"patience_epochs={self.patience_epochs} must be at least 1.")
+        _check(0 < self.test_fraction < 1 and 0 < self.val_fraction < 1,
+               f"test_fraction={self.test_fraction} and val_fraction={self.val_fraction} must be between 0 and 1.")
+        _check(0 <= self.label_smoothing < 1, f"label_smoothing={self.label_smoothing} must be in [0, 1).")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a model was trained with."""
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    emotions: tuple[str, ...] = (
+        "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        try:
+            return cls(
+                audio=AudioConfig(**data.get("audio", {})),
+                features=FeatureConfig(**data.get("features", {})),
+                augment=AugmentConfig(**data.get("augment", {})),
+                train=TrainConfig(**data.get("train", {})),
+                emotions=tuple(data.get("emotions", cls().emotions)),
+            )
+        except TypeError as exc:
+            raise ConfigError(f"config has an unknown or missing field ({exc}); was it written by ser?") from exc
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: no config.json here; is this a model folder written by ser?") from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc}); re-train or restore the file.") from exc
+        return cls.from_dict(data)
+
+
+def for_preset(preset: str, **train_overrides: Any) -> Config:
+    """The config a preset trains with, with some :class:`TrainConfig` fields replaced.
+
+    A ``learning_rate`` of ``None`` (or absent) means the preset's own.
+    """
+    if preset not in PRESETS:
+        raise ConfigError(f"preset={preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
+    overrides = {k: v for k, v in train_overrides.items() if v is not None}
+    overrides.setdefault("learning_rate", PRESET_LEARNING_RATE[preset])
+    if preset == "seed":
+        overrides.setdefault("label_smoothing", 0.0)
+        overrides.setdefault("class_weights", False)
+    augment = AugmentConfig(enabled=overrides.pop("augment", True))
+    return Config(augment=augment, train=TrainConfig(preset=preset, **overrides))

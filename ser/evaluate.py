@@ -1,0 +1,99 @@
+"""Evaluation: confusion matrix, per-class precision, recall, F1 and accuracy, macro F1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["report_from_predictions", "write_report", "evaluate_model"]
+
+
+def report_from_predictions(y_true: Sequence[str], y_pred: Sequence[str], *, emotions: Sequence[str],
+                            n_skipped: int = 0) -> dict[str, Any]:
+    """The evaluation report as a JSON-ready dict.
+
+    Per-class ``accuracy`` is the one-vs-rest accuracy, (TP + TN) / N, for that emotion.
+    Emotions with no true and no predicted clip get zero scores and zero support.
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    labels = list(emotions)
+    y_true, y_pred = list(y_true), list(y_pred)
+    n = len(y_true)
+    cm = confusion_matrix(y_true, y_pred, labels=labels) if n else np.zeros((len(labels),) * 2, dtype=int)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0) if n else (
+        np.zeros(len(labels)),) * 4
+    per_class = {}
+    for i, emo in enumerate(labels):
+        tp = cm[i, i]
+        fp = cm[:, i].sum() - tp
+        fn = cm[i, :].sum() - tp
+        per_class[emo] = {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                          "support": int(s[i]), "accuracy": float((n - fp - fn) / n) if n else 0.0}
+    present = sorted(set(y_true) & set(labels), key=labels.index)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)) if n else 0.0,
+        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)) if n else 0.0,
+        "weighted_f1": float(f1_score(y_true, y_pred, labels=present, average="weighted", zero_division=0))
+        if n else 0.0,
+        "n_clips": n,
+        "n_skipped": int(n_skipped),
+        "per_class": per_class,
+        "confusion": {"labels": labels, "matrix": cm.astype(int).tolist()},
+    }
+
+
+def write_report(out_dir: str | Path, *, paths: Sequence[str], y_true: Sequence[str], probs: np.ndarray,
+                 emotions: Sequence[str], n_skipped: int = 0, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``report.json`` and ``predictions.csv`` into ``out_dir``; return the report.
+
+    Parameters
+    ----------
+    probs : np.ndarray, shape (n_clips, n_emotions)
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    emotions = list(emotions)
+    y_pred = [emotions[i] for i in np.argmax(probs, axis=1)] if len(probs) else []
+    report = report_from_predictions(y_true, y_pred, emotions=emotions, n_skipped=n_skipped)
+    report.update(extra or {})
+    preds = pd.DataFrame({"path": list(paths), "true": list(y_true), "predicted": y_pred})
+    for j, emo in enumerate(emotions):
+        preds[emo] = np.round(probs[:, j], 5) if len(probs) else []
+    preds.to_csv(out_dir / "predictions.csv", index=False)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str | Path, *,
+                   cache_dir: str | Path | None = None, progress: Any = None) -> dict[str, Any]:
+    """Evaluate a saved model on every usable clip of a labelled folder.
+
+    Clips whose emotion the model does not know, that are missing or unreadable, are
+    skipped and counted in ``n_skipped``.
+    """
+    from ser.features import ClipTask, extract_many
+    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.predict import Predictor
+
+    predictor = Predictor.load(model_dir)
+    labels = read_labels(labels_csv)
+    problems = validate_labels(labels, check_audio=False)
+    good = usable_rows(labels, problems)
+    good = good[good["emotion"].isin(predictor.emotions)].reset_index(drop=True)
+    n_skipped = len(labels) - len(good)
+    feats = extract_many([ClipTask(p) for p in good["abspath"]], config=predictor.config, cache_dir=cache_dir,
+                         progress=(lambda d, t: progress({"stage": "features", "step": d, "total": t}))
+                         if progress else None)
+    ok = [i for i, f in enumerate(feats) if isinstance(f, dict)]
+    n_skipped += len(good) - len(ok)
+    X = np.stack([feats[i]["original"] for i in ok]) if ok else np.zeros((0,) + predictor.input_shape)
+    probs = predictor.predict_features(X) if ok else np.zeros((0, len(predictor.emotions)))
+    return write_report(out_dir, paths=[good["path"][i] for i in ok], y_true=[good["emotion"][i] for i in ok],
+                        probs=probs, emotions=predictor.emotions, n_skipped=n_skipped,
+                        extra={"model": str(model_dir), "labels": str(labels_csv)})

@@ -1,0 +1,280 @@
+"""Features: a (182, max_frames) matrix per clip from one shared STFT, cached on disk.
+
+Rows, in order: 128 mel bands (dB), 40 MFCCs, 12 chroma bins, zero-crossing rate, RMS.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ser.config import AudioConfig, AugmentConfig, Config, FeatureConfig
+
+__all__ = [
+    "extract_features",
+    "extract_features_reference",
+    "FeatureCache",
+    "ClipTask",
+    "extract_many",
+    "clip_features",
+    "ROW_NAMES",
+]
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _row_slices(config: FeatureConfig) -> dict[str, slice]:
+    edges = np.cumsum([0, config.n_mels, config.n_mfcc, config.n_chroma, 1, 1])
+    names = ("mel", "mfcc", "chroma", "zcr", "rms")
+    return {n: slice(int(a), int(b)) for n, a, b in zip(names, edges[:-1], edges[1:])}
+
+
+ROW_NAMES = _row_slices(FeatureConfig())
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_basis(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+
+
+@functools.lru_cache(maxsize=8)
+def _chroma_basis(sr: int, n_fft: int, n_chroma: int, tuning: float) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)
+
+
+def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None) -> np.ndarray:
+    """Stacked mel (dB), MFCC, chroma, ZCR and RMS of ``y`` from one STFT.
+
+    ``y`` is first padded with silence or trimmed (at the end) to
+    ``config.window_samples``, so that exactly ``config.max_frames`` centred frames result.
+    Mel, MFCC and chroma share one power spectrogram; ZCR and RMS are cheap time-domain
+    features computed from the same framing. The mel and chroma filter banks are built
+    once per setting and reused (building them costs more than the STFT).
+
+    The output equals :func:`extract_features_reference` (each feature computed separately
+    by librosa from the waveform with the same settings) up to float32 rounding. The one
+    deliberate difference from librosa's *defaults* is chroma's tuning: it is fixed by
+    ``config.chroma_tuning`` (0.0, i.e. A440) instead of estimated per clip, because speech
+    has no musical tuning and a per-clip estimate makes chroma jitter between clips
+    (and is the slowest part of chroma). Set ``chroma_tuning=None`` to estimate it.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono waveform.
+    sr : int
+        Sample rate of ``y`` in Hz.
+    config : FeatureConfig, optional
+
+    Returns
+    -------
+    np.ndarray, shape (config.n_features, config.max_frames), float32
+        182 rows by default: mel 0-127, MFCC 128-167, chroma 168-179, ZCR 180, RMS 181.
+    """
+    import librosa
+
+    c = config or FeatureConfig()
+    y = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
+    power = np.abs(librosa.stft(y, n_fft=c.n_fft, hop_length=c.hop_length)) ** 2
+    mel_db = librosa.power_to_db(_mel_basis(sr, c.n_fft, c.n_mels) @ power, ref=1.0, top_db=c.top_db)
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=c.n_mfcc)
+    if c.chroma_tuning is None:
+        chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_chroma=c.n_chroma)
+    else:  # what chroma_stft does, with its filter bank built once
+        chroma = librosa.util.normalize(_chroma_basis(sr, c.n_fft, c.n_chroma, c.chroma_tuning) @ power,
+                                        norm=np.inf, axis=-2)
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=c.n_fft, hop_length=c.hop_length)
+    rms = librosa.feature.rms(y=y, frame_length=c.n_fft, hop_length=c.hop_length)
+    return np.vstack([mel_db, mfcc, chroma, zcr, rms]).astype(np.float32)
+
+
+def extract_features_reference(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None,
+                               chroma_tuning: float | None | str = "config") -> np.ndarray:
+    """The straightforward way: each of the five features computed by librosa from the waveform.
+
+    Used to check :func:`extract_features` and as the baseline of the benchmark. With
+    ``chroma_tuning=None`` chroma estimates its tuning per clip, as librosa's default does.
+
+    Returns
+    -------
+    np.ndarray, shape (config.n_features, config.max_frames), float32
+    """
+    import librosa
+
+    c = config or FeatureConfig()
+    tuning = c.chroma_tuning if chroma_tuning == "config" else chroma_tuning
+    y = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
+    kw = {"n_fft": c.n_fft, "hop_length": c.hop_length}
+    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_mels=c.n_mels, **kw),
+                              ref=1.0, top_db=c.top_db)
+    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=c.n_mfcc, n_mels=c.n_mels, **kw)  # its dB uses top_db=80
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr, n_chroma=c.n_chroma, tuning=tuning, **kw)
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=c.n_fft, hop_length=c.hop_length)
+    rms = librosa.feature.rms(y=y, frame_length=c.n_fft, hop_length=c.hop_length)
+    return np.vstack([mel, mfcc, chroma, zcr, rms]).astype(np.float32)
+
+
+# --- one clip, possibly augmented, with a cache -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClipTask:
+    """Features wanted for one file: which versions (``original``, ``noise``, ...) to extract."""
+
+    path: str
+    versions: tuple[str, ...] = ("original",)
+
+
+def default_cache_dir() -> Path:
+    """``$SER_CACHE_DIR``, else ``~/.cache/ser/features``."""
+    env = os.environ.get("SER_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "ser" / "features"
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-1 of a file's bytes: the cache key follows the content, not the name."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """Feature matrices on disk, keyed by clip content, feature/audio settings, version and seed."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory else default_cache_dir()
+
+    @staticmethod
+    def key(digest: str, version: str, *, audio: AudioConfig, features: FeatureConfig,
+            augment: AugmentConfig, seed: int) -> str:
+        settings = {"audio": asdict(audio), "features": asdict(features), "version": version}
+        if version != "original":
+            settings.update(augment=asdict(augment), seed=seed)
+        blob = json.dumps(settings, sort_keys=True).encode()
+        return hashlib.sha1(digest.encode() + blob).hexdigest()
+
+    def _file(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.npy"
+
+    def get(self, key: str) -> np.ndarray | None:
+        try:
+            return np.load(self._file(key))
+        except (FileNotFoundError, ValueError, OSError):
+            return None
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, value)
+        os.replace(tmp, target)
+
+
+def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | None = None,
+                  use_cache: bool = True) -> dict[str, np.ndarray]:
+    """Features of each requested version of one file, from the cache where present.
+
+    Returns
+    -------
+    dict mapping version to an array of shape (n_features, max_frames)
+    """
+    from ser.audio import load_audio
+    from ser.augment import augment, version_rng
+
+    cache = FeatureCache(cache_dir)
+    digest = file_digest(task.path)
+    out: dict[str, np.ndarray] = {}
+    keys = {v: cache.key(digest, v, audio=config.audio, features=config.features,
+                         augment=config.augment, seed=config.train.seed) for v in task.versions}
+    if use_cache:
+        for v, k in keys.items():
+            hit = cache.get(k)
+            if hit is not None:
+                out[v] = hit
+    missing = [v for v in task.versions if v not in out]
+    if missing:
+        y, sr = load_audio(task.path, config=config.audio)
+        for v in missing:
+            rng = version_rng(config.train.seed, digest, v)
+            feats = extract_features(augment(y, sr=sr, version=v, rng=rng, config=config.augment),
+                                     sr=sr, config=config.features)
+            if use_cache:
+                cache.put(keys[v], feats)
+            out[v] = feats
+    return out
+
+
+def _worker(args: tuple[ClipTask, dict, str | None, bool]) -> dict[str, np.ndarray]:
+    task, config_dict, cache_dir, use_cache = args
+    return clip_features(task, config=Config.from_dict(config_dict), cache_dir=cache_dir, use_cache=use_cache)
+
+
+def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | Path | None = None,
+                 use_cache: bool = True, n_jobs: int | None = None,
+                 progress: ProgressFn | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> list[dict[str, np.ndarray] | Exception]:
+    """Features for many files on all cores, in the order of ``tasks``.
+
+    A file that fails gives its :class:`~ser.errors.SerError` in its place instead of
+    stopping the rest. ``progress(done, total)`` is called after each file. When
+    ``should_stop()`` turns true, pending files are cancelled and :class:`Cancelled` is raised.
+    """
+    from ser.errors import SerError
+
+    total = len(tasks)
+    results: list[dict[str, np.ndarray] | Exception] = [RuntimeError("not run")] * total
+    n_jobs = n_jobs or os.cpu_count() or 1
+    cache_arg = str(cache_dir) if cache_dir else None
+    if progress:
+        progress(0, total)
+    if n_jobs == 1 or total < 4:
+        for i, task in enumerate(tasks):
+            try:
+                results[i] = clip_features(task, config=config, cache_dir=cache_arg, use_cache=use_cache)
+            except SerError as exc:
+                results[i] = exc
+            if progress:
+                progress(i + 1, total)
+            if should_stop and should_stop():
+                raise Cancelled(f"stopped after {i + 1} of {total} files")
+        return results
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # safe whatever the parent imported (TensorFlow)
+    config_dict = config.to_dict()
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    try:
+        futures = {pool.submit(_worker, (t, config_dict, cache_arg, use_cache)): i for i, t in enumerate(tasks)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except SerError as exc:
+                results[i] = exc
+            if progress:
+                progress(done, total)
+            if should_stop and should_stop():
+                raise Cancelled(f"stopped after {done} of {total} files")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+class Cancelled(Exception):
+    """Raised by :func:`extract_many` when ``should_stop()`` asked it to stop."""

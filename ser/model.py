@@ -1,0 +1,113 @@
+"""Model presets, all built by :func:`build_model`.
+
+- ``seed``: the architecture of the original notebook: three blocks of two Conv2D + batch
+  norm, max pooling and dropout over the (182, frames) image; BiLSTM 256 (sequences) and
+  BiLSTM 128 over time; Dense 256 + batch norm + dropout; softmax. Adam 5e-5.
+- ``default``: the same family designed for a 2-core CPU: the convolutions run over time
+  with the 182 feature rows as channels (Conv1D), pooling halves time twice before two
+  bidirectional LSTMs (64 then 32 units), then a small dense head.
+- ``quick``: a smaller ``default`` for demos and tests.
+
+Every preset starts with a ``Normalization`` layer adapted to the training features, so
+a saved model is self-contained: it takes raw feature matrices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ser.config import PRESETS
+from ser.errors import ConfigError
+
+__all__ = ["build_model", "compile_model"]
+
+
+def _seed(keras: Any, x: Any, n_classes: int) -> Any:
+    L = keras.layers
+    x = L.Reshape((-1, x.shape[2], 1))(x)  # (time, features, 1): time first, as an image
+    for filters in (32, 64, 128):
+        for _ in range(2):
+            x = L.Conv2D(filters, 3, padding="same")(x)
+            x = L.BatchNormalization()(x)
+            x = L.Activation("relu")(x)
+        x = L.MaxPooling2D(2)(x)
+        x = L.Dropout(0.25)(x)
+    x = L.Reshape((x.shape[1], x.shape[2] * x.shape[3]))(x)
+    x = L.Bidirectional(L.LSTM(256, return_sequences=True))(x)
+    x = L.Bidirectional(L.LSTM(128))(x)
+    x = L.Dense(256)(x)
+    x = L.BatchNormalization()(x)
+    x = L.Activation("relu")(x)
+    x = L.Dropout(0.5)(x)
+    return L.Dense(n_classes, activation="softmax")(x)
+
+
+def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int) -> Any:
+    L = keras.layers
+    x = L.SpatialDropout1D(0.1)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
+    for kernel in (5, 3):
+        x = L.Conv1D(filters, kernel, padding="same")(x)
+        x = L.BatchNormalization()(x)
+        x = L.Activation("relu")(x)
+        x = L.MaxPooling1D(2)(x)
+        x = L.Dropout(0.2)(x)
+    x = L.Bidirectional(L.LSTM(rnn[0], return_sequences=True))(x)
+    x = L.Bidirectional(L.LSTM(rnn[1]))(x)
+    x = L.Dense(dense)(x)
+    x = L.BatchNormalization()(x)
+    x = L.Activation("relu")(x)
+    x = L.Dropout(0.4)(x)
+    return L.Dense(n_classes, activation="softmax")(x)
+
+
+def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
+                train_features: np.ndarray | None = None) -> Any:
+    """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
+
+    Parameters
+    ----------
+    preset : ``"default"``, ``"seed"`` or ``"quick"``
+    n_features, n_frames : int
+        Shape of one feature matrix (182, max_frames).
+    n_classes : int
+    train_features : np.ndarray, shape (n, n_features, n_frames), optional
+        Training features the input normalisation is adapted to; without them the
+        normalisation is the identity until weights are loaded.
+    """
+    import keras
+
+    if preset not in PRESETS:
+        raise ConfigError(f"preset={preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
+    L = keras.layers
+    inputs = keras.Input(shape=(n_features, n_frames), name="features")
+    x = L.Permute((2, 1), name="time_major")(inputs)  # (frames, features)
+    norm = L.Normalization(axis=-1, name="feature_norm")
+    norm.build((None, n_frames, n_features))
+    if train_features is not None:  # per feature row, over clips and frames (what adapt() computes)
+        mean = train_features.mean(axis=(0, 2), dtype=np.float64)
+        variance = train_features.var(axis=(0, 2), dtype=np.float64)
+        norm.adapt_mean.assign(mean.astype(np.float32))
+        norm.adapt_variance.assign(variance.astype(np.float32))
+        norm.finalize_state()
+    x = norm(x)
+    if preset == "seed":
+        outputs = _seed(keras, x, n_classes)
+    elif preset == "default":
+        outputs = _conv1d(keras, x, n_classes, filters=128, rnn=(64, 32), dense=64)
+    else:
+        outputs = _conv1d(keras, x, n_classes, filters=32, rnn=(16, 16), dense=32)
+    return keras.Model(inputs, outputs, name=f"ser_{preset}")
+
+
+def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 0.0) -> Any:
+    """Compile with Adam and (label-smoothed) categorical cross-entropy on one-hot targets."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model

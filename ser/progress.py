@@ -1,0 +1,87 @@
+"""Progress as an event stream: JSON lines another process can follow while a run goes on.
+
+Each event is a dict with at least ``stage`` and ``time``; stages are ``start``,
+``features`` (``step``, ``total``), ``epoch`` (``epoch``, ``epochs``, metrics, ``lr``),
+``batch`` (``step``, ``total``, ``epoch``), ``evaluate``, and one final ``done``,
+``stopped`` or ``failed`` (``error``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Event", "ProgressFn", "JsonlWriter", "read_events", "summarise", "FINAL_STAGES"]
+
+Event = dict[str, Any]
+ProgressFn = Callable[[Event], None]
+FINAL_STAGES = ("done", "stopped", "failed")
+
+
+class JsonlWriter:
+    """A progress callback that appends each event as one JSON line, flushed at once."""
+
+    def __init__(self, path: str | Path, *, also: ProgressFn | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.also = also
+
+    def __call__(self, event: Event) -> None:
+        event = {"time": time.time(), **event}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(event, default=float) + "\n")
+        if self.also:
+            self.also(event)
+
+
+def read_events(path: str | Path) -> list[Event]:
+    """All complete events in a progress file (a half-written last line is ignored)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+def summarise(events: list[Event]) -> dict[str, Any]:
+    """What a progress view needs from a stream: latest stage, feature and epoch progress,
+    per-epoch metrics, elapsed and estimated remaining seconds."""
+    out: dict[str, Any] = {"stage": None, "features": None, "epochs": [], "epoch_total": None,
+                           "batch": None, "elapsed_s": 0.0, "eta_s": None, "final": None, "error": None,
+                           "start": None}
+    if not events:
+        return out
+    t0 = events[0]["time"]
+    for e in events:
+        st = e.get("stage")
+        out["stage"] = st
+        if st == "start":
+            out["start"] = e
+        elif st == "features":
+            out["features"] = (e["step"], e["total"])
+        elif st == "epoch":
+            out["epochs"].append(e)
+            out["epoch_total"] = e.get("epochs")
+        elif st == "batch":
+            out["batch"] = (e["step"], e["total"])
+            out["epoch_total"] = e.get("epochs", out["epoch_total"])
+        elif st in FINAL_STAGES:
+            out["final"] = st
+            out["error"] = e.get("error")
+    last = events[-1]["time"]
+    out["elapsed_s"] = (time.time() if out["final"] is None else last) - t0
+    epochs = out["epochs"]
+    if epochs and out["final"] is None and out["epoch_total"]:
+        first_epoch_start = epochs[0]["time"] - epochs[0].get("epoch_s", 0.0)
+        per_epoch = (epochs[-1]["time"] - first_epoch_start) / len(epochs)
+        out["eta_s"] = per_epoch * (out["epoch_total"] - len(epochs))  # upper bound: early stopping may end sooner
+    return out

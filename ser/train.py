@@ -1,0 +1,249 @@
+"""Training: labels to a saved, evaluated model folder, installed atomically.
+
+The run works in a staging folder beside the target (``<parent>/.staging/<name>-<time>``)
+and only a finished run replaces ``out_dir``: a failed, killed or stopped training leaves
+whatever model was there untouched. The staging folder holds ``progress.jsonl`` from the
+start, so another process can follow the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ser.config import Config
+from ser.errors import LabelsError, SerError, TrainingError
+from ser.progress import ProgressFn
+
+__all__ = ["train", "TrainResult", "staging_dir_for", "install"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended: ``status`` is ``done`` or ``stopped``; ``model_dir`` is set when done."""
+
+    status: str
+    model_dir: Path | None
+    staging_dir: Path
+    report: dict[str, Any] | None
+    wall_s: float
+
+
+class Stopped(Exception):
+    """Raised inside a run when a stop was requested."""
+
+
+def staging_dir_for(out_dir: Path) -> Path:
+    return out_dir.parent / ".staging" / f"{out_dir.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+def install(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging`` with two renames; the old model is removed only after."""
+    trash = None
+    if out_dir.exists():
+        trash = out_dir.parent / ".trash" / f"{out_dir.name}-{time.time_ns()}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(out_dir, trash)
+    os.replace(staging, out_dir)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _features_for_split(split, config: Config, *, cache_dir, progress: ProgressFn, should_stop):
+    """Stack features: training clips in every version (if augmenting), others original only."""
+    from ser.augment import VERSIONS
+    from ser.features import Cancelled, ClipTask, extract_many
+
+    train_versions = VERSIONS if config.augment.enabled else ("original",)
+    tasks = [ClipTask(p, train_versions if s == "train" else ("original",))
+             for p, s in zip(split["abspath"], split["split"])]
+    try:
+        results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
+                               progress=lambda d, t: progress({"stage": "features", "step": d, "total": t}))
+    except Cancelled as exc:
+        raise Stopped(str(exc)) from exc
+    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": []} for s in ("train", "val", "test")}
+    failed = []
+    for rec, res in zip(split.itertuples(index=False), results):
+        if isinstance(res, Exception):
+            failed.append((rec.path, str(res)))
+            continue
+        for version, feats in res.items():
+            d = data[rec.split]
+            d["X"].append(feats)
+            d["y"].append(rec.emotion)
+            d["path"].append(rec.path if version == "original" else f"{rec.path}#{version}")
+    return data, failed
+
+
+def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int):
+    t = config.train
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_no = epoch + 1
+            self.t0 = time.time()
+            self.last = 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.time()
+            if now - self.last >= 1.0 or batch + 1 == n_steps:
+                self.last = now
+                progress({"stage": "batch", "epoch": self.epoch_no, "epochs": t.epochs,
+                          "step": batch + 1, "total": n_steps})
+            if should_stop():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            progress({"stage": "epoch", "epoch": epoch + 1, "epochs": t.epochs, "lr": lr,
+                      "epoch_s": time.time() - self.t0,
+                      **{k: float(v) for k, v in logs.items() if k != "learning_rate"}})
+            if should_stop():
+                self.model.stop_training = True
+
+    return [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=t.patience_epochs, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=t.lr_factor, patience=t.lr_patience_epochs,
+                                          min_lr=t.min_learning_rate),
+        keras.callbacks.ModelCheckpoint(str(staging / "model.keras"), monitor="val_loss", save_best_only=True),
+        keras.callbacks.CSVLogger(str(staging / "history.csv")),
+        Progress(),
+    ]
+
+
+def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = None, *,
+          progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
+          cache_dir: str | Path | None = None, staging: Path | None = None,
+          command: str | None = None) -> TrainResult:
+    """Train, evaluate on the held-out test split, and install the model at ``out_dir``.
+
+    Parameters
+    ----------
+    labels_csv : path of an ``all_labels.csv``
+    out_dir : folder the finished model is installed at (replacing one there, only on success)
+    config : Config, optional
+    progress : callback receiving progress events (see :mod:`ser.progress`)
+    should_stop : polled between files and batches; when true the run ends as ``stopped``
+        without installing anything.
+    staging : the staging folder to work in (made if missing); default beside ``out_dir``
+
+    Returns
+    -------
+    TrainResult
+    """
+    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.progress import JsonlWriter
+    from ser.split import split_labels
+
+    config = config or Config()
+    out_dir = Path(out_dir)
+    staging = staging or staging_dir_for(out_dir)
+    staging.mkdir(parents=True, exist_ok=True)
+    emit = JsonlWriter(staging / "progress.jsonl", also=progress)
+    stop = should_stop or (lambda: False)
+    t0 = time.time()
+    try:
+        labels = read_labels(labels_csv)
+        problems = validate_labels(labels, check_audio=False)
+        good = usable_rows(labels, problems)
+        if len(good) == 0:
+            raise LabelsError(f"{labels_csv}: no usable clip ({len(problems)} problems, first: "
+                              f"{problems[0].path}: {problems[0].problem}).")
+        t = config.train
+        split = split_labels(good, mode=t.split_mode, test_fraction=t.test_fraction,
+                             val_fraction=t.val_fraction, seed=t.seed)
+        split.drop(columns=["abspath"]).to_csv(staging / "split.csv", index=False)
+        config.save(staging / "config.json")
+        counts = split["split"].value_counts().to_dict()
+        emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": str(labels_csv),
+              "n_clips": len(good), "n_skipped": len(labels) - len(good), "split_mode": split.attrs["split_mode"],
+              "counts": counts, "epochs": t.epochs})
+        data, failed = _features_for_split(split, config, cache_dir=cache_dir, progress=emit, should_stop=stop)
+        if not data["train"]["X"] or not data["val"]["X"]:
+            raise TrainingError("no training or validation clip could be read; check the labels with "
+                                f"`python -m ser validate {labels_csv}`.")
+        result = _fit(data, config, staging, emit, stop)
+        if result == "stopped":
+            raise Stopped("stop requested")
+        emit({"stage": "evaluate"})
+        report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed))
+        wall = time.time() - t0
+        run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
+               "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+               "python": platform.python_version(), "labels": str(labels_csv), "n_clips": len(good),
+               "failed_clips": failed[:50], "counts": counts,
+               "test_accuracy": report["accuracy"] if report else None,
+               "test_macro_f1": report["macro_f1"] if report else None,
+               "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        (staging / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+        emit({"stage": "done", "model_dir": str(out_dir), "wall_s": wall,
+              "accuracy": run["test_accuracy"], "macro_f1": run["test_macro_f1"]})
+        install(staging, out_dir)
+        return TrainResult("done", out_dir, staging, report, wall)
+    except Stopped:
+        emit({"stage": "stopped"})
+        return TrainResult("stopped", None, staging, None, time.time() - t0)
+    except SerError as exc:
+        emit({"stage": "failed", "error": str(exc)})
+        raise
+    except Exception as exc:
+        emit({"stage": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        raise TrainingError(f"training {out_dir.name} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
+    import keras
+
+    from ser.model import build_model, compile_model
+
+    t, f = config.train, config.features
+    keras.utils.set_random_seed(t.seed)
+    emotions = list(config.emotions)
+    X_tr = np.stack(data["train"]["X"])
+    X_va = np.stack(data["val"]["X"])
+    y_tr = np.array([emotions.index(e) for e in data["train"]["y"]])
+    y_va = np.array([emotions.index(e) for e in data["val"]["y"]])
+    model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
+                        train_features=X_tr)
+    compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
+    class_weight = None
+    if t.class_weights:
+        counts = np.bincount(y_tr, minlength=len(emotions))
+        present = counts > 0
+        w = np.ones(len(emotions))
+        w[present] = len(y_tr) / (present.sum() * counts[present])
+        class_weight = {i: float(v) for i, v in enumerate(w)}
+    n_steps = int(np.ceil(len(X_tr) / t.batch_size))
+    model.fit(X_tr, keras.utils.to_categorical(y_tr, len(emotions)),
+              validation_data=(X_va, keras.utils.to_categorical(y_va, len(emotions))),
+              epochs=t.epochs, batch_size=t.batch_size, shuffle=True, verbose=0, class_weight=class_weight,
+              callbacks=_callbacks(keras, staging, config, emit, stop, n_steps))
+    if stop():
+        return "stopped"
+    best = keras.models.load_model(staging / "model.keras", compile=False)  # best epoch, no optimizer state
+    best.save(staging / "model.keras")
+    best.save(staging / "model.h5")
+    return "done"
+
+
+def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_skipped: int) -> dict[str, Any] | None:
+    from ser.evaluate import write_report
+    from ser.predict import Predictor
+
+    if not test["X"]:
+        return None
+    predictor = Predictor.load(staging)
+    probs = predictor.predict_features(np.stack(test["X"]))
+    return write_report(staging, paths=test["path"], y_true=test["y"], probs=probs, emotions=config.emotions,
+                        n_skipped=n_skipped, extra={"split": "test"})
