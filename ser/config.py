@@ -127,6 +127,10 @@ class TrainConfig:
     seed: int = 0
     class_weights: bool = True
     label_smoothing: float = 0.1
+    input_dropout: float = 0.1
+    dropout: float = 0.2
+    input_noise: float = 0.0
+    monitor: str = "val_loss"
 
     def __post_init__(self) -> None:
         _check(self.preset in PRESETS, f"preset={self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
@@ -139,6 +143,10 @@ class TrainConfig:
         _check(0 < self.test_fraction < 1 and 0 < self.val_fraction < 1,
                f"test_fraction={self.test_fraction} and val_fraction={self.val_fraction} must be between 0 and 1.")
         _check(0 <= self.label_smoothing < 1, f"label_smoothing={self.label_smoothing} must be in [0, 1).")
+        _check(0 <= self.input_dropout < 1 and 0 <= self.dropout < 1,
+               f"input_dropout={self.input_dropout} and dropout={self.dropout} must be in [0, 1).")
+        _check(self.monitor in ("val_loss", "val_accuracy"),
+               f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def validate_labels(labels: pd.DataFrame, *, check_audio: bool = True) -> list[P
         if not rec.path:
             problems.append(Problem(i, rec.path, "empty path"))
             continue
-        if rec.emotion is None:
+        if not isinstance(rec.emotion, str):  # pandas may hold a missing emotion as NaN
             problems.append(Problem(i, rec.path, f"unknown emotion {rec.label!r} (known: {', '.join(EMOTIONS)})"))
         if rec.abspath in seen:
             problems.append(Problem(i, rec.path, f"duplicate of row {seen[rec.abspath]}"))

@@ -44,15 +44,18 @@ def _seed(keras: Any, x: Any, n_classes: int) -> Any:
     return L.Dense(n_classes, activation="softmax")(x)
 
 
-def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int) -> Any:
+def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int,
+            input_dropout: float, dropout: float, input_noise: float) -> Any:
     L = keras.layers
-    x = L.SpatialDropout1D(0.1)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
+    if input_noise:
+        x = L.GaussianNoise(input_noise)(x)  # on normalised features, training only
+    x = L.SpatialDropout1D(input_dropout)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
     for kernel in (5, 3):
         x = L.Conv1D(filters, kernel, padding="same")(x)
         x = L.BatchNormalization()(x)
         x = L.Activation("relu")(x)
         x = L.MaxPooling1D(2)(x)
-        x = L.Dropout(0.2)(x)
+        x = L.Dropout(dropout)(x)
     x = L.Bidirectional(L.LSTM(rnn[0], return_sequences=True))(x)
     x = L.Bidirectional(L.LSTM(rnn[1]))(x)
     x = L.Dense(dense)(x)
@@ -63,7 +66,8 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
 
 
 def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
-                train_features: np.ndarray | None = None) -> Any:
+                train_features: np.ndarray | None = None, input_dropout: float = 0.1, dropout: float = 0.2,
+                input_noise: float = 0.0) -> Any:
     """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
 
     Parameters
@@ -75,6 +79,10 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     train_features : np.ndarray, shape (n, n_features, n_frames), optional
         Training features the input normalisation is adapted to; without them the
         normalisation is the identity until weights are loaded.
+    input_dropout, dropout, input_noise : float
+        Regularisation of ``default`` and ``quick`` (the ``seed`` preset keeps its own):
+        the share of feature rows dropped, dropout after each convolution block, and the
+        standard deviation of Gaussian noise added to normalised features in training.
     """
     import keras
 
@@ -94,10 +102,11 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     x = norm(x)
     if preset == "seed":
         outputs = _seed(keras, x, n_classes)
-    elif preset == "default":
-        outputs = _conv1d(keras, x, n_classes, filters=128, rnn=(64, 32), dense=64)
     else:
-        outputs = _conv1d(keras, x, n_classes, filters=32, rnn=(16, 16), dense=32)
+        reg = {"input_dropout": input_dropout, "dropout": dropout, "input_noise": input_noise}
+        size = {"filters": 128, "rnn": (64, 32), "dense": 64} if preset == "default" else \
+            {"filters": 32, "rnn": (16, 16), "dense": 32}
+        outputs = _conv1d(keras, x, n_classes, **size, **reg)
     return keras.Model(inputs, outputs, name=f"ser_{preset}")
 
 

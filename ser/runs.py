@@ -105,9 +105,13 @@ def start_training_process(*, labels: str | Path, models_dir: str | Path, name: 
         cmd.append(f"--{key.replace('_', '-')}")
         if value is not True:
             cmd.append(str(value))
+    env = dict(os.environ)  # the child must import this very ser, wherever it is started from
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     log = open(staging / "train.log", "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, cwd=os.getcwd())
+                            start_new_session=True, env=env)
     log.close()
     record = claim(models_dir, name=name, staging=staging, pid=proc.pid)
     record["command"] = shlex.join(cmd)

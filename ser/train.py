@@ -113,10 +113,10 @@ def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, 
                 self.model.stop_training = True
 
     return [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=t.patience_epochs, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=t.lr_factor, patience=t.lr_patience_epochs,
+        keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.patience_epochs, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor=t.monitor, factor=t.lr_factor, patience=t.lr_patience_epochs,
                                           min_lr=t.min_learning_rate),
-        keras.callbacks.ModelCheckpoint(str(staging / "model.keras"), monitor="val_loss", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(str(staging / "model.keras"), monitor=t.monitor, save_best_only=True),
         keras.callbacks.CSVLogger(str(staging / "history.csv")),
         Progress(),
     ]
@@ -150,6 +150,9 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     out_dir = Path(out_dir)
     staging = staging or staging_dir_for(out_dir)
     staging.mkdir(parents=True, exist_ok=True)
+    for old in staging.parent.glob(f"{out_dir.name}-*"):  # earlier failed or stopped tries of this name
+        if old != staging and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
     emit = JsonlWriter(staging / "progress.jsonl", also=progress)
     stop = should_stop or (lambda: False)
     t0 = time.time()
@@ -215,7 +218,8 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
     y_tr = np.array([emotions.index(e) for e in data["train"]["y"]])
     y_va = np.array([emotions.index(e) for e in data["val"]["y"]])
     model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
-                        train_features=X_tr)
+                        train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
+                        input_noise=t.input_noise)
     compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
     class_weight = None
     if t.class_weights:

@@ -1,0 +1,94 @@
+"""Dataset: what is in a labelled folder, what is wrong with it, and what a clip looks like."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, mel_figure, setup, short,
+                     waveform_figure)
+from ser import EMOTIONS, SerError
+
+setup()
+st.title("📂 Dataset")
+st.caption("Browse labelled clips: how many of each emotion and speaker, any problems in the labels, "
+           "and what each clip sounds and looks like.")
+
+csv = dataset_picker()
+labels, problems = labels_or_error(csv)
+if labels is None:
+    st.stop()
+
+bad_rows = {p.row for p in problems}
+ok = labels[[i + 1 not in bad_rows for i in range(len(labels))]]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Clips", f"{len(labels):,}")
+c2.metric("Speakers", labels["speaker"].replace("", pd.NA).nunique())
+c3.metric("Total duration", f"{labels['duration_s'].sum() / 60:.1f} min")
+c4.metric("Problems", len(problems))
+
+left, right = st.columns(2)
+per_emotion = labels["emotion"].fillna("unknown").value_counts().reindex([*EMOTIONS, "unknown"]).dropna()
+fig = px.bar(x=per_emotion.index, y=per_emotion.values, color=per_emotion.index,
+             color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "clips"}, title="Clips per emotion")
+fig.update_layout(showlegend=False, height=320)
+left.plotly_chart(fig, width="stretch")
+if labels["speaker"].str.len().gt(0).any():
+    per_speaker = labels.groupby(["speaker", labels["emotion"].fillna("unknown")]).size().reset_index(name="clips")
+    fig = px.bar(per_speaker, x="speaker", y="clips", color="emotion", color_discrete_map=EMOTION_COLORS,
+                 title="Clips per speaker")
+    fig.update_layout(height=320, legend_title_text="")
+    right.plotly_chart(fig, width="stretch")
+else:
+    right.info("This dataset names no speakers, so training will split it by clip, not by speaker.")
+
+if problems:
+    st.subheader(f"⚠️ {len(problems)} problems in the labels")
+    st.caption("These clips are left out of training and evaluation. Fix the file or the row in "
+               f"`{short(csv)}` to bring them back.")
+    st.dataframe(pd.DataFrame([vars(p) for p in problems]), hide_index=True, width="stretch")
+else:
+    st.success("No problems found: every row names a readable audio file and a known emotion.")
+
+st.subheader("Clips")
+f1, f2, f3 = st.columns([1, 1, 2])
+emotions = f1.multiselect("Emotion", EMOTIONS, key="p_ds_emotions")
+speakers = f2.multiselect("Speaker", sorted(s for s in labels["speaker"].unique() if s), key="p_ds_speakers")
+text = f3.text_input("Search in file names", key="p_ds_text")
+view = ok
+if emotions:
+    view = view[view["emotion"].isin(emotions)]
+if speakers:
+    view = view[view["speaker"].isin(speakers)]
+if text:
+    view = view[view["path"].str.contains(text, case=False, regex=False)]
+view = view.reset_index(drop=True)
+st.caption(f"{len(view)} of {len(ok)} usable clips. Click a row to listen to it and see it.")
+table = st.dataframe(view[["path", "emotion", "speaker", "duration_s"]], hide_index=True, width="stretch",
+                     height=260, on_select="rerun", selection_mode="single-row", key="ds_table",
+                     column_config={"duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f")})
+rows = table.selection.rows if table and table.selection else []
+if not len(view):
+    st.stop()
+clip = view.iloc[rows[0] if rows else 0]
+st.session_state["p_clip"] = clip["abspath"]
+
+st.subheader(f"🎧 {clip['path']}")
+st.caption(f"Emotion **{clip['emotion']}** · speaker **{clip['speaker'] or 'unknown'}** · "
+           f"{clip['duration_s']:.2f} s" + ("" if rows else " · (first clip shown; select another in the table)"))
+try:
+    from ser.audio import decode
+
+    y, sr = decode(clip["abspath"])
+    y = y.mean(axis=1) if y.ndim == 2 else y
+except SerError as exc:
+    st.error(str(exc))
+    st.stop()
+st.audio(y, sample_rate=sr)
+st.plotly_chart(waveform_figure(y, sr), width="stretch")
+a, b = st.columns(2)
+a.plotly_chart(mel_figure(y, sr), width="stretch")
+import librosa  # noqa: E402  (only once a clip is shown)
+
+mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, n_fft=1024, hop_length=256)
+b.plotly_chart(heatmap_figure(mfcc, sr=sr, hop_length=256, title="MFCC", y_label="coefficient", colorbar="value"),
+               width="stretch")

@@ -1,0 +1,92 @@
+"""Predict: the emotion in uploaded or recorded speech."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages._shared import EMOTION_COLORS, model_picker, predictor_or_error, probability_figure, setup
+from ser import SerError
+
+setup()
+st.title("🔮 Predict emotion")
+st.caption("Upload speech or record your voice; the model says which of 8 emotions it hears, and how sure it is.")
+
+model_dir = model_picker("Model")
+if model_dir is None:
+    st.stop()
+predictor = predictor_or_error(model_dir)
+if predictor is None:
+    st.stop()
+
+EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
+         "disgust": "🤢", "surprised": "😲"}
+
+
+def timeline_figure(rows: list[dict]):
+    df = pd.DataFrame(rows)
+    df["time_s"] = (df["start_s"] + df["end_s"]) / 2
+    long = df.melt(id_vars="time_s", value_vars=predictor.emotions, var_name="emotion", value_name="probability")
+    fig = px.area(long, x="time_s", y="probability", color="emotion", color_discrete_map=EMOTION_COLORS,
+                  title="Emotion over time")
+    fig.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title="seconds (middle of each window)",
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def analyse(name: str, data: bytes) -> dict | None:
+    """Show one clip's prediction; return a row for the summary table, or None if it failed."""
+    from ser.audio import decode, prepare_audio
+
+    st.markdown(f"#### {name}")
+    try:
+        y, sr = decode(data, name=name)
+        pred = predictor.predict(y, sr=sr, name=name)
+    except SerError as exc:
+        st.error(str(exc))
+        return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
+    left, right = st.columns([1, 2])
+    with left:
+        st.audio(data)
+        st.metric("Predicted emotion", f"{EMOJI.get(pred.emotion, '')} {pred.emotion}",
+                  delta=f"{pred.confidence:.0%} sure", delta_color="off")
+        duration = len(y) / sr
+        st.caption(f"{duration:.1f} s of audio; the model listens to {predictor.window_s():.1f} s at a time.")
+    right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
+    try:
+        trimmed = prepare_audio(y, sr=sr, config=predictor.config.audio, name=name)
+        if len(trimmed) / predictor.config.audio.sample_rate_hz > predictor.window_s():
+            st.plotly_chart(timeline_figure(predictor.predict_timeline(y, sr=sr, name=name)), width="stretch",
+                            key=f"t-{name}")
+    except SerError as exc:
+        st.warning(str(exc))
+    return {"file": name, "emotion": pred.emotion, "confidence": pred.confidence, "problem": "",
+            **pred.probabilities}
+
+
+upload_tab, record_tab = st.tabs(["📁 Upload files", "🎙️ Record"])
+with upload_tab:
+    files = st.file_uploader("Audio files (WAV, FLAC, OGG, MP3)", type=["wav", "flac", "ogg", "mp3"],
+                             accept_multiple_files=True, key="uploads")
+    if files:
+        rows = [r for f in files if (r := analyse(f.name, f.getvalue()))]
+        if len(files) > 1:
+            st.subheader("All uploads")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                         column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0,
+                                                                                     max_value=1, format="percent")})
+with record_tab:
+    st.session_state.setdefault("p_recorder", "Built-in recorder")
+    recorder = st.radio("Recorder", ["Built-in recorder", "Hands-free recorder"], key="p_recorder", horizontal=True,
+                        help="The built-in recorder keeps your voice as it is (16 kHz, no automatic gain). "
+                             "The hands-free one stops by itself when you fall silent, but the browser changes "
+                             "the loudness and filters noise, which can mislead the model.")
+    if recorder == "Built-in recorder":
+        audio = st.audio_input("Press the microphone, speak a sentence, press stop", key="mic", sample_rate=16000)
+        recorded = audio.getvalue() if audio else None
+    else:
+        from audio_recorder_streamlit import audio_recorder
+
+        st.caption("Click the microphone and speak; it stops after 2 seconds of silence.")
+        recorded = audio_recorder(text="", pause_threshold=2.0, icon_size="2x", key="mic2")
+    if recorded:
+        analyse("recording.wav", recorded)

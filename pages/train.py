@@ -1,0 +1,156 @@
+"""Train: start a training run from the browser and watch it learn."""
+
+import re
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages._shared import models_dir, dataset_picker, setup, short
+from ser import SerError
+from ser.config import PRESET_LEARNING_RATE, SPLIT_MODES
+from ser.progress import read_events, summarise
+from ser.runs import current_run, request_stop, start_training_process
+
+setup()
+st.title("🏋️ Train a model")
+st.caption("Training runs in the background: you can switch pages or close the browser and come back. "
+           "A new model replaces an old one of the same name only when it finishes.")
+
+PRESET_HELP = {
+    "default": "Fast on this computer (a few seconds an epoch); the recommended choice.",
+    "quick": "Tiny and very fast; for trying the controls, not for accuracy.",
+    "seed": "The original large model: about 50 times slower; needs hours on a CPU.",
+}
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def fmt_s(s: float | None) -> str:
+    if s is None:
+        return "–"
+    s = int(s)
+    return f"{s // 3600}h {s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m {s % 60:02d}s"
+
+
+run = current_run(models_dir())
+running = bool(run and run["running"])
+
+st.subheader("Settings")
+csv = dataset_picker("Dataset to train on")
+with st.form("train_form", border=True):
+    c1, c2, c3 = st.columns(3)
+    for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
+                         "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto",
+                         "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
+        st.session_state.setdefault(key, default)
+    preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
+                          help="\n\n".join(f"**{k}**: {v}" for k, v in PRESET_HELP.items()))
+    epochs = c2.number_input("Epochs (at most)", 1, 1000, key="p_tr_epochs",
+                             help="Training stops earlier when validation stops improving.")
+    batch = c3.number_input("Batch size", 1, 512, key="p_tr_batch")
+    lr = c1.number_input("Learning rate (0 = the preset's)", 0.0, 0.1, key="p_tr_lr", format="%.5f",
+                         help="Default: " + ", ".join(f"{k} {v:g}" for k, v in PRESET_LEARNING_RATE.items()))
+    patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
+    split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split",
+                         help="auto: by speaker when the labels name speakers, so test voices are never heard "
+                              "in training; otherwise by clip.")
+    augment = c1.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
+    name = c2.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
+    start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
+
+if start:
+    if not NAME_RE.match(name or ""):
+        st.error(f"Run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64), starting with a letter "
+                 "or digit.")
+    elif not csv:
+        st.error("Choose a dataset first.")
+    else:
+        if (models_dir() / name).exists():
+            st.warning(f"models/{name} exists; it will be replaced when this run finishes successfully.")
+        try:
+            start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
+                "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
+                "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
+                "no_augment": not augment})
+            st.session_state["started_run"] = name
+            st.rerun()
+        except SerError as exc:
+            st.error(str(exc))
+
+
+def curves(epochs: list[dict]) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    x = [e["epoch"] for e in epochs]
+    for col, metric in ((1, "loss"), (2, "accuracy")):
+        for prefix, name, dash in (("", "training", "solid"), ("val_", "validation", "dash")):
+            fig.add_trace(go.Scatter(x=x, y=[e.get(prefix + metric) for e in epochs], name=name,
+                                     line={"dash": dash, "color": "#5b5bd6" if not prefix else "#e4572e"},
+                                     showlegend=col == 1), row=1, col=col)
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_xaxes(title_text="epoch")
+    return fig
+
+
+def show_run() -> None:
+    record = current_run(models_dir())
+    if not record:
+        st.info("No training has been run here yet. Choose the settings above and press **Start training**.")
+        return
+    s = summarise(read_events(record["progress"]))
+    is_running = record["running"]
+    st.subheader(f"Run “{record['name']}” — " + ("running" if is_running else record["status"]))
+    start = s["start"] or {}
+    if start:
+        st.caption(f"{start.get('n_clips', '?')} clips from {short(start.get('labels', ''))}; "
+                   f"{start.get('split_mode')} split {start.get('counts')}; preset {start.get('preset')}")
+    if s["features"]:
+        done, total = s["features"]
+        st.progress(done / max(total, 1), text=f"Extracting features: {done} of {total} clips")
+    n_epochs = len(s["epochs"])
+    if s["epoch_total"]:
+        text = f"Epoch {n_epochs} of at most {s['epoch_total']}"
+        if s["batch"] and is_running:
+            text += f" · batch {s['batch'][0]}/{s['batch'][1]} of epoch {n_epochs + 1}"
+        st.progress(min(1.0, n_epochs / s["epoch_total"]), text=text)
+    m1, m2, m3, m4 = st.columns(4)
+    last = s["epochs"][-1] if s["epochs"] else {}
+    m1.metric("Elapsed", fmt_s(s["elapsed_s"]))
+    m2.metric("Remaining (at most)", fmt_s(s["eta_s"]) if is_running else "–",
+              help="If every epoch runs; early stopping usually ends sooner.")
+    m3.metric("Learning rate", f"{last['lr']:.2g}" if last else "–")
+    m4.metric("Validation accuracy", f"{last['val_accuracy']:.1%}" if last else "–")
+    if s["epochs"]:
+        st.plotly_chart(curves(s["epochs"]), width="stretch")
+    if is_running:
+        if st.button("⏹ Stop training", type="secondary"):
+            request_stop(models_dir())
+            st.toast("Stopping after the current batch…")
+    elif record["status"] == "done":
+        st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
+                   f"{last and ''}{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}.")
+        st.session_state["p_model"] = record["name"]
+        st.page_link("pages/evaluate.py", label=f"Open the report of “{record['name']}”", icon="📊")
+    elif record["status"] == "stopped":
+        st.warning("Stopped. Nothing was saved; any earlier model of this name is unchanged.")
+    else:
+        st.error(f"Training failed: {record.get('error') or s['error'] or 'see the log'}. "
+                 "Any earlier model of this name is unchanged.")
+        log = Path(record["staging"]) / "train.log"
+        if log.is_file():
+            with st.expander("Technical log"):
+                st.code(log.read_text()[-4000:])
+    if st.session_state.get("was_running") and not is_running:
+        st.session_state["was_running"] = False
+        st.rerun()  # full rerun: re-enable Start and stop refreshing
+    st.session_state["was_running"] = is_running
+
+
+def _final(record: dict, key: str) -> str:
+    events = read_events(record["progress"])
+    value = next((e.get(key) for e in reversed(events) if e.get("stage") == "done"), None)
+    return f"{value:.1%}" if isinstance(value, float) else "–"
+
+
+st.fragment(run_every=2 if running else None)(show_run)()

@@ -1,0 +1,13 @@
+"""Speech Emotion Recognition dashboard: a router of pages, nothing more."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Speech Emotion Recognition", page_icon="🎙️", layout="wide")
+
+st.navigation([
+    st.Page("pages/dataset.py", title="Dataset", icon="📂", default=True),
+    st.Page("pages/augment.py", title="Augmentations", icon="🎛️"),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon="📊"),
+    st.Page("pages/predict.py", title="Predict", icon="🔮"),
+]).run()

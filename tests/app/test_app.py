@@ -1,0 +1,128 @@
+"""The dashboard driven through streamlit.testing.v1.AppTest, on the demo data and shipped model."""
+
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ser import EMOTIONS
+from tests.conftest import DEMO, REPO
+
+APP = str(REPO / "streamlit_app.py")
+PAGES = ["pages/dataset.py", "pages/augment.py", "pages/train.py", "pages/evaluate.py", "pages/predict.py"]
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_entrypoint_opens_on_dataset_with_demo_data():
+    at = open_app()
+    no_exception(at)
+    assert at.title[0].value.endswith("Dataset")
+    assert at.selectbox(key="p_dataset").value == str(DEMO / "all_labels.csv")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Clips"] == "96" and metrics["Speakers"] == "4" and metrics["Problems"] == "0"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(page):
+    at = open_app(page)
+    no_exception(at)
+    assert at.title, f"{page} drew no title"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_dataset_filter_and_clip_view():
+    at = open_app()
+    at.multiselect(key="p_ds_emotions").set_value(["angry"]).run()
+    no_exception(at)
+    assert any("12 of 96 usable clips" in c.value for c in at.caption)
+    assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
+
+
+def test_dataset_choice_survives_page_switch():
+    at = open_app()
+    at.multiselect(key="p_ds_emotions").set_value(["sad"]).run()
+    at.switch_page("pages/predict.py").run()
+    at.switch_page("pages/dataset.py").run()
+    assert at.multiselect(key="p_ds_emotions").value == ["sad"]
+
+
+def _chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_predict_upload_real_clip_shows_8_probabilities():
+    at = open_app("pages/predict.py")
+    clip = DEMO / "Actor_19" / next(p.name for p in (DEMO / "Actor_19").glob("*.wav"))
+    at.file_uploader(key="uploads").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
+    no_exception(at)
+    assert not at.error
+    bars = [s for s in _chart_specs(at) if s["data"] and s["data"][0].get("type") == "bar"]
+    assert bars and sorted(bars[0]["data"][0]["x"]) == sorted(EMOTIONS)
+    assert abs(sum(bars[0]["data"][0]["y"]) - 1) < 1e-3
+    assert any(m.label == "Predicted emotion" and m.value.split()[-1] in EMOTIONS for m in at.metric)
+
+
+def test_predict_non_audio_upload_gives_error_and_others_still_predicted():
+    at = open_app("pages/predict.py")
+    clip = next((DEMO / "Actor_06").glob("*.wav"))
+    at.file_uploader(key="uploads").set_value([
+        ("notes.wav", b"this is a text file renamed .wav", "audio/wav"),
+        ("empty.wav", b"", "audio/wav"),
+        (clip.name, clip.read_bytes(), "audio/wav"),
+    ]).run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("notes.wav" in e and "not a readable audio file" in e for e in errors)
+    assert any("empty.wav" in e for e in errors)
+    assert any(m.label == "Predicted emotion" for m in at.metric)  # the good clip still predicted
+
+
+def test_predict_recording_through_audio_input():
+    at = open_app("pages/predict.py")
+    clip = next((DEMO / "Actor_12").glob("*.wav"))
+    at.audio_input(key="mic").set_value(("recording.wav", clip.read_bytes(), "audio/wav")).run()
+    no_exception(at)
+    assert any(m.label == "Predicted emotion" for m in at.metric)
+
+
+def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path, monkeypatch, feature_cache):
+    monkeypatch.setenv("SER_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
+    at = open_app("pages/train.py")
+    at.session_state["extra_datasets"] = [str(small_subset)]
+    at.run()
+    at.selectbox(key="p_dataset").set_value(str(small_subset))
+    at.selectbox(key="p_tr_preset").set_value("quick")
+    at.number_input(key="p_tr_epochs").set_value(2)
+    at.text_input(key="p_tr_name").set_value("apptest")
+    next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
+    no_exception(at)
+    t0 = time.time()
+    while True:
+        at.run()
+        no_exception(at)
+        header = at.subheader[-1].value if at.subheader else ""
+        if "apptest" in header and not header.endswith("running"):
+            break
+        assert time.time() - t0 < 300, "training did not finish in 5 minutes"
+        time.sleep(2)
+    assert header.endswith("done"), [e.value for e in at.error]
+    assert any("Held-out test accuracy" in s.value for s in at.success)
+    at.switch_page("pages/evaluate.py").run()
+    no_exception(at)
+    assert "apptest" in at.selectbox(key="p_model").options
+    assert at.selectbox(key="p_model").value == "apptest"
+    assert any(m.label == "Accuracy" for m in at.metric)

@@ -1,0 +1,45 @@
+import json
+
+import pytest
+
+from ser.config import Config, FeatureConfig, TrainConfig, for_preset
+from ser.errors import ConfigError
+
+
+def test_round_trip(tmp_path):
+    c = for_preset("quick", epochs=5, seed=3, augment=False)
+    c.save(tmp_path / "config.json")
+    assert Config.load(tmp_path / "config.json") == c
+    assert json.loads((tmp_path / "config.json").read_text())["features"]["max_frames"] == 96
+
+
+def test_frozen_and_182_rows():
+    c = Config()
+    with pytest.raises(Exception):
+        c.features.n_mels = 64  # type: ignore[misc]
+    assert c.features.n_features == 182
+    assert c.features.window_s(16_000) == pytest.approx(95 * 512 / 16_000)
+
+
+def test_preset_learning_rates():
+    assert for_preset("seed").train.learning_rate == 5e-5
+    assert for_preset("default", learning_rate=0.01).train.learning_rate == 0.01
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: TrainConfig(preset="huge"), "preset='huge' is unknown"),
+    (lambda: TrainConfig(epochs=0), "epochs=0 must be at least 1"),
+    (lambda: TrainConfig(split_mode="random"), "split_mode='random' is unknown"),
+    (lambda: FeatureConfig(max_frames=2), "max_frames=2 is too small"),
+])
+def test_bad_values_say_what_to_do(make, match):
+    with pytest.raises(ConfigError, match=match):
+        make()
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no config.json here"):
+        Config.load(tmp_path / "config.json")
+    (tmp_path / "config.json").write_text('{"train": {"colour": "red"}}')
+    with pytest.raises(ConfigError, match="unknown or missing field"):
+        Config.load(tmp_path / "config.json")

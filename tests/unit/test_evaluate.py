@@ -1,0 +1,35 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ser import EMOTIONS
+from ser.evaluate import report_from_predictions, write_report
+
+
+def test_report_numbers_by_hand():
+    y_true = ["happy", "happy", "sad", "sad", "angry", "angry"]
+    y_pred = ["happy", "sad", "sad", "sad", "angry", "happy"]
+    r = report_from_predictions(y_true, y_pred, emotions=EMOTIONS)
+    assert r["accuracy"] == pytest.approx(4 / 6)
+    happy = r["per_class"]["happy"]
+    assert happy["precision"] == pytest.approx(0.5) and happy["recall"] == pytest.approx(0.5)
+    assert happy["support"] == 2
+    assert happy["accuracy"] == pytest.approx(4 / 6)  # TP 1, TN 3 of 6
+    assert r["per_class"]["sad"]["f1"] == pytest.approx(0.8)
+    # macro F1 over the emotions present: happy 0.5, sad 0.8, angry 2/3
+    assert r["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    cm = np.array(r["confusion"]["matrix"])
+    assert cm.sum() == 6 and cm[EMOTIONS.index("sad"), EMOTIONS.index("sad")] == 2
+
+
+def test_write_report_files(tmp_path):
+    probs = np.eye(8, dtype=np.float32)[[0, 1, 2]]
+    r = write_report(tmp_path, paths=["a.wav", "b.wav", "c.wav"], y_true=["neutral", "calm", "sad"],
+                     probs=probs, emotions=EMOTIONS, n_skipped=2)
+    assert json.loads((tmp_path / "report.json").read_text()) == r
+    assert r["n_skipped"] == 2 and r["n_clips"] == 3
+    preds = pd.read_csv(tmp_path / "predictions.csv")
+    assert list(preds.columns) == ["path", "true", "predicted", *EMOTIONS]
+    assert list(preds.predicted) == ["neutral", "calm", "happy"]

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from ser.audio import load_audio
+from ser.config import Config, FeatureConfig
+from ser.features import (ClipTask, FeatureCache, ROW_NAMES, clip_features, extract_features,
+                          extract_features_reference, extract_many)
+from tests.conftest import tone
+
+
+def test_shape_dtype_and_row_order(real_clip):
+    y, sr = load_audio(real_clip)
+    f = extract_features(y, sr=sr)
+    assert f.shape == (182, 96) and f.dtype == np.float32
+    assert ROW_NAMES == {"mel": slice(0, 128), "mfcc": slice(128, 168), "chroma": slice(168, 180),
+                         "zcr": slice(180, 181), "rms": slice(181, 182)}
+    assert np.all(f[ROW_NAMES["chroma"]] <= 1.0 + 1e-6) and np.all(f[ROW_NAMES["chroma"]] >= 0)
+    assert np.all((f[180] >= 0) & (f[180] <= 1))
+
+
+def test_equals_separate_librosa_calls_on_real_clips(ravdess):
+    import pandas as pd
+
+    paths = pd.read_csv(ravdess / "all_labels.csv").path[::150]
+    for p in paths:
+        y, sr = load_audio(ravdess / p)
+        fast, ref = extract_features(y, sr=sr), extract_features_reference(y, sr=sr)
+        np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_estimated_tuning_option_matches_librosa_default():
+    y = tone(duration_s=1.5, seed=3)
+    cfg = FeatureConfig(chroma_tuning=None)
+    np.testing.assert_allclose(extract_features(y, sr=16_000, config=cfg),
+                               extract_features_reference(y, sr=16_000, config=cfg, chroma_tuning=None),
+                               rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("seconds", [0.5, 3.0, 9.0])
+def test_padded_or_trimmed_to_max_frames(seconds):
+    cfg = FeatureConfig(max_frames=64)
+    f = extract_features(tone(duration_s=seconds), sr=16_000, config=cfg)
+    assert f.shape == (182, 64)
+    if seconds < cfg.window_s(16_000):  # padding is silence: RMS of the tail is zero
+        assert f[181, -1] == 0.0
+
+
+def test_cache_hits_and_keys(real_clip, tmp_path):
+    config = Config()
+    task = ClipTask(str(real_clip), ("original", "noise"))
+    first = clip_features(task, config=config, cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.npy"))) == 2
+    again = clip_features(task, config=config, cache_dir=tmp_path)
+    for v in task.versions:
+        np.testing.assert_array_equal(first[v], again[v])
+    k = FeatureCache.key("d", "original", audio=config.audio, features=config.features, augment=config.augment,
+                         seed=0)
+    assert k == FeatureCache.key("d", "original", audio=config.audio, features=config.features,
+                                 augment=config.augment, seed=99)  # originals do not depend on the seed
+    assert k != FeatureCache.key("d", "original", audio=config.audio, features=FeatureConfig(max_frames=50),
+                                 augment=config.augment, seed=0)
+
+
+def test_extract_many_in_parallel_reports_progress_and_errors(ravdess, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    tasks = [ClipTask(str(ravdess / "Actor_02" / "03-01-03-01-01-01-02.wav")), ClipTask(str(bad)),
+             ClipTask(str(ravdess / "Actor_02" / "03-01-04-01-01-01-02.wav")),
+             ClipTask(str(ravdess / "Actor_02" / "03-01-05-01-01-01-02.wav"))]
+    seen = []
+    out = extract_many(tasks, config=Config(), cache_dir=tmp_path / "c", n_jobs=2,
+                       progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 4) and seen[-1] == (4, 4)
+    assert isinstance(out[1], Exception) and "bad.wav" in str(out[1])
+    assert all(isinstance(out[i], dict) and out[i]["original"].shape == (182, 96) for i in (0, 2, 3))

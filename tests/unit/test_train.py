@@ -1,0 +1,71 @@
+import json
+
+import pandas as pd
+import pytest
+
+from ser.config import for_preset
+from ser.errors import LabelsError
+from ser.labels import read_labels
+from ser.split import split_labels
+from ser.train import _features_for_split, train
+
+
+def test_only_training_clips_are_augmented(small_subset, feature_cache):
+    labels = read_labels(small_subset)
+    split = split_labels(labels, seed=0)
+    config = for_preset("quick")
+    data, failed = _features_for_split(split, config, cache_dir=feature_cache, progress=lambda e: None,
+                                       should_stop=lambda: False)
+    assert not failed
+    speaker_of = dict(zip(split.path, split.speaker))
+    for part in ("val", "test"):
+        assert all("#" not in p for p in data[part]["path"])  # originals only
+    augmented = [p for p in data["train"]["path"] if "#" in p]
+    assert len(augmented) == 3 * (split.split == "train").sum()
+    train_speakers = {speaker_of[p.split("#")[0]] for p in data["train"]["path"]}
+    held_out = {speaker_of[p] for part in ("val", "test") for p in data[part]["path"]}
+    assert not train_speakers & held_out
+
+
+def test_trained_run_has_every_file(trained_quick_model):
+    names = {p.name for p in trained_quick_model.iterdir()}
+    assert {"model.keras", "model.h5", "config.json", "history.csv", "split.csv", "report.json",
+            "predictions.csv", "progress.jsonl", "run.json"} <= names
+    history = pd.read_csv(trained_quick_model / "history.csv")
+    assert len(history) == 3 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history.columns)
+    report = json.loads((trained_quick_model / "report.json").read_text())
+    assert report["n_clips"] == (pd.read_csv(trained_quick_model / "split.csv").split == "test").sum()
+    stages = [json.loads(line)["stage"] for line in (trained_quick_model / "progress.jsonl").read_text().splitlines()]
+    assert stages[0] == "start" and "features" in stages and "epoch" in stages and stages[-1] == "done"
+
+
+def _existing_model(tmp_path):
+    out = tmp_path / "models" / "mine"
+    out.mkdir(parents=True)
+    (out / "model.keras").write_text("the good model")
+    return out
+
+
+def test_failed_training_leaves_the_old_model(tmp_path):
+    out = _existing_model(tmp_path)
+    (tmp_path / "all_labels.csv").write_text("path,emotion\nmissing.wav,sad\n")
+    with pytest.raises(LabelsError, match="no usable clip"):
+        train(tmp_path / "all_labels.csv", out, for_preset("quick", epochs=1))
+    assert (out / "model.keras").read_text() == "the good model"
+
+
+def test_stopped_training_installs_nothing(small_subset, feature_cache, tmp_path):
+    out = _existing_model(tmp_path)
+    result = train(small_subset, out, for_preset("quick", epochs=50), cache_dir=feature_cache,
+                   should_stop=lambda: True)
+    assert result.status == "stopped" and result.model_dir is None
+    assert (out / "model.keras").read_text() == "the good model"
+    assert json.loads((result.staging_dir / "progress.jsonl").read_text().splitlines()[-1])["stage"] == "stopped"
+
+
+def test_successful_training_replaces_the_old_model(small_subset, feature_cache, tmp_path):
+    out = _existing_model(tmp_path)
+    result = train(small_subset, out, for_preset("quick", epochs=1, augment=False), cache_dir=feature_cache)
+    assert result.status == "done" and (out / "model.h5").is_file()
+    assert (out / "model.keras").read_bytes()[:2] == b"PK"  # a real Keras archive now
+    assert not any((tmp_path / "models" / ".trash").iterdir())
