@@ -130,6 +130,8 @@ class TrainConfig:
     input_dropout: float = 0.1
     dropout: float = 0.2
     input_noise: float = 0.0
+    utterance_norm: bool = True
+    pooling: str = "last"
     monitor: str = "val_loss"
 
     def __post_init__(self) -> None:
@@ -145,6 +147,7 @@ class TrainConfig:
         _check(0 <= self.label_smoothing < 1, f"label_smoothing={self.label_smoothing} must be in [0, 1).")
         _check(0 <= self.input_dropout < 1 and 0 <= self.dropout < 1,
                f"input_dropout={self.input_dropout} and dropout={self.dropout} must be in [0, 1).")
+        _check(self.pooling in ("last", "mean"), f"pooling={self.pooling!r} must be 'last' or 'mean'.")
         _check(self.monitor in ("val_loss", "val_accuracy"),
                f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 

@@ -45,8 +45,11 @@ def _seed(keras: Any, x: Any, n_classes: int) -> Any:
 
 
 def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int,
-            input_dropout: float, dropout: float, input_noise: float) -> Any:
+            input_dropout: float, dropout: float, input_noise: float, utterance_norm: bool, pooling: str) -> Any:
     L = keras.layers
+    if utterance_norm:  # add each row normalised over this clip's frames: level-free, speaker-robust shape
+        per_clip = L.LayerNormalization(axis=1, center=False, scale=False, name="utterance_norm")(x)
+        x = L.Concatenate(axis=-1)([x, per_clip])
     if input_noise:
         x = L.GaussianNoise(input_noise)(x)  # on normalised features, training only
     x = L.SpatialDropout1D(input_dropout)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
@@ -57,7 +60,11 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
         x = L.MaxPooling1D(2)(x)
         x = L.Dropout(dropout)(x)
     x = L.Bidirectional(L.LSTM(rnn[0], return_sequences=True))(x)
-    x = L.Bidirectional(L.LSTM(rnn[1]))(x)
+    if pooling == "mean":
+        x = L.Bidirectional(L.LSTM(rnn[1], return_sequences=True))(x)
+        x = L.GlobalAveragePooling1D()(x)
+    else:
+        x = L.Bidirectional(L.LSTM(rnn[1]))(x)
     x = L.Dense(dense)(x)
     x = L.BatchNormalization()(x)
     x = L.Activation("relu")(x)
@@ -67,7 +74,7 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
 
 def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
                 train_features: np.ndarray | None = None, input_dropout: float = 0.1, dropout: float = 0.2,
-                input_noise: float = 0.0) -> Any:
+                input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "last") -> Any:
     """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
 
     Parameters
@@ -83,6 +90,10 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
         Regularisation of ``default`` and ``quick`` (the ``seed`` preset keeps its own):
         the share of feature rows dropped, dropout after each convolution block, and the
         standard deviation of Gaussian noise added to normalised features in training.
+    utterance_norm : bool
+        Also feed each feature row normalised over the clip's own frames (``default``/``quick``).
+    pooling : ``"last"`` or ``"mean"``
+        Summarise time by the last BiLSTM's final state, or by averaging its outputs.
     """
     import keras
 
@@ -103,7 +114,8 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     if preset == "seed":
         outputs = _seed(keras, x, n_classes)
     else:
-        reg = {"input_dropout": input_dropout, "dropout": dropout, "input_noise": input_noise}
+        reg = {"input_dropout": input_dropout, "dropout": dropout, "input_noise": input_noise,
+               "utterance_norm": utterance_norm, "pooling": pooling}
         size = {"filters": 128, "rnn": (64, 32), "dense": 64} if preset == "default" else \
             {"filters": 32, "rnn": (16, 16), "dense": 32}
         outputs = _conv1d(keras, x, n_classes, **size, **reg)

@@ -219,7 +219,7 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
     y_va = np.array([emotions.index(e) for e in data["val"]["y"]])
     model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
                         train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
-                        input_noise=t.input_noise)
+                        input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling)
     compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
     class_weight = None
     if t.class_weights:

@@ -1,0 +1,271 @@
+"""Benchmark: ``python -m ser.bench [--quick] [--labels CSV]``.
+
+Measures, side by side in one run on real clips: feature extraction against the
+separate-librosa-calls way, training step cost of the ``seed`` and ``default`` presets,
+prediction latency and model load time, and the dashboard's start-up. Prints a markdown
+table and writes JSON. Each training preset runs in its own process, so that peak memory
+is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(xs), q))
+
+
+def bench_features(paths: list[str]) -> dict:
+    from ser.audio import load_audio
+    from ser.config import Config
+    from ser.features import ClipTask, extract_features, extract_features_reference, extract_many
+
+    ys = [load_audio(p)[0] for p in paths]
+    sr = 16_000
+    extract_features(ys[0], sr=sr)
+    extract_features_reference(ys[0], sr=sr, chroma_tuning=None)  # warm up caches and numba
+    fast, seed_way, same = [], [], []
+    max_diff = 0.0
+    for y in ys:
+        t = time.perf_counter()
+        a = extract_features(y, sr=sr)
+        fast.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        extract_features_reference(y, sr=sr, chroma_tuning=None)
+        seed_way.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = extract_features_reference(y, sr=sr)
+        same.append(time.perf_counter() - t)
+        max_diff = max(max_diff, float(np.max(np.abs(a - b))))
+    out = {"clips": len(ys), "fast_median_ms": 1e3 * _pct(fast, 50), "fast_p95_ms": 1e3 * _pct(fast, 95),
+           "separate_median_ms": 1e3 * _pct(seed_way, 50), "separate_p95_ms": 1e3 * _pct(seed_way, 95),
+           "separate_same_settings_median_ms": 1e3 * _pct(same, 50), "max_abs_diff_same_settings": max_diff}
+    out["speedup"] = out["separate_median_ms"] / out["fast_median_ms"]
+    out["speedup_same_settings"] = out["separate_same_settings_median_ms"] / out["fast_median_ms"]
+    with tempfile.TemporaryDirectory() as cache:
+        tasks = [ClipTask(p) for p in paths]
+        for label in ("cold", "warm"):
+            t = time.perf_counter()
+            extract_many(tasks, config=Config(), cache_dir=cache)
+            out[f"folder_{label}_clips_per_s"] = len(tasks) / (time.perf_counter() - t)
+    out["cores"] = os.cpu_count()
+    return out
+
+
+def _train_child(preset: str, steps: int, paths: list[str]) -> dict:
+    """Run in a fresh process: seconds per training step of ``preset`` on batches of 64 real clips."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from ser.config import Config, for_preset
+    from ser.features import ClipTask, extract_many
+    from ser.model import build_model, compile_model
+
+    feats = [r["original"] for r in extract_many([ClipTask(p) for p in paths], config=Config(), n_jobs=1)
+             if isinstance(r, dict)]
+    X = np.stack([feats[i % len(feats)] for i in range(64)])
+    y = keras.utils.to_categorical(np.arange(64) % 8, 8)
+    cfg = for_preset(preset)
+    model = compile_model(build_model(preset, n_features=182, n_frames=X.shape[2], n_classes=8, train_features=X),
+                          learning_rate=cfg.train.learning_rate)
+    model.train_on_batch(X, y)  # graph tracing
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        model.train_on_batch(X, y)
+        times.append(time.perf_counter() - t)
+    step_s = float(np.median(times))
+    steps_per_epoch = math.ceil(840 * 4 / 64)  # 1200 clips: 840 training clips x 4 versions
+    return {"preset": preset, "params": int(model.count_params()), "steps_timed": steps, "step_s": step_s,
+            "epoch_s_projected": step_s * steps_per_epoch, "steps_per_epoch": steps_per_epoch,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def bench_training(paths: list[str], *, quick: bool) -> dict:
+    out = {}
+    for preset, steps in (("default", 10 if quick else 30), ("seed", 2 if quick else 5)):
+        cmd = [sys.executable, "-m", "ser.bench", "--_train-child", preset, "--_steps", str(steps), "--_paths",
+               json.dumps(paths[:16])]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+        if res.returncode != 0:
+            raise RuntimeError(f"training benchmark of {preset} failed:\n{res.stderr[-2000:]}")
+        out[preset] = json.loads(res.stdout.strip().splitlines()[-1])
+    out["seed_over_default"] = out["seed"]["step_s"] / out["default"]["step_s"]
+    return out
+
+
+def bench_prediction(model_dir: Path, path: str, *, calls: int) -> dict:
+    import librosa
+    import soundfile as sf
+
+    from ser.predict import Predictor
+
+    t = time.perf_counter()
+    predictor = Predictor.load(model_dir)
+    load_s = time.perf_counter() - t
+    y, sr = sf.read(path, dtype="float32")
+    y4 = librosa.util.fix_length(y, size=4 * sr)
+    predictor.predict(y4, sr=sr)
+    lat = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        predictor.predict(y4, sr=sr)
+        lat.append(time.perf_counter() - t)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "stereo48k.wav"
+        up = librosa.resample(y4, orig_sr=sr, target_sr=48_000)
+        sf.write(wav, np.stack([up, up], axis=1), 48_000)
+        file_lat = []
+        for _ in range(max(10, calls // 5)):
+            t = time.perf_counter()
+            predictor.predict_file(wav)
+            file_lat.append(time.perf_counter() - t)
+    return {"model": str(model_dir), "load_s": load_s, "calls": calls, "p50_ms": 1e3 * _pct(lat, 50),
+            "p95_ms": 1e3 * _pct(lat, 95), "file_48k_stereo_p50_ms": 1e3 * _pct(file_lat, 50),
+            "file_48k_stereo_p95_ms": 1e3 * _pct(file_lat, 95)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tf_loaded(pid: int) -> bool:
+    try:
+        return "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def bench_app_start(timeout_s: float = 60) -> dict:
+    """Seconds from ``streamlit run`` to the first page drawn in a browser (or, with no browser,
+    to the server answering), and whether TensorFlow was loaded in the server by then."""
+    port = _free_port()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
+                             "--server.port", str(port), "--server.headless", "true"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while time.perf_counter() - t0 < timeout_s:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        server_s = time.perf_counter() - t0
+        out = {"server_answering_s": server_s, "measured": "server"}
+        chromium = Path("/usr/bin/chromium")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            sync_playwright = None
+        if chromium.is_file() and sync_playwright:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(chromium), headless=True,
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                page = browser.new_page()
+                page.goto(url)
+                page.get_by_role("heading", name="Dataset").first.wait_for(timeout=timeout_s * 1000)
+                out["first_page_s"] = time.perf_counter() - t0
+                out["measured"] = "browser"
+                browser.close()
+        out["tensorflow_loaded"] = _tf_loaded(proc.pid)
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def table(r: dict) -> str:
+    f, t, p, a = r.get("features"), r.get("training"), r.get("prediction"), r.get("app")
+    rows = ["| what | measured | target |", "|---|---|---|"]
+    if f:
+        rows += [
+            f"| features per clip, median (p95) | {f['fast_median_ms']:.2f} ms ({f['fast_p95_ms']:.2f}) | |",
+            f"| separate librosa calls, median (p95) | {f['separate_median_ms']:.2f} ms ({f['separate_p95_ms']:.2f}) | |",
+            f"| features speed-up | **{f['speedup']:.1f}×** ({f['speedup_same_settings']:.1f}× vs same settings) | ≥ 3× |",
+            f"| max abs difference (same settings) | {f['max_abs_diff_same_settings']:.1e} | ≤ 1e-4 |",
+            f"| folder extraction, {f['cores']} cores: cold / warm cache | {f['folder_cold_clips_per_s']:.0f} / "
+            f"{f['folder_warm_clips_per_s']:.0f} clips/s | |"]
+    if t:
+        for k in ("default", "seed"):
+            rows.append(f"| `{k}`: step of 64 / epoch (1200 clips ×4) / peak memory | {t[k]['step_s']:.3f} s / "
+                        f"{t[k]['epoch_s_projected']:.0f} s / {t[k]['peak_rss_mb']:.0f} MB | |")
+        rows.append(f"| `default` cheaper per epoch than `seed` | **{t['seed_over_default']:.0f}×** | ≥ 20× |")
+    if p:
+        rows += [f"| model load | {p['load_s']:.2f} s | |",
+                 f"| predict 4 s clip, p50 (p95) over {p['calls']} | **{p['p50_ms']:.1f} ms** ({p['p95_ms']:.1f}) "
+                 "| p50 < 50 ms |",
+                 f"| predict_file 48 kHz stereo WAV, p50 (p95) | {p['file_48k_stereo_p50_ms']:.1f} ms "
+                 f"({p['file_48k_stereo_p95_ms']:.1f}) | |"]
+    if a:
+        first = a.get("first_page_s")
+        rows += [f"| app: server answering | {a['server_answering_s']:.2f} s | |",
+                 f"| app: first page drawn in Chromium | **{first:.2f} s** | ≤ 3 s |" if first else
+                 "| app: first page drawn | (no browser here) | ≤ 3 s |",
+                 f"| TensorFlow loaded by then | {'yes' if a['tensorflow_loaded'] else 'no'} | no |"]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ser.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer clips and steps (under 5 minutes)")
+    ap.add_argument("--labels", default=str(REPO / "data" / "demo" / "all_labels.csv"))
+    ap.add_argument("--model", default=str(REPO / "models" / "default"))
+    ap.add_argument("--clips", type=int, default=None, help="clips for the feature benchmark")
+    ap.add_argument("--out", default="bench.json")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["features", "training", "prediction", "app"])
+    ap.add_argument("--_train-child", dest="train_child", help=argparse.SUPPRESS)
+    ap.add_argument("--_steps", dest="steps", type=int, default=5, help=argparse.SUPPRESS)
+    ap.add_argument("--_paths", dest="paths", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.train_child:
+        print(json.dumps(_train_child(a.train_child, a.steps, json.loads(a.paths))))
+        return 0
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ser.labels import read_labels
+
+    labels = read_labels(a.labels)
+    n = a.clips or (20 if a.quick else 96)
+    paths = list(labels["abspath"][:: max(1, len(labels) // n)][:n])
+    result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                    "command": "python -m ser.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "labels": a.labels}
+    steps = [("features", lambda: bench_features(paths)),
+             ("training", lambda: bench_training(paths, quick=a.quick)),
+             ("prediction", lambda: bench_prediction(Path(a.model), paths[0], calls=50)),
+             ("app", bench_app_start)]
+    for name, fn in steps:
+        if name in a.skip:
+            continue
+        print(f"measuring {name}…", file=sys.stderr, flush=True)
+        result[name] = fn()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(f"\n(JSON in {a.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
