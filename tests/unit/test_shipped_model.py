@@ -1,0 +1,44 @@
+"""The shipped model and demo data: what a new user gets on the first launch."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from ser import EMOTIONS
+from ser.predict import Predictor
+from tests.conftest import DEFAULT_MODEL, DEMO
+
+
+def test_shipped_model_loads_and_predicts_8_emotions_on_a_real_clip():
+    predictor = Predictor.load(DEFAULT_MODEL)
+    assert predictor.emotions == list(EMOTIONS)
+    pred = predictor.predict_file(DEMO / "Actor_18" / "03-01-05-01-01-01-18.wav")
+    assert set(pred.probabilities) == set(EMOTIONS)
+    assert sum(pred.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_shipped_files_and_size():
+    names = {p.name for p in DEFAULT_MODEL.iterdir()}
+    assert {"model.keras", "model.h5", "config.json", "history.csv", "split.csv", "report.json",
+            "predictions.csv", "README.md"} <= names
+    assert sum(p.stat().st_size for p in DEFAULT_MODEL.iterdir()) < 20 * 2 ** 20
+
+
+def test_demo_clips_are_the_models_test_speakers():
+    split = pd.read_csv(DEFAULT_MODEL / "split.csv")
+    demo = pd.read_csv(DEMO / "all_labels.csv")
+    test_speakers = set(split[split.split == "test"].speaker)
+    assert set(demo.speaker) <= test_speakers
+    assert set(demo.emotion) == set(EMOTIONS)
+    assert sum(p.stat().st_size for p in DEMO.rglob("*")) < 15 * 2 ** 20
+    report = json.loads((DEFAULT_MODEL / "report.json").read_text())
+    assert report["n_clips"] == (split.split == "test").sum()
+
+
+def test_evaluate_cli_on_demo(tmp_path):
+    from ser.__main__ import main
+
+    assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(DEMO / "all_labels.csv"),
+                 "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "report.json").read_text())["n_clips"] == 96
