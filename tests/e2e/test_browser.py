@@ -2,7 +2,7 @@
 
 import time
 
-from tests.conftest import DEMO, make_subset, RAVDESS
+from tests.conftest import DEMO
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -95,42 +95,3 @@ def test_predict_record_with_each_recorder(page, shots):
     settle(page)
     assert page.locator(EXCEPTION).count() == 0
     page.screenshot(path=str(shots / "predict-record-handsfree.png"), full_page=True)
-
-
-def test_train_progress_survives_leaving_and_appears_in_evaluate(page, shots, app_server, tmp_path):
-    subset = make_subset(RAVDESS, tmp_path / "tiny", speakers=[f"Actor_{i:02d}" for i in range(1, 7)],
-                         per_emotion=2)
-    go(page, "Train")
-    page.get_by_text("Use another folder").click()
-    page.get_by_label("Folder with an all_labels.csv (or the CSV itself)").fill(str(subset.parent))
-    page.get_by_role("button", name="Add dataset").click()
-    settle(page)
-    page.get_by_label("Epochs (at most)").fill("150")
-    page.get_by_label("Early-stopping patience (epochs)").fill("150")
-    page.get_by_label("Run name").fill("e2e-run")
-    preset = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model preset")
-    preset.click()
-    page.get_by_role("option", name="Quick").click()
-    page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Run “e2e-run” — running").wait_for(timeout=60_000)
-    page.locator('[data-testid="stProgress"]').first.wait_for()
-    page.get_by_text("Epoch 1 of at most").wait_for(timeout=120_000)
-    page.screenshot(path=str(shots / "train-running.png"), full_page=True)
-    first = int(page.get_by_text("of at most").first.inner_text().split()[1])
-    go(page, "Dataset")
-    page.wait_for_timeout(3000)
-    go(page, "Train")
-    page.get_by_text("Run “e2e-run” —").wait_for()
-    page.get_by_text("of at most").first.wait_for()
-    later = int(page.get_by_text("of at most").first.inner_text().split()[1])
-    assert later > first, (first, later)  # the run went on while the page was closed
-    page.get_by_text("Run “e2e-run” — done").wait_for(timeout=300_000)
-    page.screenshot(path=str(shots / "train-done.png"), full_page=True)
-    page.get_by_text("Open the report").click()
-    page.get_by_role("heading", name="Evaluate").first.wait_for()
-    settle(page)
-    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="e2e-run").count() >= 1
-    page.get_by_text("Confusion matrix").wait_for()
-    assert page.locator(EXCEPTION).count() == 0
-    page.screenshot(path=str(shots / "evaluate-e2e-run.png"), full_page=True)
-    assert (app_server["models"] / "e2e-run" / "model.keras").is_file()
