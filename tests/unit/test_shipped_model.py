@@ -13,7 +13,8 @@ from tests.conftest import DEFAULT_MODEL, DEMO
 def test_shipped_model_loads_and_predicts_8_emotions_on_a_real_clip():
     predictor = Predictor.load(DEFAULT_MODEL)
     assert predictor.emotions == list(EMOTIONS)
-    pred = predictor.predict_file(DEMO / "Actor_18" / "03-01-05-01-01-01-18.wav")
+    clip = pd.read_csv(DEMO / "all_labels.csv").query("speaker == 'Actor_18'").path.iloc[0]
+    pred = predictor.predict_file(DEMO / clip)
     assert set(pred.probabilities) == set(EMOTIONS)
     assert sum(pred.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
 
