@@ -7,6 +7,7 @@ from pages._shared import dataset_picker, labels_or_error, mel_figure, setup, wa
 from ser import SerError
 from ser.augment import AddGaussianNoise, PitchShift, TimeStretch
 from ser.config import AugmentConfig
+from ser.labels import usable_rows
 
 setup()
 st.title("🎛️ Augmentations")
@@ -17,8 +18,7 @@ csv = dataset_picker()
 labels, problems = labels_or_error(csv)
 if labels is None:
     st.stop()
-bad = {p.row for p in problems}
-ok = labels[[i + 1 not in bad for i in range(len(labels))]].reset_index(drop=True)
+ok = usable_rows(labels, problems)
 if ok.empty:
     st.warning("This dataset has no usable clip.")
     st.stop()

@@ -7,6 +7,7 @@ import streamlit as st
 from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, mel_figure, setup, short,
                      waveform_figure)
 from ser import EMOTIONS, SerError
+from ser.labels import usable_rows
 
 setup()
 st.title("📂 Dataset")
@@ -18,8 +19,7 @@ labels, problems = labels_or_error(csv)
 if labels is None:
     st.stop()
 
-bad_rows = {p.row for p in problems}
-ok = labels[[i + 1 not in bad_rows for i in range(len(labels))]]
+ok = usable_rows(labels, problems)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Clips", f"{len(labels):,}")
 c2.metric("Speakers", labels["speaker"].replace("", pd.NA).nunique())
