@@ -56,6 +56,24 @@ def short(path: str | Path) -> str:
         return str(p)
 
 
+def _add_dataset() -> None:
+    """Button callback: runs before the page, so it may change the picker's value."""
+    typed = st.session_state.get("other_dataset", "").strip()
+    if not typed:
+        return
+    path = Path(typed).expanduser()
+    csv = path / "all_labels.csv" if path.is_dir() else path
+    if csv.is_file():
+        extra = st.session_state.setdefault("extra_datasets", [])
+        if str(csv.resolve()) not in extra:
+            extra.append(str(csv.resolve()))
+        st.session_state["p_dataset"] = str(csv.resolve())
+        st.session_state["dataset_error"] = None
+    else:
+        st.session_state["dataset_error"] = (f"{typed}: no all_labels.csv there. A dataset folder needs one with "
+                                             "columns path, emotion and (optionally) speaker.")
+
+
 def dataset_picker(label: str = "Dataset") -> str | None:
     """A dataset picker shared by all pages (its value survives page switches)."""
     options = known_datasets()
@@ -64,18 +82,11 @@ def dataset_picker(label: str = "Dataset") -> str | None:
     if st.session_state.get("p_dataset") not in options and options:
         st.session_state["p_dataset"] = options[0]
     choice = st.selectbox(label, options, key="p_dataset", format_func=short) if options else None
-    with st.expander("Use another folder"):
-        typed = st.text_input("Folder with an all_labels.csv (or the CSV itself)", key="other_dataset")
-        if st.button("Add dataset") and typed:
-            path = Path(typed).expanduser()
-            csv = path / "all_labels.csv" if path.is_dir() else path
-            if csv.is_file():
-                st.session_state.setdefault("extra_datasets", []).append(str(csv.resolve()))
-                st.session_state["p_dataset"] = str(csv.resolve())
-                st.rerun()
-            else:
-                st.error(f"{typed}: no all_labels.csv there. A dataset folder needs one with columns "
-                         "path, emotion and (optionally) speaker.")
+    with st.expander("Use another folder", expanded=bool(st.session_state.get("dataset_error"))):
+        st.text_input("Folder with an all_labels.csv (or the CSV itself)", key="other_dataset")
+        st.button("Add dataset", on_click=_add_dataset)
+        if st.session_state.get("dataset_error"):
+            st.error(st.session_state["dataset_error"])
     return choice
 
 

@@ -37,49 +37,6 @@ def fmt_s(s: float | None) -> str:
 run = current_run(models_dir())
 running = bool(run and run["running"])
 
-st.subheader("Settings")
-csv = dataset_picker("Dataset to train on")
-with st.form("train_form", border=True):
-    c1, c2, c3 = st.columns(3)
-    for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
-                         "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto",
-                         "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
-        st.session_state.setdefault(key, default)
-    preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
-                          help="\n\n".join(f"**{k}**: {v}" for k, v in PRESET_HELP.items()))
-    epochs = c2.number_input("Epochs (at most)", 1, 1000, key="p_tr_epochs",
-                             help="Training stops earlier when validation stops improving.")
-    batch = c3.number_input("Batch size", 1, 512, key="p_tr_batch")
-    lr = c1.number_input("Learning rate (0 = the preset's)", 0.0, 0.1, key="p_tr_lr", format="%.5f",
-                         help="Default: " + ", ".join(f"{k} {v:g}" for k, v in PRESET_LEARNING_RATE.items()))
-    patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
-    split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split",
-                         help="auto: by speaker when the labels name speakers, so test voices are never heard "
-                              "in training; otherwise by clip.")
-    augment = c1.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
-    name = c2.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
-    start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
-
-if start:
-    if not NAME_RE.match(name or ""):
-        st.error(f"Run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64), starting with a letter "
-                 "or digit.")
-    elif not csv:
-        st.error("Choose a dataset first.")
-    else:
-        if (models_dir() / name).exists():
-            st.warning(f"models/{name} exists; it will be replaced when this run finishes successfully.")
-        try:
-            start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
-                "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
-                "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
-                "no_augment": not augment})
-            st.session_state["started_run"] = name
-            st.rerun()
-        except SerError as exc:
-            st.error(str(exc))
-
-
 def curves(epochs: list[dict]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
     x = [e["epoch"] for e in epochs]
@@ -103,8 +60,11 @@ def show_run() -> None:
     st.subheader(f"Run “{record['name']}” — " + ("running" if is_running else record["status"]))
     start = s["start"] or {}
     if start:
-        st.caption(f"{start.get('n_clips', '?')} clips from {short(start.get('labels', ''))}; "
-                   f"{start.get('split_mode')} split {start.get('counts')}; preset {start.get('preset')}")
+        counts = start.get("counts", {})
+        parts = " · ".join(f"{counts.get(k, 0)} {label}" for k, label in
+                           (("train", "training"), ("val", "validation"), ("test", "test")))
+        st.caption(f"{start.get('n_clips', '?')} clips from {short(start.get('labels', ''))} · split by "
+                   f"{start.get('split_mode')}: {parts} · preset {start.get('preset')}")
     if s["features"]:
         done, total = s["features"]
         st.progress(done / max(total, 1), text=f"Extracting features: {done} of {total} clips")
@@ -129,7 +89,7 @@ def show_run() -> None:
             st.toast("Stopping after the current batch…")
     elif record["status"] == "done":
         st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
-                   f"{last and ''}{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}.")
+                   f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}.")
         st.session_state["p_model"] = record["name"]
         st.page_link("pages/evaluate.py", label=f"Open the report of “{record['name']}”", icon="📊")
     elif record["status"] == "stopped":
@@ -147,10 +107,56 @@ def show_run() -> None:
     st.session_state["was_running"] = is_running
 
 
+def settings() -> None:
+    """The training settings and the Start button."""
+    csv = dataset_picker("Dataset to train on")
+    with st.form("train_form", border=True):
+        c1, c2, c3 = st.columns(3)
+        for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
+                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto",
+                             "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
+            st.session_state.setdefault(key, default)
+        preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
+                              help="\n\n".join(f"**{k}**: {v}" for k, v in PRESET_HELP.items()))
+        epochs = c2.number_input("Epochs (at most)", 1, 1000, key="p_tr_epochs",
+                                 help="Training stops earlier when validation stops improving.")
+        batch = c3.number_input("Batch size", 1, 512, key="p_tr_batch")
+        lr = c1.number_input("Learning rate (0 = the preset's)", 0.0, 0.1, key="p_tr_lr", format="%.5f",
+                             help="Default: " + ", ".join(f"{k} {v:g}" for k, v in PRESET_LEARNING_RATE.items()))
+        patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
+        split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split",
+                             help="auto: by speaker when the labels name speakers, so test voices are never heard "
+                                  "in training; otherwise by clip.")
+        augment = c1.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
+        name = c2.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
+        start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
+    if (models_dir() / name).exists():
+        st.caption(f"A model named “{name}” exists; it will be replaced only if the new run finishes.")
+
+    if start:
+        if not NAME_RE.match(name or ""):
+            st.error(f"Run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64), starting with a letter "
+                     "or digit.")
+        elif not csv:
+            st.error("Choose a dataset first.")
+        else:
+            try:
+                start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
+                    "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
+                    "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
+                    "no_augment": not augment})
+                st.session_state["started_run"] = name
+                st.rerun()
+            except SerError as exc:
+                st.error(str(exc))
+
+
 def _final(record: dict, key: str) -> str:
     events = read_events(record["progress"])
     value = next((e.get(key) for e in reversed(events) if e.get("stage") == "done"), None)
     return f"{value:.1%}" if isinstance(value, float) else "–"
 
 
-st.fragment(run_every=2 if running else None)(show_run)()
+st.fragment(run_every=2 if running else None)(show_run)()  # the run first: it is what people come back for
+st.subheader("Settings for a new run")
+settings()

@@ -51,6 +51,14 @@ def test_dataset_filter_and_clip_view():
     assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
 
 
+def test_adding_a_missing_folder_says_what_is_wrong(tmp_path):
+    at = open_app()
+    at.text_input(key="other_dataset").set_value(str(tmp_path / "nowhere")).run()
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+    no_exception(at)
+    assert any("nowhere: no all_labels.csv there" in e.value for e in at.error)
+
+
 def test_dataset_choice_survives_page_switch():
     at = open_app()
     at.multiselect(key="p_ds_emotions").set_value(["sad"]).run()
@@ -102,9 +110,10 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     monkeypatch.setenv("SER_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
     at = open_app("pages/train.py")
-    at.session_state["extra_datasets"] = [str(small_subset)]
-    at.run()
-    at.selectbox(key="p_dataset").set_value(str(small_subset))
+    at.text_input(key="other_dataset").set_value(str(small_subset.parent)).run()
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+    no_exception(at)
+    assert at.selectbox(key="p_dataset").value == str(small_subset.resolve())
     at.selectbox(key="p_tr_preset").set_value("quick")
     at.number_input(key="p_tr_epochs").set_value(2)
     at.text_input(key="p_tr_name").set_value("apptest")
@@ -114,7 +123,7 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     while True:
         at.run()
         no_exception(at)
-        header = at.subheader[-1].value if at.subheader else ""
+        header = next((h.value for h in at.subheader if h.value.startswith("Run “")), "")
         if "apptest" in header and not header.endswith("running"):
             break
         assert time.time() - t0 < 300, "training did not finish in 5 minutes"

@@ -1,8 +1,11 @@
 """Five flows a person does in the browser, each checked for what they would see."""
 
+import re
 import time
 
-from tests.conftest import DEMO
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO, RAVDESS, make_subset
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -95,3 +98,49 @@ def test_predict_record_with_each_recorder(page, shots):
     settle(page)
     assert page.locator(EXCEPTION).count() == 0
     page.screenshot(path=str(shots / "predict-record-handsfree.png"), full_page=True)
+
+
+def test_train_progress_survives_leaving_and_appears_in_evaluate(page, shots, app_server, tmp_path):
+    subset = make_subset(RAVDESS, tmp_path / "tiny", speakers=[f"Actor_{i:02d}" for i in range(1, 7)],
+                         per_emotion=2)
+    go(page, "Train")
+    page.get_by_text("Use another folder").click()
+    folder = page.get_by_label("Folder with an all_labels.csv (or the CSV itself)")
+    folder.fill(str(subset.parent))
+    folder.press("Enter")  # commit the text before the button reruns the page
+    settle(page)
+    page.get_by_role("button", name="Add dataset").click()
+    settle(page)
+    expect(page.locator('input[aria-label="Dataset to train on"]')).to_have_value(str(subset.resolve()))
+    page.locator('input[aria-label="Epochs (at most)"]').fill("150")
+    page.locator('input[aria-label="Early-stopping patience (epochs)"]').fill("150")
+    page.locator('input[aria-label="Run name"]').fill("e2e-run")
+    preset = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model preset")
+    preset.click()
+    page.get_by_role("option", name="Quick").click()
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Run “e2e-run” — running").wait_for(timeout=60_000)
+    page.locator('[data-testid="stProgress"]').first.wait_for()
+    page.get_by_text(re.compile(r"Epoch \d+ of at most")).first.wait_for(timeout=180_000)
+    page.get_by_text("Loss (lower is better)").first.wait_for(timeout=60_000)
+    page.get_by_text("Run “e2e-run” — running").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "train-running.png"))
+    first = int(page.get_by_text("of at most").first.inner_text().split()[1])
+    go(page, "Dataset")
+    page.wait_for_timeout(3000)
+    go(page, "Train")
+    page.get_by_text("Run “e2e-run” —").wait_for()
+    page.get_by_text("of at most").first.wait_for()
+    later = int(page.get_by_text("of at most").first.inner_text().split()[1])
+    assert later > first, (first, later)  # the run went on while the page was closed
+    page.get_by_text("Run “e2e-run” — done").wait_for(timeout=300_000)
+    page.get_by_text("Run “e2e-run” — done").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "train-done.png"))
+    page.get_by_text("Open the report").click()
+    page.get_by_role("heading", name="Evaluate").first.wait_for()
+    settle(page)
+    expect(page.locator('input[aria-label="Run"]')).to_have_value("e2e-run")
+    page.get_by_text("Confusion matrix").wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(shots / "evaluate-e2e-run.png"), full_page=True)
+    assert (app_server["models"] / "e2e-run" / "model.keras").is_file()
