@@ -131,7 +131,7 @@ class TrainConfig:
     dropout: float = 0.2
     input_noise: float = 0.0
     utterance_norm: bool = True
-    pooling: str = "last"
+    pooling: str = "mean"
     monitor: str = "val_loss"
 
     def __post_init__(self) -> None:

@@ -74,7 +74,7 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
 
 def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
                 train_features: np.ndarray | None = None, input_dropout: float = 0.1, dropout: float = 0.2,
-                input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "last") -> Any:
+                input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "mean") -> Any:
     """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
 
     Parameters
