@@ -30,13 +30,13 @@ left, right = st.columns(2)
 per_emotion = labels["emotion"].fillna("unknown").value_counts().reindex([*EMOTIONS, "unknown"]).dropna()
 fig = px.bar(x=per_emotion.index, y=per_emotion.values, color=per_emotion.index,
              color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "clips"}, title="Clips per emotion")
-fig.update_layout(showlegend=False, height=320)
+fig.update_layout(showlegend=False, height=380)
 left.plotly_chart(fig, width="stretch")
 if labels["speaker"].str.len().gt(0).any():
     per_speaker = labels.groupby(["speaker", labels["emotion"].fillna("unknown")]).size().reset_index(name="clips")
     fig = px.bar(per_speaker, x="speaker", y="clips", color="emotion", color_discrete_map=EMOTION_COLORS,
                  title="Clips per speaker")
-    fig.update_layout(height=320, legend_title_text="")
+    fig.update_layout(height=380, legend_title_text="")
     right.plotly_chart(fig, width="stretch")
 else:
     right.info("This dataset names no speakers, so training will split it by clip, not by speaker.")

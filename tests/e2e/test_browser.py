@@ -33,6 +33,9 @@ def test_every_page_loads_without_exception(page, shots):
         go(page, title)
         page.get_by_role("heading", name=title if title != "Predict" else "Predict emotion").first.wait_for()
         settle(page)
+        if title == "Augmentations":  # the original and its three versions, each playable
+            page.get_by_text("Pitch shift (+2 semitones)").wait_for()
+            page.locator("audio").nth(3).wait_for(state="attached")
         assert page.locator(EXCEPTION).count() == 0, f"exception on {title}"
         page.screenshot(path=str(shots / f"page-{title.lower()}.png"), full_page=True)
 
