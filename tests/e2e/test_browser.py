@@ -42,7 +42,11 @@ def test_every_page_loads_without_exception(page, shots):
 
 def test_dataset_clip_playback_and_spectrogram(page, shots):
     page.get_by_text("Clips per emotion").first.wait_for()
-    page.locator('[data-testid="stMultiSelect"]').first.click()
+    page.get_by_text("Mel spectrogram").first.wait_for()  # the first clip is drawn: the run is over
+    settle(page)
+    emotion_filter = page.locator('[data-testid="stMultiSelect"]').first.locator("input")
+    emotion_filter.click()
+    emotion_filter.fill("angry")
     page.get_by_role("option", name="angry").click()
     page.keyboard.press("Escape")
     settle(page)
