@@ -145,7 +145,6 @@ def settings() -> None:
                     "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
                     "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
                     "no_augment": not augment})
-                st.session_state["started_run"] = name
                 st.rerun()
             except SerError as exc:
                 st.error(str(exc))

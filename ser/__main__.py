@@ -45,7 +45,6 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 def cmd_train(a: argparse.Namespace) -> int:
     from ser.config import for_preset
-    from ser.progress import summarise  # noqa: F401  (import check before the long run)
     from ser.runs import claim, finish
     from ser.train import staging_dir_for, train
 
