@@ -1,4 +1,4 @@
-"""Command line: ``python -m ser {labels,validate,train,evaluate,predict}``.
+"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,predict}``.
 
 Each command prints one line per problem naming the file, and exits 2 on bad input.
 """
@@ -86,6 +86,41 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
+def _overrides(pairs: list[str]) -> dict:
+    """``["frame_dropout=0.1", "pooling=last"]`` to ``{"frame_dropout": 0.1, "pooling": "last"}``."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SerError(f"--set {pair!r}: write it as FIELD=VALUE, e.g. --set frame_dropout=0.1.")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_cv(a: argparse.Namespace) -> int:
+    from ser.config import for_preset
+    from ser.cv import cross_validate
+
+    config = for_preset(a.preset, epochs=a.epochs, seed=a.seed, **_overrides(a.set))
+
+    def show(e: dict) -> None:
+        if e["stage"] == "epoch":
+            _say(f"fold {e['fold']} epoch {e['epoch']} val_loss {e['val_loss']:.3f} "
+                 f"val_acc {e['val_accuracy']:.3f} ({e['epoch_s']:.1f} s)")
+        elif e["stage"] == "fold":
+            _say(f"fold {e['fold']} (speakers {', '.join(e['speakers'])}): accuracy {e['accuracy']:.3f}, "
+                 f"macro F1 {e['macro_f1']:.3f} after {e['epochs_run']} epochs")
+
+    r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out)
+    print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
+          f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
+          f"macro F1 {r['macro_f1']:.3f} in {r['wall_s']:.0f} s" + (f"; details in {a.out}" if a.out else ""))
+    return 0
+
+
 def cmd_evaluate(a: argparse.Namespace) -> int:
     from ser.evaluate import evaluate_model
 
@@ -146,6 +181,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
     s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
     s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("cv", help="compare settings by speaker cross-validation (test speakers left out)")
+    s.add_argument("--labels", required=True)
+    s.add_argument("--preset", default="default", choices=PRESETS)
+    s.add_argument("--folds", type=int, default=4)
+    s.add_argument("--epochs", type=int, default=200)
+    s.add_argument("--seed", type=int, default=0, help="fixes the test speakers left out and the folds")
+    s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a training setting to change, e.g. --set frame_dropout=0.1 (repeatable)")
+    s.add_argument("--cache-dir", default=None)
+    s.add_argument("--out", default=None, help="folder for cv.json, cv_probs.npz and fold histories")
+    s.set_defaults(fn=cmd_cv)
 
     s = sub.add_parser("evaluate", help="evaluate a model on a labelled folder")
     s.add_argument("--model", required=True)

@@ -31,3 +31,8 @@ def test_validate_cli(ravdess, capsys):
 def test_cli_bad_labels_exit_2(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "none.csv")]) == 2
     assert "labels file not found" in capsys.readouterr().err
+
+
+def test_cv_bad_setting_exit_2(small_subset, capsys):
+    assert main(["cv", "--labels", str(small_subset), "--set", "frame_dropout"]) == 2
+    assert "--set 'frame_dropout': write it as FIELD=VALUE" in capsys.readouterr().err

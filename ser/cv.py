@@ -1,0 +1,129 @@
+"""Speaker cross-validation: compare settings on many held-out voices, never the test speakers.
+
+A single training run is judged on its few validation speakers, which is a noisy way to choose
+between close settings. :func:`cross_validate` first sets aside the test speakers of the run's
+own split (the ones a trained model is scored on), then splits the remaining speakers into
+``n_folds`` groups. Each fold trains on the other groups (augmented) and is scored on its own
+group (originals only), which also drives early stopping. The pooled predictions over all folds
+give one accuracy and macro F1 over every non-test speaker.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ser.config import Config
+from ser.errors import LabelsError
+from ser.progress import ProgressFn
+
+__all__ = ["cross_validate", "speaker_folds"]
+
+
+def speaker_folds(speakers: np.ndarray, emotions: np.ndarray, *, n_folds: int, seed: int = 0) -> np.ndarray:
+    """Fold number (0..n_folds-1) of each clip; every speaker's clips share one fold.
+
+    Parameters
+    ----------
+    speakers, emotions : np.ndarray, shape (n,)
+    n_folds : int, at least 2 and at most the number of speakers
+
+    Returns
+    -------
+    np.ndarray of int, shape (n,)
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_speakers = len(np.unique(speakers))
+    if not 2 <= n_folds <= n_speakers:
+        raise LabelsError(f"n_folds={n_folds} needs between 2 and {n_speakers} (the number of speakers).")
+    fold = np.full(len(speakers), -1)
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, held) in enumerate(splitter.split(np.zeros(len(speakers)), emotions, speakers)):
+        fold[held] = k
+    return fold
+
+
+def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_folds: int = 4,
+                   cache_dir: str | Path | None = None, progress: ProgressFn | None = None,
+                   should_stop: Callable[[], bool] | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
+    """Cross-validate ``config`` over the non-test speakers of ``labels_csv``.
+
+    Parameters
+    ----------
+    labels_csv : path of an ``all_labels.csv`` with speakers
+    config : Config, optional
+        Its ``train.seed`` fixes both the test speakers set aside and the folds.
+    n_folds : int
+    out_dir : folder for ``cv.json`` and ``cv_probs.npz`` (pooled probabilities), optional
+
+    Returns
+    -------
+    dict with ``accuracy``, ``macro_f1`` (pooled), ``folds`` (per-fold scores and best epochs),
+    ``test_speakers`` (excluded) and ``wall_s``.
+    """
+    from ser.evaluate import report_from_predictions
+    from ser.features import Cancelled
+    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.predict import Predictor
+    from ser.split import split_labels
+    from ser.train import _features_for_split, _fit
+
+    config = config or Config()
+    emit = progress or (lambda event: None)
+    stop = should_stop or (lambda: False)
+    t0 = time.time()
+    labels = read_labels(labels_csv)
+    good = usable_rows(labels, validate_labels(labels, check_audio=False))
+    split = split_labels(good, mode="speaker", test_fraction=config.train.test_fraction,
+                         val_fraction=config.train.val_fraction, seed=config.train.seed)
+    test_speakers = sorted(split.loc[split["split"] == "test", "speaker"].astype(str).unique())
+    pool = split[split["split"] != "test"].reset_index(drop=True)
+    folds = speaker_folds(pool["speaker"].astype(str).to_numpy(), pool["emotion"].to_numpy(),
+                          n_folds=n_folds, seed=config.train.seed)
+    emotions = list(config.emotions)
+    all_paths: list[str] = []
+    all_true: list[str] = []
+    all_probs: list[np.ndarray] = []
+    fold_results = []
+    for k in range(n_folds):
+        part = pool.copy()
+        part["split"] = np.where(folds == k, "val", "train")
+        data, _ = _features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
+                                      progress=lambda e, k=k: emit({**e, "fold": k}))
+        with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
+            config.save(Path(tmp) / "config.json")
+            _fit(data, config, Path(tmp), lambda e, k=k: emit({**e, "fold": k}), stop)
+            probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
+            history = (Path(tmp) / "history.csv").read_text()
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            (Path(out_dir) / f"history_fold{k}.csv").write_text(history)
+        if stop():
+            raise Cancelled("cross-validation stopped")
+        rep = report_from_predictions(data["val"]["y"], [emotions[i] for i in probs.argmax(1)], emotions=emotions)
+        fold_speakers = sorted(part.loc[part["split"] == "val", "speaker"].astype(str).unique())
+        fold_results.append({"fold": k, "speakers": fold_speakers, "accuracy": rep["accuracy"],
+                             "macro_f1": rep["macro_f1"], "epochs_run": len(history.splitlines()) - 1})
+        emit({"stage": "fold", **fold_results[-1]})
+        all_paths += data["val"]["path"]
+        all_true += data["val"]["y"]
+        all_probs.append(probs)
+    probs = np.concatenate(all_probs)
+    pooled = report_from_predictions(all_true, [emotions[i] for i in probs.argmax(1)], emotions=emotions)
+    result = {"accuracy": pooled["accuracy"], "macro_f1": pooled["macro_f1"],
+              "recall": {e: pooled["per_class"][e]["recall"] for e in emotions},
+              "folds": fold_results, "test_speakers": test_speakers, "n_folds": n_folds,
+              "wall_s": round(time.time() - t0, 1), "config": config.to_dict()}
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "cv.json").write_text(json.dumps(result, indent=2) + "\n")
+        np.savez_compressed(out / "cv_probs.npz", probs=probs, paths=np.array(all_paths), y_true=np.array(all_true))
+    return result
