@@ -101,11 +101,18 @@ if data["history"] is not None:
     st.subheader("Training curves")
     h = data["history"].copy()
     h["epoch"] = h["epoch"] + 1
+    if "member" not in h:
+        h["member"] = 1
+    if h["member"].nunique() > 1:
+        st.caption(f"This model averages {h['member'].nunique()} networks trained from different random "
+                   "starts; each line is one of them.")
     a, b = st.columns(2)
     for col, metric, title in ((a, "loss", "Loss"), (b, "accuracy", "Accuracy")):
-        long = h.melt(id_vars="epoch", value_vars=[metric, f"val_{metric}"], var_name="set", value_name="value")
+        long = h.melt(id_vars=["epoch", "member"], value_vars=[metric, f"val_{metric}"], var_name="set",
+                      value_name="value")
         long["set"] = long["set"].map({metric: "training", f"val_{metric}": "validation"})
-        fig = px.line(long, x="epoch", y="value", color="set", title=title, labels={"value": metric})
+        fig = px.line(long, x="epoch", y="value", color="set", line_group="member", hover_data=["member"],
+                      title=title, labels={"value": metric})
         fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="")
         col.plotly_chart(fig, width="stretch")
 

@@ -71,6 +71,8 @@ def show_run() -> None:
     n_epochs = len(s["epochs"])
     if s["epoch_total"]:
         text = f"Epoch {n_epochs} of at most {s['epoch_total']}"
+        if s["members"] > 1:
+            text = f"Model {s['member']} of {s['members']} · " + text
         if s["batch"] and is_running:
             text += f" · batch {s['batch'][0]}/{s['batch'][1]} of epoch {n_epochs + 1}"
         st.progress(min(1.0, n_epochs / s["epoch_total"]), text=text)

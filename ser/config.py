@@ -130,9 +130,12 @@ class TrainConfig:
     input_dropout: float = 0.1
     dropout: float = 0.2
     input_noise: float = 0.0
+    frame_dropout: float = 0.0
     utterance_norm: bool = True
     pooling: str = "mean"
     monitor: str = "val_loss"
+    ensemble_size: int = 1
+    model_seed: int | None = None
 
     def __post_init__(self) -> None:
         _check(self.preset in PRESETS, f"preset={self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
@@ -145,9 +148,12 @@ class TrainConfig:
         _check(0 < self.test_fraction < 1 and 0 < self.val_fraction < 1,
                f"test_fraction={self.test_fraction} and val_fraction={self.val_fraction} must be between 0 and 1.")
         _check(0 <= self.label_smoothing < 1, f"label_smoothing={self.label_smoothing} must be in [0, 1).")
-        _check(0 <= self.input_dropout < 1 and 0 <= self.dropout < 1,
-               f"input_dropout={self.input_dropout} and dropout={self.dropout} must be in [0, 1).")
+        _check(0 <= self.input_dropout < 1 and 0 <= self.dropout < 1 and 0 <= self.frame_dropout < 1,
+               f"input_dropout={self.input_dropout}, dropout={self.dropout} and "
+               f"frame_dropout={self.frame_dropout} must be in [0, 1).")
         _check(self.pooling in ("last", "mean"), f"pooling={self.pooling!r} must be 'last' or 'mean'.")
+        _check(1 <= self.ensemble_size <= 10,
+               f"ensemble_size={self.ensemble_size} must be between 1 and 10 (models trained and averaged).")
         _check(self.monitor in ("val_loss", "val_accuracy"),
                f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 
@@ -208,4 +214,8 @@ def for_preset(preset: str, **train_overrides: Any) -> Config:
         overrides.setdefault("label_smoothing", 0.0)
         overrides.setdefault("class_weights", False)
     augment = AugmentConfig(enabled=overrides.pop("augment", True))
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)})
+    if unknown:
+        raise ConfigError(f"unknown training setting {', '.join(unknown)}; the settings are "
+                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}.")
     return Config(augment=augment, train=TrainConfig(preset=preset, **overrides))

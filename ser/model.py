@@ -45,7 +45,8 @@ def _seed(keras: Any, x: Any, n_classes: int) -> Any:
 
 
 def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int,
-            input_dropout: float, dropout: float, input_noise: float, utterance_norm: bool, pooling: str) -> Any:
+            input_dropout: float, dropout: float, input_noise: float, utterance_norm: bool, pooling: str,
+            frame_dropout: float = 0.0) -> Any:
     L = keras.layers
     if utterance_norm:  # add each row normalised over this clip's frames: level-free, speaker-robust shape
         per_clip = L.LayerNormalization(axis=1, center=False, scale=False, name="utterance_norm")(x)
@@ -53,6 +54,8 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
     if input_noise:
         x = L.GaussianNoise(input_noise)(x)  # on normalised features, training only
     x = L.SpatialDropout1D(input_dropout)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
+    if frame_dropout:  # drops whole frames: the time masks' cousin
+        x = L.Dropout(frame_dropout, noise_shape=(None, x.shape[1], 1), name="frame_dropout")(x)
     for kernel in (5, 3):
         x = L.Conv1D(filters, kernel, padding="same")(x)
         x = L.BatchNormalization()(x)
@@ -74,7 +77,8 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
 
 def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
                 train_features: np.ndarray | None = None, input_dropout: float = 0.1, dropout: float = 0.2,
-                input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "mean") -> Any:
+                input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "mean",
+                frame_dropout: float = 0.0, name: str | None = None) -> Any:
     """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
 
     Parameters
@@ -86,14 +90,17 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     train_features : np.ndarray, shape (n, n_features, n_frames), optional
         Training features the input normalisation is adapted to; without them the
         normalisation is the identity until weights are loaded.
-    input_dropout, dropout, input_noise : float
+    input_dropout, dropout, input_noise, frame_dropout : float
         Regularisation of ``default`` and ``quick`` (the ``seed`` preset keeps its own):
-        the share of feature rows dropped, dropout after each convolution block, and the
-        standard deviation of Gaussian noise added to normalised features in training.
+        the share of feature rows dropped, dropout after each convolution block, the
+        standard deviation of Gaussian noise added to normalised features in training, and
+        the share of whole frames dropped.
     utterance_norm : bool
         Also feed each feature row normalised over the clip's own frames (``default``/``quick``).
     pooling : ``"last"`` or ``"mean"``
         Summarise time by the last BiLSTM's final state, or by averaging its outputs.
+    name : str, optional
+        The model's name (default ``ser_<preset>``); members of an ensemble need distinct names.
     """
     import keras
 
@@ -115,11 +122,11 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
         outputs = _seed(keras, x, n_classes)
     else:
         reg = {"input_dropout": input_dropout, "dropout": dropout, "input_noise": input_noise,
-               "utterance_norm": utterance_norm, "pooling": pooling}
+               "utterance_norm": utterance_norm, "pooling": pooling, "frame_dropout": frame_dropout}
         size = {"filters": 128, "rnn": (64, 32), "dense": 64} if preset == "default" else \
             {"filters": 32, "rnn": (16, 16), "dense": 32}
         outputs = _conv1d(keras, x, n_classes, **size, **reg)
-    return keras.Model(inputs, outputs, name=f"ser_{preset}")
+    return keras.Model(inputs, outputs, name=name or f"ser_{preset}")
 
 
 def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 0.0) -> Any:

@@ -3,7 +3,8 @@
 Each event is a dict with at least ``stage`` and ``time``; stages are ``start``,
 ``features`` (``step``, ``total``), ``epoch`` (``epoch``, ``epochs``, metrics, ``lr``),
 ``batch`` (``step``, ``total``, ``epoch``), ``evaluate``, and one final ``done``,
-``stopped`` or ``failed`` (``error``).
+``stopped`` or ``failed`` (``error``). When several models are trained and averaged,
+``epoch`` and ``batch`` events also carry ``member`` (1-based) and ``members``.
 """
 
 from __future__ import annotations
@@ -54,22 +55,29 @@ def read_events(path: str | Path) -> list[Event]:
 
 def summarise(events: list[Event]) -> dict[str, Any]:
     """What a progress view needs from a stream: latest stage, feature and epoch progress,
-    per-epoch metrics, elapsed and estimated remaining seconds."""
+    per-epoch metrics of the model now training (``member`` of ``members``), elapsed and estimated
+    remaining seconds."""
     out: dict[str, Any] = {"stage": None, "features": None, "epochs": [], "epoch_total": None,
                            "batch": None, "elapsed_s": 0.0, "eta_s": None, "final": None, "error": None,
-                           "start": None}
+                           "start": None, "member": 1, "members": 1}
+    all_epochs: list[Event] = []
     if not events:
         return out
     t0 = events[0]["time"]
     for e in events:
         st = e.get("stage")
         out["stage"] = st
+        if st in ("epoch", "batch"):
+            if e.get("member", 1) != out["member"]:  # the next model of an ensemble: its own curves
+                out["member"], out["epochs"], out["batch"] = e.get("member", 1), [], None
+            out["members"] = e.get("members", 1)
         if st == "start":
             out["start"] = e
         elif st == "features":
             out["features"] = (e["step"], e["total"])
         elif st == "epoch":
             out["epochs"].append(e)
+            all_epochs.append(e)
             out["epoch_total"] = e.get("epochs")
         elif st == "batch":
             out["batch"] = (e["step"], e["total"])
@@ -79,9 +87,8 @@ def summarise(events: list[Event]) -> dict[str, Any]:
             out["error"] = e.get("error")
     last = events[-1]["time"]
     out["elapsed_s"] = (time.time() if out["final"] is None else last) - t0
-    epochs = out["epochs"]
-    if epochs and out["final"] is None and out["epoch_total"]:
-        first_epoch_start = epochs[0]["time"] - epochs[0].get("epoch_s", 0.0)
-        per_epoch = (epochs[-1]["time"] - first_epoch_start) / len(epochs)
-        out["eta_s"] = per_epoch * (out["epoch_total"] - len(epochs))  # upper bound: early stopping may end sooner
+    if all_epochs and out["final"] is None and out["epoch_total"]:
+        per_epoch = sum(e.get("epoch_s", 0.0) for e in all_epochs) / len(all_epochs)
+        left = out["epoch_total"] - len(out["epochs"]) + (out["members"] - out["member"]) * out["epoch_total"]
+        out["eta_s"] = per_epoch * left  # upper bound: early stopping may end sooner
     return out

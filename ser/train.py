@@ -85,8 +85,10 @@ def _features_for_split(split, config: Config, *, cache_dir, progress: ProgressF
     return data, failed
 
 
-def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int):
+def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int,
+               member: int = 1):
     t = config.train
+    where = {"member": member, "members": t.ensemble_size}
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -99,7 +101,7 @@ def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, 
             if now - self.last >= 1.0 or batch + 1 == n_steps:
                 self.last = now
                 progress({"stage": "batch", "epoch": self.epoch_no, "epochs": t.epochs,
-                          "step": batch + 1, "total": n_steps})
+                          "step": batch + 1, "total": n_steps, **where})
             if should_stop():
                 self.model.stop_training = True
 
@@ -107,7 +109,7 @@ def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, 
             logs = dict(logs or {})
             lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             progress({"stage": "epoch", "epoch": epoch + 1, "epochs": t.epochs, "lr": lr,
-                      "epoch_s": time.time() - self.t0,
+                      "epoch_s": time.time() - self.t0, **where,
                       **{k: float(v) for k, v in logs.items() if k != "learning_rate"}})
             if should_stop():
                 self.model.stop_training = True
@@ -116,8 +118,9 @@ def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, 
         keras.callbacks.EarlyStopping(monitor=t.monitor, patience=t.patience_epochs, restore_best_weights=True),
         keras.callbacks.ReduceLROnPlateau(monitor=t.monitor, factor=t.lr_factor, patience=t.lr_patience_epochs,
                                           min_lr=t.min_learning_rate),
-        keras.callbacks.ModelCheckpoint(str(staging / "model.keras"), monitor=t.monitor, save_best_only=True),
-        keras.callbacks.CSVLogger(str(staging / "history.csv")),
+        keras.callbacks.ModelCheckpoint(str(staging / f"member{member}.keras"), monitor=t.monitor,
+                                        save_best_only=True),
+        keras.callbacks.CSVLogger(str(staging / f"history{member}.csv")),
         Progress(),
     ]
 
@@ -206,21 +209,22 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
 
 
 def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
+    """Train ``ensemble_size`` members (seeds ``model_seed``, ``model_seed + 1``, ...) and save one model.
+
+    Each member keeps its best epoch on the validation speakers; with several members the saved
+    model averages their probabilities. ``history.csv`` has one row per member and epoch.
+    """
     import keras
+    import pandas as pd
 
     from ser.model import build_model, compile_model
 
     t, f = config.train, config.features
-    keras.utils.set_random_seed(t.seed)
     emotions = list(config.emotions)
     X_tr = np.stack(data["train"]["X"])
     X_va = np.stack(data["val"]["X"])
     y_tr = np.array([emotions.index(e) for e in data["train"]["y"]])
     y_va = np.array([emotions.index(e) for e in data["val"]["y"]])
-    model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
-                        train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
-                        input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling)
-    compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
     class_weight = None
     if t.class_weights:
         counts = np.bincount(y_tr, minlength=len(emotions))
@@ -229,13 +233,36 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
         w[present] = len(y_tr) / (present.sum() * counts[present])
         class_weight = {i: float(v) for i, v in enumerate(w)}
     n_steps = int(np.ceil(len(X_tr) / t.batch_size))
-    model.fit(X_tr, keras.utils.to_categorical(y_tr, len(emotions)),
-              validation_data=(X_va, keras.utils.to_categorical(y_va, len(emotions))),
-              epochs=t.epochs, batch_size=t.batch_size, shuffle=True, verbose=0, class_weight=class_weight,
-              callbacks=_callbacks(keras, staging, config, emit, stop, n_steps))
-    if stop():
-        return "stopped"
-    best = keras.models.load_model(staging / "model.keras", compile=False)  # best epoch, no optimizer state
+    base_seed = t.seed if t.model_seed is None else t.model_seed
+    members, histories = [], []
+    for member in range(1, t.ensemble_size + 1):
+        keras.utils.set_random_seed(base_seed + member - 1)
+        model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
+                            train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
+                            input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling,
+                            frame_dropout=t.frame_dropout,
+                            name=f"ser_{t.preset}_member{member}" if t.ensemble_size > 1 else None)
+        compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
+        model.fit(X_tr, keras.utils.to_categorical(y_tr, len(emotions)),
+                  validation_data=(X_va, keras.utils.to_categorical(y_va, len(emotions))),
+                  epochs=t.epochs, batch_size=t.batch_size, shuffle=True, verbose=0, class_weight=class_weight,
+                  callbacks=_callbacks(keras, staging, config, emit, stop, n_steps, member))
+        if stop():
+            return "stopped"
+        checkpoint = staging / f"member{member}.keras"
+        members.append(keras.models.load_model(checkpoint, compile=False))  # best epoch, no optimizer state
+        checkpoint.unlink()
+        history = staging / f"history{member}.csv"
+        histories.append(pd.read_csv(history).assign(member=member))
+        history.unlink()
+    pd.concat(histories).to_csv(staging / "history.csv", index=False)
+    if len(members) == 1:
+        best = members[0]
+    else:
+        inputs = keras.Input(shape=members[0].input_shape[1:], name="features")
+        outputs = keras.layers.Average(name="mean_probabilities")(
+            [m(inputs) for m in members])
+        best = keras.Model(inputs, outputs, name=f"ser_{t.preset}_x{len(members)}")
     best.save(staging / "model.keras")
     best.save(staging / "model.h5")
     return "done"

@@ -43,3 +43,8 @@ def test_load_errors(tmp_path):
     (tmp_path / "config.json").write_text('{"train": {"colour": "red"}}')
     with pytest.raises(ConfigError, match="unknown or missing field"):
         Config.load(tmp_path / "config.json")
+
+
+def test_unknown_training_setting_is_named():
+    with pytest.raises(ConfigError, match="unknown training setting frame_dropuot"):
+        for_preset("default", frame_dropuot=0.1)

@@ -31,3 +31,20 @@ def test_final_stage(tmp_path):
 
 def test_missing_file_is_empty(tmp_path):
     assert read_events(tmp_path / "none.jsonl") == []
+
+
+def test_ensemble_members_each_get_their_own_curves():
+    t = time.time()
+    events = [{"stage": "start", "time": t}]
+    for member in (1, 2):
+        for epoch in (1, 2, 3):
+            events.append({"stage": "epoch", "epoch": epoch, "epochs": 10, "member": member, "members": 3,
+                           "epoch_s": 2.0, "time": t + len(events)})
+    events.append({"stage": "batch", "epoch": 1, "epochs": 10, "step": 1, "total": 5, "member": 3, "members": 3,
+                   "time": t + len(events)})
+    s = summarise(events)
+    assert (s["member"], s["members"], s["epochs"], s["batch"]) == (3, 3, [], (1, 5))
+    assert s["eta_s"] == 2.0 * 10  # the third model's 10 epochs at most, 2 s each
+    s = summarise(events[:-1])
+    assert s["member"] == 2 and [e["epoch"] for e in s["epochs"]] == [1, 2, 3]
+    assert s["eta_s"] == 2.0 * (7 + 10)

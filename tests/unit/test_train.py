@@ -69,3 +69,26 @@ def test_successful_training_replaces_the_old_model(small_subset, feature_cache,
     assert result.status == "done" and (out / "model.h5").is_file()
     assert (out / "model.keras").read_bytes()[:2] == b"PK"  # a real Keras archive now
     assert not any((tmp_path / "models" / ".trash").iterdir())
+
+
+def test_ensemble_saves_one_model_that_averages_its_members(small_subset, feature_cache, tmp_path):
+    import numpy as np
+
+    from ser.predict import Predictor
+
+    out = tmp_path / "models" / "pair"
+    result = train(small_subset, out, for_preset("quick", epochs=2, ensemble_size=2, augment=False),
+                   cache_dir=feature_cache)
+    assert result.status == "done"
+    history = pd.read_csv(out / "history.csv")
+    assert history.groupby("member").size().to_dict() == {1: 2, 2: 2}
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(("member", "history"))) == ["history.csv"]
+    predictor = Predictor.load(out)
+    nets = [layer for layer in predictor.model.layers if layer.name.startswith("ser_quick_member")]
+    assert len(nets) == 2
+    X = np.random.default_rng(0).normal(size=(3, *predictor.input_shape)).astype("float32")
+    mean = np.mean([np.asarray(net(X, training=False)) for net in nets], axis=0)
+    assert np.allclose(predictor.predict_features(X), mean, atol=1e-5)
+    assert not np.allclose(np.asarray(nets[0](X)), np.asarray(nets[1](X)), atol=1e-3)  # different starts
+    epochs = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
+    assert {(e["member"], e["members"]) for e in epochs if e["stage"] == "epoch"} == {(1, 2), (2, 2)}
