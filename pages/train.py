@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from pages._shared import models_dir, dataset_picker, setup, short
 from ser import SerError
-from ser.config import PRESET_LEARNING_RATE, SPLIT_MODES
+from ser.config import PRESET_ENSEMBLE_SIZE, PRESET_LEARNING_RATE, SPLIT_MODES
 from ser.progress import read_events, summarise
 from ser.runs import current_run, request_stop, start_training_process
 
@@ -115,7 +115,7 @@ def settings() -> None:
     with st.form("train_form", border=True):
         c1, c2, c3 = st.columns(3)
         for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
-                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto",
+                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto", "p_tr_ensemble": 0,
                              "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
             st.session_state.setdefault(key, default)
         preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
@@ -129,8 +129,12 @@ def settings() -> None:
         split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split",
                              help="auto: by speaker when the labels name speakers, so test voices are never heard "
                                   "in training; otherwise by clip.")
-        augment = c1.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
-        name = c2.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
+        ensemble = c1.number_input("Networks averaged (0 = the preset's)", 0, 10, key="p_tr_ensemble",
+                                   help="Train this many networks from different random starts and average "
+                                        "their answers: steadier, and each one adds a training run. Default: "
+                                   + ", ".join(f"{k} {v}" for k, v in PRESET_ENSEMBLE_SIZE.items()))
+        augment = c2.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
+        name = c3.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
         start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
     if (models_dir() / name).exists():
         st.caption(f"A model named “{name}” exists; it will be replaced only if the new run finishes.")
@@ -146,7 +150,7 @@ def settings() -> None:
                 start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
                     "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
                     "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
-                    "no_augment": not augment})
+                    "no_augment": not augment, "ensemble_size": int(ensemble) or None})
                 st.rerun()
             except SerError as exc:
                 st.error(str(exc))

@@ -48,9 +48,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ser.runs import claim, finish
     from ser.train import staging_dir_for, train
 
-    config = for_preset(a.preset, epochs=a.epochs, batch_size=a.batch_size, learning_rate=a.learning_rate,
-                        patience_epochs=a.patience, split_mode=a.split_mode, seed=a.seed,
-                        augment=not a.no_augment)
+    named = {"epochs": a.epochs, "batch_size": a.batch_size, "learning_rate": a.learning_rate,
+             "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
+             "augment": not a.no_augment, "ensemble_size": a.ensemble_size}
+    config = for_preset(a.preset, **{**named, **_overrides(a.set)})
     out = Path(a.out)
     staging = Path(a.staging) if a.staging else staging_dir_for(out)
     claim(out.parent, name=out.name, staging=staging)
@@ -104,7 +105,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
     from ser.config import for_preset
     from ser.cv import cross_validate
 
-    config = for_preset(a.preset, epochs=a.epochs, seed=a.seed, **_overrides(a.set))
+    config = for_preset(a.preset, **{"epochs": a.epochs, "seed": a.seed, **_overrides(a.set)})
 
     def show(e: dict) -> None:
         if e["stage"] == "epoch":
@@ -176,9 +177,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--learning-rate", type=float, default=None, help="default: the preset's")
     s.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     s.add_argument("--no-augment", action="store_true", help="train on original clips only")
+    s.add_argument("--ensemble-size", type=int, default=None,
+                   help="networks trained from different seeds and averaged (default: the preset's)")
     s.add_argument("--split-mode", default="auto", choices=SPLIT_MODES)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
+    s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="any other training setting, e.g. --set frame_dropout=0.1 (repeatable)")
     s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
     s.set_defaults(fn=cmd_train)
 

@@ -107,6 +107,7 @@ class AugmentConfig:
 
 
 PRESET_LEARNING_RATE = {"default": 1e-3, "seed": 5e-5, "quick": 2e-3}
+PRESET_ENSEMBLE_SIZE = {"default": 1, "seed": 1, "quick": 1}
 
 
 @dataclass(frozen=True)
@@ -204,12 +205,13 @@ class Config:
 def for_preset(preset: str, **train_overrides: Any) -> Config:
     """The config a preset trains with, with some :class:`TrainConfig` fields replaced.
 
-    A ``learning_rate`` of ``None`` (or absent) means the preset's own.
+    A ``learning_rate`` or ``ensemble_size`` of ``None`` (or absent) means the preset's own.
     """
     if preset not in PRESETS:
         raise ConfigError(f"preset={preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
     overrides = {k: v for k, v in train_overrides.items() if v is not None}
     overrides.setdefault("learning_rate", PRESET_LEARNING_RATE[preset])
+    overrides.setdefault("ensemble_size", PRESET_ENSEMBLE_SIZE[preset])
     if preset == "seed":
         overrides.setdefault("label_smoothing", 0.0)
         overrides.setdefault("class_weights", False)

@@ -116,6 +116,7 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     assert at.selectbox(key="p_dataset").value == str(small_subset.resolve())
     at.selectbox(key="p_tr_preset").set_value("quick")
     at.number_input(key="p_tr_epochs").set_value(2)
+    at.number_input(key="p_tr_ensemble").set_value(2)
     at.text_input(key="p_tr_name").set_value("apptest")
     next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
     no_exception(at)
@@ -135,3 +136,4 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     assert "apptest" in at.selectbox(key="p_model").options
     assert at.selectbox(key="p_model").value == "apptest"
     assert any(m.label == "Accuracy" for m in at.metric)
+    assert any("averages 2 networks" in c.value for c in at.caption)  # the ensemble setting reached training
