@@ -107,7 +107,7 @@ class AugmentConfig:
 
 
 PRESET_LEARNING_RATE = {"default": 1e-3, "seed": 5e-5, "quick": 2e-3}
-PRESET_ENSEMBLE_SIZE = {"default": 1, "seed": 1, "quick": 1}
+PRESET_ENSEMBLE_SIZE = {"default": 3, "seed": 1, "quick": 1}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
   BiLSTM 128 over time; Dense 256 + batch norm + dropout; softmax. Adam 5e-5.
 - ``default``: the same family designed for a 2-core CPU: the convolutions run over time
   with the 182 feature rows as channels (Conv1D), pooling halves time twice before two
-  bidirectional LSTMs (64 then 32 units), then a small dense head.
+  bidirectional LSTMs (64 then 32 units), then a small dense head. Training averages three
+  of these (``TrainConfig.ensemble_size``, see :mod:`ser.train`).
 - ``quick``: a smaller ``default`` for demos and tests.
 
 Every preset starts with a ``Normalization`` layer adapted to the training features, so

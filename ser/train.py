@@ -1,5 +1,9 @@
 """Training: labels to a saved, evaluated model folder, installed atomically.
 
+With ``ensemble_size`` above 1 (the ``default`` preset trains 3), several networks are
+trained from different seeds on the same split, each keeping its best epoch, and the saved
+model averages their probabilities.
+
 The run works in a staging folder beside the target (``<parent>/.staging/<name>-<time>``)
 and only a finished run replaces ``out_dir``: a failed, killed or stopped training leaves
 whatever model was there untouched. The staging folder holds ``progress.jsonl`` from the
