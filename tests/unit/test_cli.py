@@ -36,3 +36,13 @@ def test_cli_bad_labels_exit_2(tmp_path, capsys):
 def test_cv_bad_setting_exit_2(small_subset, capsys):
     assert main(["cv", "--labels", str(small_subset), "--set", "frame_dropout"]) == 2
     assert "--set 'frame_dropout': write it as FIELD=VALUE" in capsys.readouterr().err
+
+
+def test_cv_cli_prints_pooled_scores(small_subset, feature_cache, tmp_path, capsys):
+    code = main(["cv", "--labels", str(small_subset), "--preset", "quick", "--folds", "2", "--epochs", "1",
+                 "--set", "ensemble_size=1", "--cache-dir", str(feature_cache), "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "2-fold speaker cross-validation over 4 speakers" in out and "macro F1" in out
+    assert err.count("fold 0 (speakers") == 1 and "fold 1 epoch 1 val_loss" in err
+    assert (tmp_path / "cv.json").is_file() and (tmp_path / "history_fold1.csv").is_file()
