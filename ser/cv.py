@@ -70,7 +70,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     """
     from ser.evaluate import report_from_predictions
     from ser.features import Cancelled
-    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.labels import read_usable
     from ser.predict import Predictor
     from ser.split import split_labels
     from ser.train import _features_for_split, _fit
@@ -79,8 +79,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     t0 = time.time()
-    labels = read_labels(labels_csv)
-    good = usable_rows(labels, validate_labels(labels, check_audio=False))
+    _, good, _ = read_usable(labels_csv)
     split = split_labels(good, mode="speaker", test_fraction=config.train.test_fraction,
                          val_fraction=config.train.val_fraction, seed=config.train.seed)
     test_speakers = sorted(split.loc[split["split"] == "test", "speaker"].astype(str).unique())

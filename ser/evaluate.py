@@ -78,13 +78,11 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
     skipped and counted in ``n_skipped``.
     """
     from ser.features import ClipTask, extract_many
-    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.labels import read_usable
     from ser.predict import Predictor
 
     predictor = Predictor.load(model_dir)
-    labels = read_labels(labels_csv)
-    problems = validate_labels(labels, check_audio=False)
-    good = usable_rows(labels, problems)
+    labels, good, _ = read_usable(labels_csv)
     good = good[good["emotion"].isin(predictor.emotions)].reset_index(drop=True)
     n_skipped = len(labels) - len(good)
     feats = extract_many([ClipTask(p) for p in good["abspath"]], config=predictor.config, cache_dir=cache_dir,

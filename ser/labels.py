@@ -21,6 +21,8 @@ __all__ = [
     "normalise_emotion",
     "read_labels",
     "validate_labels",
+    "usable_rows",
+    "read_usable",
     "labels_from_scheme",
     "SCHEMES",
     "Problem",
@@ -157,6 +159,17 @@ def usable_rows(labels: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     out = labels[keep].reset_index(drop=True)
     out.attrs.update(labels.attrs)
     return out
+
+
+def read_usable(csv_path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Read a labels CSV for training or evaluation: all rows, the usable rows, and the problems.
+
+    Audio is not opened here (``check_audio=False``); clips that turn out unreadable are
+    skipped when their features are extracted.
+    """
+    labels = read_labels(csv_path)
+    problems = validate_labels(labels, check_audio=False)
+    return labels, usable_rows(labels, problems), problems
 
 
 # --- writing labels from a corpus's file-name convention ---------------------------------

@@ -149,7 +149,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     -------
     TrainResult
     """
-    from ser.labels import read_labels, usable_rows, validate_labels
+    from ser.labels import read_usable
     from ser.progress import JsonlWriter
     from ser.split import split_labels
 
@@ -164,9 +164,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     stop = should_stop or (lambda: False)
     t0 = time.time()
     try:
-        labels = read_labels(labels_csv)
-        problems = validate_labels(labels, check_audio=False)
-        good = usable_rows(labels, problems)
+        labels, good, problems = read_usable(labels_csv)
         if len(good) == 0:
             raise LabelsError(f"{labels_csv}: no usable clip ({len(problems)} problems, first: "
                               f"{problems[0].path}: {problems[0].problem}).")
