@@ -62,6 +62,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
         Its ``train.seed`` fixes both the test speakers set aside and the folds.
     n_folds : int
     out_dir : folder for ``cv.json`` and ``cv_probs.npz`` (pooled probabilities), optional
+    should_stop : polled between files and batches; when true, :class:`ser.features.Cancelled` is raised
 
     Returns
     -------
@@ -73,7 +74,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     from ser.labels import read_usable
     from ser.predict import Predictor
     from ser.split import split_labels
-    from ser.train import _features_for_split, _fit
+    from ser.train import Stopped, _features_for_split, _fit
 
     config = config or Config()
     emit = progress or (lambda event: None)
@@ -87,6 +88,9 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     folds = speaker_folds(pool["speaker"].astype(str).to_numpy(), pool["emotion"].to_numpy(),
                           n_folds=n_folds, seed=config.train.seed)
     emotions = list(config.emotions)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     all_paths: list[str] = []
     all_true: list[str] = []
     all_probs: list[np.ndarray] = []
@@ -94,18 +98,19 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     for k in range(n_folds):
         part = pool.copy()
         part["split"] = np.where(folds == k, "val", "train")
-        data, _ = _features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
-                                      progress=lambda e, k=k: emit({**e, "fold": k}))
+        try:
+            data, _ = _features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
+                                          progress=lambda e, k=k: emit({**e, "fold": k}))
+        except Stopped as exc:
+            raise Cancelled(f"cross-validation stopped: {exc}") from exc
         with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
             config.save(Path(tmp) / "config.json")
-            _fit(data, config, Path(tmp), lambda e, k=k: emit({**e, "fold": k}), stop)
+            if _fit(data, config, Path(tmp), lambda e, k=k: emit({**e, "fold": k}), stop) == "stopped":
+                raise Cancelled("cross-validation stopped")  # no model was saved for this fold
             probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
             history = (Path(tmp) / "history.csv").read_text()
-        if out_dir is not None:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            (Path(out_dir) / f"history_fold{k}.csv").write_text(history)
-        if stop():
-            raise Cancelled("cross-validation stopped")
+        if out is not None:
+            (out / f"history_fold{k}.csv").write_text(history)
         rep = report_from_predictions(data["val"]["y"], [emotions[i] for i in probs.argmax(1)], emotions=emotions)
         fold_speakers = sorted(part.loc[part["split"] == "val", "speaker"].astype(str).unique())
         fold_results.append({"fold": k, "speakers": fold_speakers, "accuracy": rep["accuracy"],
@@ -120,9 +125,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
               "recall": {e: pooled["per_class"][e]["recall"] for e in emotions},
               "folds": fold_results, "test_speakers": test_speakers, "n_folds": n_folds,
               "wall_s": round(time.time() - t0, 1), "config": config.to_dict()}
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+    if out is not None:
         (out / "cv.json").write_text(json.dumps(result, indent=2) + "\n")
         np.savez_compressed(out / "cv_probs.npz", probs=probs, paths=np.array(all_paths), y_true=np.array(all_true))
     return result

@@ -40,3 +40,13 @@ def test_cross_validation_never_touches_the_test_speakers(small_subset, feature_
     assert np.allclose(saved["probs"].sum(axis=1), 1, atol=1e-4)
     assert 0 <= result["accuracy"] <= 1
     assert json.loads((tmp_path / "cv.json").read_text())["macro_f1"] == result["macro_f1"]
+
+
+def test_stopping_during_training_raises_cancelled(small_subset, feature_cache):
+    from ser.features import Cancelled
+
+    seen = []
+    with pytest.raises(Cancelled, match="cross-validation stopped"):
+        cross_validate(small_subset, for_preset("quick", epochs=50), n_folds=2, cache_dir=feature_cache,
+                       progress=seen.append, should_stop=lambda: any(e["stage"] == "epoch" for e in seen))
+    assert not any(e["stage"] == "fold" for e in seen)
