@@ -11,7 +11,7 @@ import numpy as np
 from ser.config import AudioConfig
 from ser.errors import AudioError
 
-__all__ = ["load_audio", "prepare_audio", "SILENCE_PEAK"]
+__all__ = ["load_audio", "prepare_audio", "finish_audio", "normalize_level", "trim_silence", "SILENCE_PEAK"]
 
 SILENCE_PEAK = 1e-4  # peak amplitude below which a signal counts as digital silence
 
@@ -25,8 +25,8 @@ def _name(source: object, name: str | None) -> str:
 
 
 def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
-                  name: str = "<audio>") -> np.ndarray:
-    """Mix down, resample, check and optionally trim a decoded signal.
+                  name: str = "<audio>", finish: bool = True) -> np.ndarray:
+    """Mix down, resample, check, and (unless ``finish=False``) trim and level-normalise a signal.
 
     Parameters
     ----------
@@ -37,6 +37,9 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
     config : AudioConfig, optional
     name : str
         What to call the signal in error messages (usually its file name).
+    finish : bool
+        ``False`` stops before :func:`finish_audio`: the signal as a microphone gave it, at the
+        configured rate, which is where recording conditions are simulated.
 
     Returns
     -------
@@ -69,12 +72,73 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
                          "or the file.")
     if sr != config.sample_rate_hz:
         y = librosa.resample(y, orig_sr=sr, target_sr=config.sample_rate_hz, res_type="soxr_hq")
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    return finish_audio(y, config=config, name=name) if finish else y
+
+
+def trim_silence(y: np.ndarray, *, top_db: float = 30.0, frame_length: int = 2048,
+                 hop_length: int = 512) -> np.ndarray:
+    """Leading and trailing frames more than ``top_db`` below the loudest frame, removed.
+
+    librosa's ``effects.trim`` with its floor (``amin``) set so low that the decision depends on
+    the signal's shape only: ``trim_silence(g * y)`` keeps the same samples for any gain ``g``.
+
+    Returns
+    -------
+    np.ndarray, shape (m,), float32
+    """
+    y64 = np.pad(np.asarray(y, dtype=np.float64), frame_length // 2)
+    n_frames = 1 + (y64.size - frame_length) // hop_length
+    if n_frames < 1:
+        return y
+    energy = np.concatenate([[0.0], np.cumsum(y64 ** 2)])  # mean square of every frame from one cumsum
+    starts = np.arange(n_frames) * hop_length
+    mse = (energy[starts + frame_length] - energy[starts]) / frame_length
+    top = float(mse.max())
+    if top <= 0:
+        return y[:0]
+    loud = np.flatnonzero(mse > top * 10 ** (-top_db / 10))
+    start = int(loud[0]) * hop_length
+    end = min(y.size, (int(loud[-1]) + 1) * hop_length)
+    return y[start:end]
+
+
+def normalize_level(y: np.ndarray, *, target_dbfs: float = -23.0, gate_db: float = 30.0) -> np.ndarray:
+    """``y`` scaled so that its active level (RMS over frames within ``gate_db`` of the loudest,
+    see :func:`ser.conditions.active_power`) is ``target_dbfs``.
+
+    The result does not depend on the gain of ``y``: this is what makes the features level-free.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), float32
+    """
+    from ser.conditions import active_power
+
+    power = active_power(y, gate_db=gate_db)
+    if power <= 0:
+        return y
+    return np.ascontiguousarray(y * np.float32(10 ** (target_dbfs / 20) / np.sqrt(power)), dtype=np.float32)
+
+
+def finish_audio(y: np.ndarray, *, config: AudioConfig | None = None, name: str = "<audio>") -> np.ndarray:
+    """The last steps of :func:`prepare_audio` on a mono signal at the configured rate: trim
+    silence (relative to the loudest frame), check the duration, normalise the level.
+
+    Raises
+    ------
+    AudioError
+        If less than ``min_duration_s`` of sound is left.
+    """
+    config = config or AudioConfig()
     if config.trim_silence:
-        y, _ = librosa.effects.trim(y, top_db=config.trim_top_db)
+        y = trim_silence(y, top_db=config.trim_top_db)
     if y.size / config.sample_rate_hz < config.min_duration_s:
         raise AudioError(f"{name}: only {y.size / config.sample_rate_hz:.2f} s of sound"
                          f"{' after trimming silence' if config.trim_silence else ''}; "
                          f"need at least {config.min_duration_s} s.")
+    if config.level_norm:
+        y = normalize_level(y, target_dbfs=config.target_level_dbfs, gate_db=config.level_gate_db)
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
