@@ -36,15 +36,26 @@ def _check(ok: bool, message: str) -> None:
 
 @dataclass(frozen=True)
 class AudioConfig:
-    """How a file becomes a waveform."""
+    """How a file becomes a waveform.
+
+    With ``level_norm`` the prepared waveform is scaled so that its active level (the RMS over
+    frames within ``level_gate_db`` of the loudest frame) is ``target_level_dbfs``: a clip's
+    recording gain then changes nothing downstream. Trimming is relative to the loudest frame too.
+    """
 
     sample_rate_hz: int = 16_000
     trim_silence: bool = True
     trim_top_db: float = 30.0
     min_duration_s: float = 0.25
     max_duration_s: float = 600.0
+    level_norm: bool = True
+    target_level_dbfs: float = -23.0
+    level_gate_db: float = 30.0
 
     def __post_init__(self) -> None:
+        _check(-60.0 <= self.target_level_dbfs <= 0.0,
+               f"target_level_dbfs={self.target_level_dbfs} is out of range; use -60 to 0 (-23 is the default).")
+        _check(self.level_gate_db > 0, f"level_gate_db={self.level_gate_db} must be positive, e.g. 30.")
         _check(8_000 <= self.sample_rate_hz <= 48_000,
                f"sample_rate_hz={self.sample_rate_hz} is out of range; use 8000 to 48000 (16000 is the default).")
         _check(self.trim_top_db > 0, f"trim_top_db={self.trim_top_db} must be positive, e.g. 30.")
@@ -88,15 +99,36 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Random factors for the three augmentations of each training clip."""
+    """What training does to each training clip (validation and test clips are never touched).
+
+    Every training clip is seen as recorded and in three augmented versions (``ser.augment.VERSIONS``):
+    ``recording`` (the clip under a random recording condition), ``stretch`` and ``pitch`` (speed or
+    pitch changed, then a random recording condition with probability ``chain_p``). A recording
+    condition is a chain, each step with its own probability: a simulated room (RT60 in
+    ``[rt60_s_min, rt60_s_max]``), additive noise (white, pink, brown, or babble from other training
+    speakers) at an SNR in ``[noise_snr_db_min, noise_snr_db_max]``, an EQ tilt, a band limit or codec
+    (telephone band, GSM, low-bitrate MP3), and a gain with mild clipping.
+    """
 
     enabled: bool = True
-    noise_snr_db_min: float = 15.0
-    noise_snr_db_max: float = 35.0
+    noise_snr_db_min: float = 5.0
+    noise_snr_db_max: float = 30.0
     stretch_rate_min: float = 0.8
     stretch_rate_max: float = 1.25
     pitch_semitones_min: float = -3.0
     pitch_semitones_max: float = 3.0
+    chain_p: float = 0.5
+    noise_p: float = 0.7
+    reverb_p: float = 0.4
+    rt60_s_min: float = 0.2
+    rt60_s_max: float = 1.0
+    eq_p: float = 0.3
+    eq_tilt_db_per_octave_max: float = 3.0
+    channel_p: float = 0.3
+    clipping_p: float = 0.15
+    clipping_percentile_min: float = 95.0
+    gain_db_min: float = -20.0
+    gain_db_max: float = 10.0
 
     def __post_init__(self) -> None:
         _check(self.noise_snr_db_min <= self.noise_snr_db_max, "noise_snr_db_min must not exceed noise_snr_db_max.")
@@ -104,6 +136,14 @@ class AugmentConfig:
                "stretch rates must be positive with stretch_rate_min <= stretch_rate_max.")
         _check(self.pitch_semitones_min <= self.pitch_semitones_max,
                "pitch_semitones_min must not exceed pitch_semitones_max.")
+        for name in ("chain_p", "noise_p", "reverb_p", "eq_p", "channel_p", "clipping_p"):
+            value = getattr(self, name)
+            _check(0.0 <= value <= 1.0, f"{name}={value} is a probability; use 0 to 1.")
+        _check(0 < self.rt60_s_min <= self.rt60_s_max <= 2.0,
+               f"rt60_s_min={self.rt60_s_min} and rt60_s_max={self.rt60_s_max}: need 0 < min <= max <= 2 s.")
+        _check(50.0 <= self.clipping_percentile_min < 100.0,
+               f"clipping_percentile_min={self.clipping_percentile_min} must be in [50, 100), e.g. 95.")
+        _check(self.gain_db_min <= self.gain_db_max, "gain_db_min must not exceed gain_db_max.")
 
 
 PRESET_LEARNING_RATE = {"default": 1e-3, "seed": 5e-5, "quick": 2e-3}
@@ -133,6 +173,7 @@ class TrainConfig:
     input_noise: float = 0.0
     frame_dropout: float = 0.0
     utterance_norm: bool = True
+    raw_rows: bool = True
     pooling: str = "mean"
     monitor: str = "val_loss"
     ensemble_size: int = 1
@@ -152,6 +193,8 @@ class TrainConfig:
         _check(0 <= self.input_dropout < 1 and 0 <= self.dropout < 1 and 0 <= self.frame_dropout < 1,
                f"input_dropout={self.input_dropout}, dropout={self.dropout} and "
                f"frame_dropout={self.frame_dropout} must be in [0, 1).")
+        _check(self.utterance_norm or self.raw_rows,
+               "raw_rows=False needs utterance_norm=True: the network must see the features one way or the other.")
         _check(self.pooling in ("last", "mean"), f"pooling={self.pooling!r} must be 'last' or 'mean'.")
         _check(1 <= self.ensemble_size <= 10,
                f"ensemble_size={self.ensemble_size} must be between 1 and 10 (models trained and averaged).")
@@ -215,9 +258,12 @@ def for_preset(preset: str, **train_overrides: Any) -> Config:
     if preset == "seed":
         overrides.setdefault("label_smoothing", 0.0)
         overrides.setdefault("class_weights", False)
-    augment = AugmentConfig(enabled=overrides.pop("augment", True))
+    augment_fields = {f.name for f in dataclasses.fields(AugmentConfig)} - {"enabled"}
+    augment = AugmentConfig(enabled=overrides.pop("augment", True),
+                            **{k: overrides.pop(k) for k in sorted(set(overrides) & augment_fields)})
     unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)})
     if unknown:
         raise ConfigError(f"unknown training setting {', '.join(unknown)}; the settings are "
-                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}.")
+                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}, and the "
+                          f"augmentation's {', '.join(sorted(augment_fields))}.")
     return Config(augment=augment, train=TrainConfig(preset=preset, **overrides))

@@ -27,9 +27,11 @@ __all__ = [
     "extract_many",
     "clip_features",
     "ROW_NAMES",
+    "CONDITION_PREFIX",
 ]
 
 ProgressFn = Callable[[int, int], None]
+PIPELINE_REVISION = 2  # 2: conditions on the untrimmed clip, trimming relative to the loudest frame, level norm
 
 
 def _row_slices(config: FeatureConfig) -> dict[str, slice]:
@@ -130,12 +132,22 @@ def extract_features_reference(y: np.ndarray, *, sr: int, config: FeatureConfig 
 # --- one clip, possibly augmented, with a cache -------------------------------------------
 
 
+CONDITION_PREFIX = "cond:"
+CONDITIONS_SEED = 0  # the robustness report's noise is the same for every model
+
+
 @dataclass(frozen=True)
 class ClipTask:
-    """Features wanted for one file: which versions (``original``, ``noise``, ...) to extract."""
+    """Features wanted for one file: which versions to extract.
+
+    A version is ``original``, a training augmentation (``ser.augment.VERSIONS``), or a condition
+    of the robustness report written ``cond:<name>`` (``ser.conditions.CONDITIONS``). ``babble`` names
+    other speakers' clips that babble noise may be made of.
+    """
 
     path: str
     versions: tuple[str, ...] = ("original",)
+    babble: tuple[str, ...] = ()
 
 
 def default_cache_dir() -> Path:
@@ -161,10 +173,13 @@ class FeatureCache:
 
     @staticmethod
     def key(digest: str, version: str, *, audio: AudioConfig, features: FeatureConfig,
-            augment: AugmentConfig, seed: int) -> str:
-        settings = {"audio": asdict(audio), "features": asdict(features), "version": version}
-        if version != "original":
-            settings.update(augment=asdict(augment), seed=seed)
+            augment: AugmentConfig, seed: int, babble: tuple[str, ...] = ()) -> str:
+        settings = {"audio": asdict(audio), "features": asdict(features), "version": version,
+                    "pipeline": PIPELINE_REVISION}
+        if version.startswith(CONDITION_PREFIX):
+            settings.update(babble=list(babble))
+        elif version != "original":
+            settings.update(augment=asdict(augment), seed=seed, babble=list(babble))
         blob = json.dumps(settings, sort_keys=True).encode()
         return hashlib.sha1(digest.encode() + blob).hexdigest()
 
@@ -186,22 +201,38 @@ class FeatureCache:
         os.replace(tmp, target)
 
 
+@functools.lru_cache(maxsize=128)
+def _babble_source(path: str, audio: AudioConfig) -> np.ndarray:
+    """A clip to make babble of, loaded once per process (the same few clips serve every clip)."""
+    from ser.audio import load_audio
+
+    return load_audio(path, config=audio)[0]
+
+
 def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | None = None,
                   use_cache: bool = True) -> dict[str, np.ndarray]:
     """Features of each requested version of one file, from the cache where present.
+
+    The file is decoded and resampled once; each version is made from that raw signal (before
+    trimming, as a microphone would record it), then trimmed and level-normalised
+    (:func:`ser.audio.finish_audio`) and turned into features. Augmented versions draw from
+    ``version_rng(train.seed, content digest, version)``, report conditions from a fixed seed, so
+    both are repeatable whatever order or process the clips are processed in.
 
     Returns
     -------
     dict mapping version to an array of shape (n_features, max_frames)
     """
-    from ser.audio import load_audio
+    from ser.audio import decode, finish_audio, prepare_audio
     from ser.augment import augment, version_rng
+    from ser.conditions import apply_condition
 
     cache = FeatureCache(cache_dir)
     digest = file_digest(task.path)
     out: dict[str, np.ndarray] = {}
-    keys = {v: cache.key(digest, v, audio=config.audio, features=config.features,
-                         augment=config.augment, seed=config.train.seed) for v in task.versions}
+    keys = {v: cache.key(digest, v, audio=config.audio, features=config.features, augment=config.augment,
+                         seed=config.train.seed, babble=tuple(task.babble))
+            for v in task.versions}
     if use_cache:
         for v, k in keys.items():
             hit = cache.get(k)
@@ -209,11 +240,21 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
                 out[v] = hit
     missing = [v for v in task.versions if v not in out]
     if missing:
-        y, sr = load_audio(task.path, config=config.audio)
+        y, sr = decode(task.path)
+        raw = prepare_audio(y, sr=sr, config=config.audio, name=task.path, finish=False)
+        sr = config.audio.sample_rate_hz
+        sources: list[np.ndarray] = []
+        if task.babble and any(v != "original" for v in missing):
+            sources = [_babble_source(b, config.audio) for b in task.babble]
         for v in missing:
-            rng = version_rng(config.train.seed, digest, v)
-            feats = extract_features(augment(y, sr=sr, version=v, rng=rng, config=config.augment),
-                                     sr=sr, config=config.features)
+            if v.startswith(CONDITION_PREFIX):
+                rng = version_rng(CONDITIONS_SEED, digest, v)
+                y = apply_condition(raw, v[len(CONDITION_PREFIX):], sr=sr, rng=rng, babble_sources=sources)
+            else:
+                rng = version_rng(config.train.seed, digest, v)
+                y = augment(raw, sr=sr, version=v, rng=rng, config=config.augment, babble_sources=sources)
+            feats = extract_features(finish_audio(y, config=config.audio, name=task.path), sr=sr,
+                                     config=config.features)
             if use_cache:
                 cache.put(keys[v], feats)
             out[v] = feats

@@ -47,11 +47,11 @@ def _seed(keras: Any, x: Any, n_classes: int) -> Any:
 
 def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int, int], dense: int,
             input_dropout: float, dropout: float, input_noise: float, utterance_norm: bool, pooling: str,
-            frame_dropout: float = 0.0) -> Any:
+            frame_dropout: float = 0.0, raw_rows: bool = True) -> Any:
     L = keras.layers
-    if utterance_norm:  # add each row normalised over this clip's frames: level-free, speaker-robust shape
+    if utterance_norm:  # each row normalised over this clip's frames: a speaker- and channel-robust shape
         per_clip = L.LayerNormalization(axis=1, center=False, scale=False, name="utterance_norm")(x)
-        x = L.Concatenate(axis=-1)([x, per_clip])
+        x = L.Concatenate(axis=-1)([x, per_clip]) if raw_rows else per_clip
     if input_noise:
         x = L.GaussianNoise(input_noise)(x)  # on normalised features, training only
     x = L.SpatialDropout1D(input_dropout)(x)  # drops whole feature rows: a cheap cousin of SpecAugment's masks
@@ -79,7 +79,7 @@ def _conv1d(keras: Any, x: Any, n_classes: int, *, filters: int, rnn: tuple[int,
 def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
                 train_features: np.ndarray | None = None, input_dropout: float = 0.1, dropout: float = 0.2,
                 input_noise: float = 0.0, utterance_norm: bool = True, pooling: str = "mean",
-                frame_dropout: float = 0.0, name: str | None = None) -> Any:
+                frame_dropout: float = 0.0, raw_rows: bool = True, name: str | None = None) -> Any:
     """An uncompiled Keras model for ``preset`` taking (batch, n_features, n_frames) features.
 
     Parameters
@@ -98,6 +98,9 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
         the share of whole frames dropped.
     utterance_norm : bool
         Also feed each feature row normalised over the clip's own frames (``default``/``quick``).
+    raw_rows : bool
+        Keep the rows normalised over the training set beside the per-clip ones (``False``: the
+        per-clip rows only, which removes the clip's average spectrum, i.e. its channel).
     pooling : ``"last"`` or ``"mean"``
         Summarise time by the last BiLSTM's final state, or by averaging its outputs.
     name : str, optional
@@ -123,7 +126,8 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
         outputs = _seed(keras, x, n_classes)
     else:
         reg = {"input_dropout": input_dropout, "dropout": dropout, "input_noise": input_noise,
-               "utterance_norm": utterance_norm, "pooling": pooling, "frame_dropout": frame_dropout}
+               "utterance_norm": utterance_norm, "pooling": pooling, "frame_dropout": frame_dropout,
+               "raw_rows": raw_rows}
         size = {"filters": 128, "rnn": (64, 32), "dense": 64} if preset == "default" else \
             {"filters": 32, "rnn": (16, 16), "dense": 32}
         outputs = _conv1d(keras, x, n_classes, **size, **reg)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from ser.augment import AddGaussianNoise, PitchShift, TimeStretch, VERSIONS, augment_versions, version_rng
+from ser.augment import (AddGaussianNoise, PitchShift, TimeStretch, VERSIONS, augment_versions, babble_pools,
+                         version_rng)
 from tests.conftest import tone
 
 
@@ -14,7 +15,7 @@ def test_versions_are_original_plus_three_and_seeded():
     for v in VERSIONS:
         np.testing.assert_array_equal(a[v], b[v])
     c = augment_versions(y, sr=16_000, rng=np.random.default_rng(8))
-    assert not np.array_equal(a["noise"], c["noise"])
+    assert not np.array_equal(a["recording"], c["recording"])
 
 
 def test_noise_hits_the_drawn_snr():
@@ -42,7 +43,20 @@ def test_probability_zero_is_identity():
 
 
 def test_version_rng_is_order_independent():
-    a = version_rng(0, "abc", "noise").random()
+    a = version_rng(0, "abc", "recording").random()
     version_rng(0, "zzz", "pitch").random()
-    assert version_rng(0, "abc", "noise").random() == a
-    assert version_rng(1, "abc", "noise").random() != a
+    assert version_rng(0, "abc", "recording").random() == a
+    assert version_rng(1, "abc", "recording").random() != a
+    assert version_rng(0, "abc", "cond:white10").random() != a
+
+
+def test_babble_pools_hold_other_speakers_only():
+    paths = [f"s{s}/c{i}.wav" for s in range(5) for i in range(4)]
+    speakers = [p.split("/")[0] for p in paths]
+    pools = babble_pools(paths, speakers, n_sources=8, seed=0)
+    assert len(pools) == len(paths)
+    drawn = set().union(*pools)
+    assert len(drawn) == 8 and drawn <= set(paths)
+    for p, s, pool in zip(paths, speakers, pools):
+        assert pool and all(not q.startswith(s + "/") for q in pool)
+    assert babble_pools(list(reversed(paths)), list(reversed(speakers)), n_sources=8, seed=0) == pools[::-1]

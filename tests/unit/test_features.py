@@ -47,7 +47,7 @@ def test_padded_or_trimmed_to_max_frames(seconds):
 
 def test_cache_hits_and_keys(real_clip, tmp_path):
     config = Config()
-    task = ClipTask(str(real_clip), ("original", "noise"))
+    task = ClipTask(str(real_clip), ("original", "recording"))
     first = clip_features(task, config=config, cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npy"))) == 2
     again = clip_features(task, config=config, cache_dir=tmp_path)
