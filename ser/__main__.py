@@ -1,4 +1,4 @@
-"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,predict}``.
+"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,robustness,predict}``.
 
 Each command prints one line per problem naming the file, and exits 2 on bad input.
 """
@@ -83,7 +83,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     finish(out.parent, status="done", progress=out / "progress.jsonl")
     r = result.report or {}
     print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
-          f"macro F1 {r.get('macro_f1', float('nan')):.3f} on {r.get('n_clips', 0)} held-out clips")
+          f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
+          f"{r.get('n_clips', 0)} held-out clips{_absent(r)}; robustness in {out / 'robustness.json'}")
     return 0
 
 
@@ -126,8 +127,39 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from ser.evaluate import evaluate_model
 
     report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir)
-    print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  on {report['n_clips']} clips "
+    print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
+          f"on {report['n_clips']} clips{_absent(report)} "
           f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
+    return 0
+
+
+def _absent(report: dict) -> str:
+    absent = report.get("emotions_absent") or []
+    return f" (absent, so not averaged: {', '.join(absent)})" if absent else ""
+
+
+def robustness_table(report: dict) -> str:
+    """The robustness report as a plain-text table, clean first."""
+    lines = [f"{'condition':<36} {'accuracy':>8} {'macro F1':>8} {'UAR':>6} {'agrees':>7}"]
+    for r in report["conditions"]:
+        lines.append(f"{r['label']:<36} {r['accuracy']:>8.3f} {r['macro_f1']:>8.3f} {r['uar']:>6.3f} "
+                     f"{r['agreement']:>7.0%}")
+    probes = ", ".join(f"{k}: " + (f"{v['emotion']} {v['confidence']:.2f}" if v.get("emotion") else "refused")
+                       for k, v in report.get("non_speech", {}).items())
+    return "\n".join(lines + ([f"no speech at all -> {probes}"] if probes else []) + [report.get("summary", "")])
+
+
+def cmd_robustness(a: argparse.Namespace) -> int:
+    from ser.robustness import ROBUSTNESS_FILE, measure_robustness
+
+    def show(e: dict) -> None:
+        if e["stage"] == "robustness" and (e["step"] == e["total"] or e["step"] % 50 == 0):
+            _say(f"clips {e['step']}/{e['total']} under every condition")
+
+    report = measure_robustness(a.model, a.labels, out=a.out, split=a.split, cache_dir=a.cache_dir, progress=show)
+    print(robustness_table(report))
+    print(f"{report['n_clips']} clips ({report['n_skipped']} skipped){_absent(report)}; written to "
+          f"{a.out or Path(a.model) / ROBUSTNESS_FILE}")
     return 0
 
 
@@ -205,6 +237,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--cache-dir", default=None)
     s.set_defaults(fn=cmd_evaluate)
+
+    s = sub.add_parser("robustness", help="score a model under fixed recording conditions (noise, phone, room, ...)")
+    s.add_argument("--model", required=True)
+    s.add_argument("--labels", default=None,
+                   help="labelled folder's all_labels.csv (default: the model's own training labels, test speakers)")
+    s.add_argument("--split", default=None, choices=["train", "val", "test"],
+                   help="only the clips of this part of the model's split.csv")
+    s.add_argument("--out", default=None,
+                   help="robustness.json to write (default: in the model folder, for its own test speakers only)")
+    s.add_argument("--cache-dir", default=None)
+    s.set_defaults(fn=cmd_robustness)
 
     s = sub.add_parser("predict", help="predict the emotion of audio files")
     s.add_argument("--model", required=True)

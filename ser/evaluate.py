@@ -1,4 +1,9 @@
-"""Evaluation: confusion matrix, per-class precision, recall, F1 and accuracy, macro F1."""
+"""Evaluation: confusion matrix, per-class precision, recall, F1 and accuracy, macro F1 and UAR.
+
+Macro F1 and UAR (unweighted average recall, the field's usual headline) are averaged over the
+emotions present in the true labels only: a corpus without "calm" does not lose for it. The report
+names the emotions that were absent.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,11 @@ def report_from_predictions(y_true: Sequence[str], y_pred: Sequence[str], *, emo
     """The evaluation report as a JSON-ready dict.
 
     Per-class ``accuracy`` is the one-vs-rest accuracy, (TP + TN) / N, for that emotion.
-    Emotions with no true and no predicted clip get zero scores and zero support.
+    Emotions with no true and no predicted clip get zero scores and zero support. ``macro_f1``
+    and ``uar`` average over ``emotions_present`` (those with at least one true clip).
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support,
+                                 recall_score)
 
     labels = list(emotions)
     y_true, y_pred = list(y_true), list(y_pred)
@@ -39,8 +46,11 @@ def report_from_predictions(y_true: Sequence[str], y_pred: Sequence[str], *, emo
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)) if n else 0.0,
         "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)) if n else 0.0,
+        "uar": float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0)) if n else 0.0,
         "weighted_f1": float(f1_score(y_true, y_pred, labels=present, average="weighted", zero_division=0))
         if n else 0.0,
+        "emotions_present": present,
+        "emotions_absent": [e for e in labels if e not in present],
         "n_clips": n,
         "n_skipped": int(n_skipped),
         "per_class": per_class,

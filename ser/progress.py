@@ -2,7 +2,8 @@
 
 Each event is a dict with at least ``stage`` and ``time``; stages are ``start``,
 ``features`` (``step``, ``total``), ``epoch`` (``epoch``, ``epochs``, metrics, ``lr``),
-``batch`` (``step``, ``total``, ``epoch``), ``evaluate``, and one final ``done``,
+``batch`` (``step``, ``total``, ``epoch``), ``evaluate``, ``robustness`` (``step``, ``total``: clips
+scored under every recording condition), and one final ``done``,
 ``stopped`` or ``failed`` (``error``). When several models are trained and averaged,
 ``epoch`` and ``batch`` events also carry ``member`` (1-based) and ``members``.
 """
@@ -59,7 +60,7 @@ def summarise(events: list[Event]) -> dict[str, Any]:
     remaining seconds."""
     out: dict[str, Any] = {"stage": None, "features": None, "epochs": [], "epoch_total": None,
                            "batch": None, "elapsed_s": 0.0, "eta_s": None, "final": None, "error": None,
-                           "start": None, "member": 1, "members": 1}
+                           "start": None, "member": 1, "members": 1, "robustness": None}
     all_epochs: list[Event] = []
     if not events:
         return out
@@ -75,6 +76,8 @@ def summarise(events: list[Event]) -> dict[str, Any]:
             out["start"] = e
         elif st == "features":
             out["features"] = (e["step"], e["total"])
+        elif st == "robustness":
+            out["robustness"] = (e["step"], e["total"])
         elif st == "epoch":
             out["epochs"].append(e)
             all_epochs.append(e)

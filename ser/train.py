@@ -63,13 +63,21 @@ def install(staging: Path, out_dir: Path) -> None:
 
 
 def _features_for_split(split, config: Config, *, cache_dir, progress: ProgressFn, should_stop):
-    """Stack features: training clips in every version (if augmenting), others original only."""
-    from ser.augment import VERSIONS
+    """Stack features: training clips in every version (if augmenting), others original only.
+
+    Babble noise for a training clip is made of other *training* speakers' clips only.
+    """
+    from ser.augment import VERSIONS, babble_pools
     from ser.features import Cancelled, ClipTask, extract_many
 
     train_versions = VERSIONS if config.augment.enabled else ("original",)
-    tasks = [ClipTask(p, train_versions if s == "train" else ("original",))
-             for p, s in zip(split["abspath"], split["split"])]
+    is_train = (split["split"] == "train").to_numpy()
+    train_rows = split[is_train]
+    speakers = train_rows["speaker"].tolist() if "speaker" in split and split["speaker"].notna().all() else None
+    pools = iter(babble_pools(train_rows["abspath"].tolist(), speakers, seed=config.train.seed)
+                 if config.augment.enabled else [])
+    tasks = [ClipTask(p, train_versions, next(pools, ())) if t else ClipTask(p, ("original",))
+             for p, t in zip(split["abspath"], is_train)]
     try:
         results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
                                progress=lambda d, t: progress({"stage": "features", "step": d, "total": t}))
@@ -186,6 +194,8 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
             raise Stopped("stop requested")
         emit({"stage": "evaluate"})
         report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed))
+        robustness = _robustness_test(split, staging, labels_csv=labels_csv, cache_dir=cache_dir, progress=emit, should_stop=stop) \
+            if report else None
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
@@ -193,10 +203,13 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
                "failed_clips": failed[:50], "counts": counts,
                "test_accuracy": report["accuracy"] if report else None,
                "test_macro_f1": report["macro_f1"] if report else None,
+               "test_uar": report["uar"] if report else None,
+               "robustness": {r["name"]: round(r["accuracy"], 4) for r in robustness["conditions"]}
+               if robustness else None,
                "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         (staging / "run.json").write_text(json.dumps(run, indent=2) + "\n")
         emit({"stage": "done", "model_dir": str(out_dir), "wall_s": wall,
-              "accuracy": run["test_accuracy"], "macro_f1": run["test_macro_f1"]})
+              "accuracy": run["test_accuracy"], "macro_f1": run["test_macro_f1"], "uar": run["test_uar"]})
         install(staging, out_dir)
         return TrainResult("done", out_dir, staging, report, wall)
     except Stopped:
@@ -242,7 +255,7 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
         model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
                             train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
                             input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling,
-                            frame_dropout=t.frame_dropout,
+                            frame_dropout=t.frame_dropout, raw_rows=t.raw_rows,
                             name=f"ser_{t.preset}_member{member}" if t.ensemble_size > 1 else None)
         compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
         model.fit(X_tr, keras.utils.to_categorical(y_tr, len(emotions)),
@@ -268,6 +281,25 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
     best.save(staging / "model.keras")
     best.save(staging / "model.h5")
     return "done"
+
+
+def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: ProgressFn, should_stop) -> dict[str, Any] | None:
+    """The robustness report on the test clips, written as ``robustness.json`` beside the model."""
+    from ser.features import Cancelled
+    from ser.predict import Predictor
+    from ser.robustness import ROBUSTNESS_FILE, robustness_report
+
+    test = split[split["split"] == "test"].reset_index(drop=True)
+    if test.empty:
+        return None
+    try:
+        report = robustness_report(Predictor.load(staging), test, cache_dir=cache_dir, progress=progress,
+                                   should_stop=should_stop)
+    except Cancelled as exc:
+        raise Stopped(str(exc)) from exc
+    report.update(split="test", labels=str(labels_csv))
+    (staging / ROBUSTNESS_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    return report
 
 
 def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_skipped: int) -> dict[str, Any] | None:

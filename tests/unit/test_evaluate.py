@@ -24,6 +24,21 @@ def test_report_numbers_by_hand():
     assert cm.sum() == 6 and cm[EMOTIONS.index("sad"), EMOTIONS.index("sad")] == 2
 
 
+def test_uar_and_macro_f1_average_over_the_emotions_present():
+    # a corpus without calm (and five other emotions): they must not count as zeros
+    y_true = ["happy", "happy", "happy", "happy", "sad", "sad"]
+    y_pred = ["happy", "happy", "happy", "calm", "sad", "happy"]
+    r = report_from_predictions(y_true, y_pred, emotions=EMOTIONS)
+    assert r["uar"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert r["macro_f1"] == pytest.approx((f1(3 / 4, 3 / 4) + f1(1.0, 1 / 2)) / 2)
+    assert r["emotions_present"] == ["happy", "sad"]
+    assert r["emotions_absent"] == ["neutral", "calm", "angry", "fearful", "disgust", "surprised"]
+
+
+def f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall)
+
+
 def test_write_report_files(tmp_path):
     probs = np.eye(8, dtype=np.float32)[[0, 1, 2]]
     r = write_report(tmp_path, paths=["a.wav", "b.wav", "c.wav"], y_true=["neutral", "calm", "sad"],

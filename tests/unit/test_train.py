@@ -27,10 +27,34 @@ def test_only_training_clips_are_augmented(small_subset, feature_cache):
     assert not train_speakers & held_out
 
 
+def test_babble_is_made_of_training_speakers_only(small_subset, feature_cache, monkeypatch):
+    import ser.features
+
+    seen = []
+    real = ser.features.extract_many
+
+    def spy(tasks, **kw):
+        seen.extend(tasks)
+        return real(tasks, **kw)
+
+    monkeypatch.setattr(ser.features, "extract_many", spy)
+    split = split_labels(read_labels(small_subset), seed=0)
+    _features_for_split(split, for_preset("quick"), cache_dir=feature_cache, progress=lambda e: None,
+                        should_stop=lambda: False)
+    part = dict(zip(split.abspath, split.split))
+    speaker = dict(zip(split.abspath, split.speaker))
+    train_tasks = [t for t in seen if part[t.path] == "train"]
+    assert train_tasks and all(t.babble for t in train_tasks)
+    for t in seen:
+        assert all(part[b] == "train" and speaker[b] != speaker[t.path] for b in t.babble)
+        if part[t.path] != "train":
+            assert t.versions == ("original",) and not t.babble
+
+
 def test_trained_run_has_every_file(trained_quick_model):
     names = {p.name for p in trained_quick_model.iterdir()}
     assert {"model.keras", "model.h5", "config.json", "history.csv", "split.csv", "report.json",
-            "predictions.csv", "progress.jsonl", "run.json"} <= names
+            "predictions.csv", "progress.jsonl", "run.json", "robustness.json"} <= names
     history = pd.read_csv(trained_quick_model / "history.csv")
     assert len(history) == 3 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history.columns)
     report = json.loads((trained_quick_model / "report.json").read_text())
