@@ -11,7 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import EMOTION_COLORS, dataset_picker, models_dir, model_picker, setup, short
+from pages._shared import DEMO_LABELS, EMOTION_COLORS, dataset_picker, models_dir, model_picker, setup, short
 from ser import SerError
 from ser.runs import list_models
 
@@ -61,6 +61,105 @@ def headline(col, name: str, data: dict) -> None:
                help="The F1 score averaged over emotions, each counting equally.")
 
 
+def robustness_figure(rows: list[dict]) -> go.Figure:
+    labels = [r["label"] for r in rows]
+    clean = rows[0]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=[r["accuracy"] for r in rows], name="accuracy",
+                         marker_color=["#5b5bd6" if r["name"] == "clean" else "#9b9be8" for r in rows],
+                         text=[f"{r['accuracy']:.0%}" for r in rows], textposition="outside",
+                         customdata=[r["agreement"] for r in rows],
+                         hovertemplate="%{x}<br>accuracy %{y:.1%}<br>same answer as clean: "
+                                       "%{customdata:.0%}<extra></extra>"))
+    fig.add_trace(go.Bar(x=labels, y=[r["macro_f1"] for r in rows], name="macro F1", marker_color="#e4572e",
+                         opacity=0.75))
+    fig.add_hline(y=clean["accuracy"], line_dash="dash", line_color="#5b5bd6",
+                  annotation_text="clean accuracy", annotation_position="top right")
+    fig.update_layout(barmode="group", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis={"range": [0, 1.05], "tickformat": ".0%"}, legend={"orientation": "h", "y": 1.12})
+    return fig
+
+
+@st.cache_data(show_spinner="Applying the condition…", max_entries=32)
+def condition_example(path: str, name: str, others: tuple[str, ...]):
+    from ser.audio import decode, load_audio, prepare_audio
+    from ser.conditions import CONDITIONS, apply_condition
+
+    y, sr = decode(path)
+    raw = prepare_audio(y, sr=sr, name=path, finish=False)
+    sources = [load_audio(p)[0] for p in others] if CONDITIONS[name].needs_babble else []
+    return apply_condition(raw, name, sr=16_000, rng=np.random.default_rng(0), babble_sources=sources)
+
+
+def robustness_section(model_dir: Path) -> None:
+    """The robustness chart, a sentence, and each condition to play on an example clip."""
+    from ser.conditions import CONDITIONS
+    from ser.robustness import ROBUSTNESS_FILE
+
+    st.subheader("Robustness: does it still hear the emotion when the recording changes?")
+    file = model_dir / ROBUSTNESS_FILE
+    demo_file = model_dir / "robustness-demo.json"
+    rob = json.loads(file.read_text()) if file.is_file() else (
+        json.loads(demo_file.read_text()) if demo_file.is_file() else None)
+    if rob is None:
+        st.info("This model has no robustness report yet: it was trained before the check existed. Measure it "
+                "(about a minute for a hundred clips).")
+        run_labels = Path(json.loads((model_dir / "run.json").read_text()).get("labels", "")) \
+            if (model_dir / "run.json").is_file() else None
+        own = run_labels is not None and run_labels.is_file() and (model_dir / "split.csv").is_file()
+        target = "its test speakers" if own else "the demo clips"
+        if st.button(f"Measure robustness on {target}", key="ev_rob_go"):
+            from ser.robustness import measure_robustness
+
+            bar = st.progress(0.0, text="Scoring clips under every condition…")
+
+            def show(e: dict) -> None:
+                if e.get("stage") == "robustness":
+                    bar.progress(e["step"] / max(e["total"], 1),
+                                 text=f"{e['step']} of {e['total']} clips under {len(CONDITIONS)} conditions")
+            try:
+                if own:
+                    measure_robustness(model_dir, progress=show)
+                else:
+                    measure_robustness(model_dir, DEMO_LABELS, out=demo_file, progress=show)
+                st.rerun()
+            except SerError as exc:
+                st.error(str(exc))
+        return
+    rows = rob["conditions"]
+    where = (f"{rob['n_clips']} test clips of speakers the model never heard" if rob.get("split") == "test"
+             else f"{rob['n_clips']} clips of {short(rob.get('labels', '?'))}")
+    st.caption(f"The same {where}, changed only in how they were recorded. Bars: accuracy and macro F1 under each "
+               "condition; the dashed line is accuracy on the clips as recorded. Hover for how often the answer "
+               "stays the one given to the clean clip.")
+    st.markdown(f"**{rob['summary']}**")
+    st.plotly_chart(robustness_figure(rows), width="stretch", key="rob_chart")
+    table = pd.DataFrame(rows)[["label", "accuracy", "macro_f1", "uar", "agreement"]].rename(
+        columns={"label": "condition", "macro_f1": "macro F1", "uar": "UAR", "agreement": "same answer as clean"})
+    probes = rob.get("non_speech") or {}
+    left, right = st.columns([3, 2])
+    with left:
+        st.dataframe(table.style.format({c: "{:.0%}" for c in table.columns if c != "condition"}),
+                     hide_index=True, width="stretch")
+        if probes:
+            st.caption("With no voice at all: " + "; ".join(
+                f"{k} → " + (f"{v['emotion']} ({v['confidence']:.0%})" if v.get("emotion") else "refused")
+                for k, v in probes.items()) + ".")
+    with right:
+        labels = pd.read_csv(DEMO_LABELS)
+        example = labels.iloc[0]
+        others = tuple(str(DEMO_LABELS.parent / p) for p in
+                       labels[labels.speaker != example.speaker].groupby("speaker").head(1).path)
+        name = st.selectbox("Hear a condition on an example clip", list(CONDITIONS), key="p_ev_rob_cond",
+                            format_func=lambda n: CONDITIONS[n].label)
+        try:
+            y = condition_example(str(DEMO_LABELS.parent / example.path), name, others)
+            st.audio(np.clip(y, -1, 1), sample_rate=16_000)
+            st.caption(f"{example.path} · acted as **{example.emotion}**")
+        except SerError as exc:
+            st.error(str(exc))
+
+
 model_dir = model_picker("Run")
 if model_dir is None:
     st.stop()
@@ -73,11 +172,19 @@ split_speakers = ""
 if data["split"] is not None and "speaker" in data["split"]:
     test = data["split"][data["split"].split == "test"]
     split_speakers = ", ".join(sorted(str(s) for s in test.speaker.dropna().unique()))
-c1, c2, c3, c4 = st.columns(4)
+present = report.get("emotions_present") or report["confusion"]["labels"]
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Accuracy", f"{report['accuracy']:.1%}", help="Share of test clips whose emotion was predicted right.")
-c2.metric("Macro F1", f"{report['macro_f1']:.1%}", help="F1 averaged over the 8 emotions, each counting equally.")
-c3.metric("Test clips", report["n_clips"])
-c4.metric("Chance level", f"{1 / len(report['confusion']['labels']):.1%}", help="Guessing at random.")
+c2.metric("Macro F1", f"{report['macro_f1']:.1%}",
+          help=f"F1 averaged over the {len(present)} emotions present in the test clips, each counting equally.")
+c3.metric("UAR", f"{report['uar']:.1%}" if "uar" in report else "–",
+          help="Unweighted average recall: the share found of each emotion, averaged over the emotions present. "
+               "The field's usual headline; chance is 1 in the number of emotions.")
+c4.metric("Test clips", report["n_clips"])
+c5.metric("Chance level", f"{1 / len(present):.1%}", help="Guessing at random among the emotions present.")
+if report.get("emotions_absent"):
+    st.caption(f"No test clip is {', '.join(report['emotions_absent'])}: macro F1 and UAR average over the "
+               "other emotions only.")
 st.caption(f"Preset **{data['config'].get('train', {}).get('preset', '?')}** · trained in "
            f"{run.get('wall_s', '?')} s · test speakers: {split_speakers or 'n/a'}"
            + (f" · {report['n_skipped']} clips skipped" if report.get("n_skipped") else ""))
@@ -96,6 +203,8 @@ with right:
     fig.update_layout(showlegend=False, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       yaxis_tickformat=".0%", yaxis_range=[0, 1])
     st.plotly_chart(fig, width="stretch")
+
+robustness_section(model_dir)
 
 if data["history"] is not None:
     st.subheader("Training curves")
@@ -179,7 +288,8 @@ with st.expander("Evaluate this model on another labelled folder"):
         try:
             with st.spinner("Extracting features and predicting…"):
                 r = evaluate_model(model_dir, csv, out)
-            st.success(f"Accuracy {r['accuracy']:.1%}, macro F1 {r['macro_f1']:.1%} on {r['n_clips']} clips "
+            st.success(f"Accuracy {r['accuracy']:.1%}, macro F1 {r['macro_f1']:.1%}, UAR {r['uar']:.1%} on "
+                       f"{r['n_clips']} clips "
                        f"({r['n_skipped']} skipped) of {short(csv)}.")
             st.plotly_chart(confusion_figure(r, normalise=True), width="stretch")
         except SerError as exc:

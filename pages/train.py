@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from pages._shared import models_dir, dataset_picker, setup, short
 from ser import SerError
+from ser.conditions import CONDITIONS
 from ser.config import PRESET_ENSEMBLE_SIZE, PRESET_LEARNING_RATE, SPLIT_MODES
 from ser.progress import read_events, summarise
 from ser.runs import current_run, request_stop, start_training_process
@@ -21,7 +22,7 @@ st.caption("Training runs in the background: you can switch pages or close the b
 
 PRESET_HELP = {
     "default": "Built for this computer: three small networks averaged, a few seconds an epoch each; "
-               "about 10 minutes on 1200 clips. The recommended choice.",
+               "about 13 minutes on 1200 clips. The recommended choice.",
     "quick": "Tiny and very fast; for trying the controls, not for accuracy.",
     "seed": "The original large model: about 50 times slower; needs hours on a CPU.",
 }
@@ -77,6 +78,10 @@ def show_run() -> None:
         if s["batch"] and is_running:
             text += f" · batch {s['batch'][0]}/{s['batch'][1]} of epoch {n_epochs + 1}"
         st.progress(min(1.0, n_epochs / s["epoch_total"]), text=text)
+    if s["robustness"]:
+        done, total = s["robustness"]
+        st.progress(done / max(total, 1), text=f"Robustness check: {done} of {total} test clips under "
+                                                 f"{len(CONDITIONS)} recording conditions")
     m1, m2, m3, m4 = st.columns(4)
     last = s["epochs"][-1] if s["epochs"] else {}
     m1.metric("Elapsed", fmt_s(s["elapsed_s"]))
@@ -92,7 +97,8 @@ def show_run() -> None:
             st.toast("Stopping after the current batch…")
     elif record["status"] == "done":
         st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
-                   f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}.")
+                   f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}, "
+                   f"UAR {_final(record, 'uar')}.")
         st.session_state["p_model"] = record["name"]
         st.page_link("pages/evaluate.py", label=f"Open the report of “{record['name']}”", icon="📊")
     elif record["status"] == "stopped":
@@ -134,7 +140,9 @@ def settings() -> None:
                                    help="Train this many networks from different random starts and average "
                                         "their answers: steadier, and each one adds a training run. Default: "
                                    + ", ".join(f"{k} {v}" for k, v in PRESET_ENSEMBLE_SIZE.items()))
-        augment = c2.checkbox("Augment training clips (noise, stretch, pitch)", key="p_tr_augment")
+        augment = c2.checkbox("Augment training clips (rooms, noise, phone lines, stretch, pitch)", key="p_tr_augment",
+                              help="Training hears each training clip as recorded and three more ways; "
+                                   "the Augmentations page plays them.")
         name = c3.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
         start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
     if (models_dir() / name).exists():

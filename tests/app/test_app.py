@@ -137,3 +137,20 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     assert at.selectbox(key="p_model").value == "apptest"
     assert any(m.label == "Accuracy" for m in at.metric)
     assert any("averages 2 networks" in c.value for c in at.caption)  # the ensemble setting reached training
+
+
+def test_evaluate_shows_the_shipped_models_robustness_chart():
+    from ser.conditions import CONDITIONS
+
+    at = open_app("pages/evaluate.py")
+    no_exception(at)
+    assert at.selectbox(key="p_model").value == "default"
+    assert any("Robustness" in h.value for h in at.subheader)
+    assert any(m.label == "UAR" for m in at.metric)
+    chart = next(s for s in _chart_specs(at) if s["data"] and s["data"][0].get("name") == "accuracy")
+    labels = [c.label for c in CONDITIONS.values()]
+    assert chart["data"][0]["x"] == labels and len(chart["data"][0]["y"]) == len(labels)
+    assert any("On a phone line this model is right" in m.value for m in at.markdown)
+    at.selectbox(key="p_ev_rob_cond").set_value("telephone").run()
+    no_exception(at)
+    assert len(at.get("audio")) >= 1 and not at.error

@@ -33,9 +33,11 @@ def test_every_page_loads_without_exception(page, shots):
         go(page, title)
         page.get_by_role("heading", name=title if title != "Predict" else "Predict emotion").first.wait_for()
         settle(page)
-        if title == "Augmentations":  # the original and its three versions, each playable
-            page.get_by_text("Pitch shift (+2 semitones)").wait_for()
-            page.locator("audio").nth(3).wait_for(state="attached")
+        if title == "Augmentations":  # the original and its eleven conditions, each playable
+            page.get_by_text("A random recording").wait_for()
+            page.locator("audio").nth(11).wait_for(state="attached")
+        if title == "Evaluate":  # the shipped model's robustness chart, on first launch
+            page.get_by_text("On a phone line this model is right").first.wait_for()
         assert page.locator(EXCEPTION).count() == 0, f"exception on {title}"
         page.screenshot(path=str(shots / f"page-{title.lower()}.png"), full_page=True)
 
