@@ -65,7 +65,12 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """The 182 x ``max_frames`` feature matrix: mel (dB), MFCC, chroma, ZCR, RMS."""
+    """The 182 x ``max_frames`` feature matrix: mel (dB), MFCC, chroma, ZCR, RMS.
+
+    With ``prosody`` two rows follow (184 in all): pitch in semitones above 100 Hz and periodicity
+    (0 noise to 1 a pure tone), both from the autocorrelation of the same power spectrogram,
+    searched between ``fmin_hz`` and ``fmax_hz``.
+    """
 
     n_fft: int = 1024
     hop_length: int = 512
@@ -75,17 +80,21 @@ class FeatureConfig:
     max_frames: int = 96
     top_db: float = 80.0
     chroma_tuning: float | None = 0.0
+    prosody: bool = False
+    fmin_hz: float = 60.0
+    fmax_hz: float = 500.0
 
     def __post_init__(self) -> None:
         _check(self.n_fft >= 64 and self.hop_length >= 1 and self.hop_length <= self.n_fft,
                f"n_fft={self.n_fft}, hop_length={self.hop_length}: need n_fft >= 64 and 1 <= hop_length <= n_fft.")
         _check(self.max_frames >= 8, f"max_frames={self.max_frames} is too small; use at least 8.")
         _check(0 < self.n_mfcc <= self.n_mels, f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}.")
+        _check(0 < self.fmin_hz < self.fmax_hz, f"fmin_hz={self.fmin_hz} must be positive and below fmax_hz.")
 
     @property
     def n_features(self) -> int:
-        """Rows of the feature matrix: mel + MFCC + chroma + ZCR + RMS."""
-        return self.n_mels + self.n_mfcc + self.n_chroma + 2
+        """Rows of the feature matrix: mel + MFCC + chroma + ZCR + RMS (+ pitch and periodicity)."""
+        return self.n_mels + self.n_mfcc + self.n_chroma + 2 + (2 if self.prosody else 0)
 
     def window_s(self, sr: int) -> float:
         """Seconds of audio covered by ``max_frames`` frames at rate ``sr``."""
@@ -259,11 +268,16 @@ def for_preset(preset: str, **train_overrides: Any) -> Config:
         overrides.setdefault("label_smoothing", 0.0)
         overrides.setdefault("class_weights", False)
     augment_fields = {f.name for f in dataclasses.fields(AugmentConfig)} - {"enabled"}
+    feature_fields = {f.name for f in dataclasses.fields(FeatureConfig)}
+    audio_fields = {f.name for f in dataclasses.fields(AudioConfig)}
     augment = AugmentConfig(enabled=overrides.pop("augment", True),
                             **{k: overrides.pop(k) for k in sorted(set(overrides) & augment_fields)})
+    features = FeatureConfig(**{k: overrides.pop(k) for k in sorted(set(overrides) & feature_fields)})
+    audio = AudioConfig(**{k: overrides.pop(k) for k in sorted(set(overrides) & audio_fields)})
     unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)})
     if unknown:
         raise ConfigError(f"unknown training setting {', '.join(unknown)}; the settings are "
-                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}, and the "
-                          f"augmentation's {', '.join(sorted(augment_fields))}.")
-    return Config(augment=augment, train=TrainConfig(preset=preset, **overrides))
+                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}, the augmentation's "
+                          f"{', '.join(sorted(augment_fields))}, the features' {', '.join(sorted(feature_fields))} "
+                          f"and the audio's {', '.join(sorted(audio_fields))}.")
+    return Config(audio=audio, features=features, augment=augment, train=TrainConfig(preset=preset, **overrides))

@@ -28,6 +28,7 @@ __all__ = [
     "clip_features",
     "ROW_NAMES",
     "CONDITION_PREFIX",
+    "pitch_features",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -35,8 +36,9 @@ PIPELINE_REVISION = 2  # 2: conditions on the untrimmed clip, trimming relative 
 
 
 def _row_slices(config: FeatureConfig) -> dict[str, slice]:
-    edges = np.cumsum([0, config.n_mels, config.n_mfcc, config.n_chroma, 1, 1])
-    names = ("mel", "mfcc", "chroma", "zcr", "rms")
+    extra = (1, 1) if config.prosody else ()
+    edges = np.cumsum([0, config.n_mels, config.n_mfcc, config.n_chroma, 1, 1, *extra])
+    names = ("mel", "mfcc", "chroma", "zcr", "rms") + (("pitch", "periodicity") if config.prosody else ())
     return {n: slice(int(a), int(b)) for n, a, b in zip(names, edges[:-1], edges[1:])}
 
 
@@ -100,7 +102,62 @@ def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = N
                                         norm=np.inf, axis=-2)
     zcr = librosa.feature.zero_crossing_rate(y, frame_length=c.n_fft, hop_length=c.hop_length)
     rms = librosa.feature.rms(y=y, frame_length=c.n_fft, hop_length=c.hop_length)
-    return np.vstack([mel_db, mfcc, chroma, zcr, rms]).astype(np.float32)
+    rows = [mel_db, mfcc, chroma, zcr, rms]
+    if c.prosody:
+        rows.append(pitch_features(power, sr=sr, n_fft=c.n_fft, fmin_hz=c.fmin_hz, fmax_hz=c.fmax_hz))
+    return np.vstack(rows).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _window_autocorrelation(n_fft: int) -> np.ndarray:
+    import scipy.signal
+
+    w = scipy.signal.get_window("hann", n_fft, fftbins=True)
+    r = np.fft.irfft(np.abs(np.fft.rfft(w)) ** 2, n=n_fft)
+    return r / r[0]
+
+
+def pitch_features(power: np.ndarray, *, sr: int, n_fft: int, fmin_hz: float = 60.0, fmax_hz: float = 500.0,
+                   voiced_threshold: float = 0.45) -> np.ndarray:
+    """Pitch and periodicity of each frame, from the autocorrelation that a power spectrogram holds.
+
+    The autocorrelation of a frame is the inverse FFT of its power spectrum (Wiener-Khinchin), so
+    this costs one inverse FFT per frame of the STFT already computed. It is normalised by its lag
+    0 and by the analysis window's own autocorrelation; the pitch period is the first lag between
+    ``sr / fmax_hz`` and ``sr / fmin_hz`` whose value is within 10 % of the highest, moved up to the
+    top of its peak (which avoids most octave errors). Unvoiced frames (periodicity below ``voiced_threshold``) take the median
+    pitch of the voiced ones, so the contour has no jumps to zero.
+
+    Parameters
+    ----------
+    power : np.ndarray, shape (1 + n_fft // 2, n_frames)
+        Power spectrogram of a Hann-windowed STFT.
+
+    Returns
+    -------
+    np.ndarray, shape (2, n_frames), float32
+        Row 0: pitch in semitones above 100 Hz (0 when no frame is voiced); row 1: periodicity in [0, 1].
+    """
+    r = np.fft.irfft(power, n=n_fft, axis=0)
+    energy = r[0]
+    lo, hi = max(1, int(sr / fmax_hz)), min(n_fft // 2, int(np.ceil(sr / fmin_hz)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = r[lo:hi + 1] / energy / _window_autocorrelation(n_fft)[lo:hi + 1, None]
+    norm = np.where(np.isfinite(norm), norm, 0.0)
+    best = norm.max(axis=0)
+    first = np.argmax(norm >= 0.9 * best, axis=0)  # the first lag near the best: the period, not a multiple
+    cols = np.arange(norm.shape[1])
+    for _ in range(hi - lo):  # climb to the top of that first peak
+        step = (first + 1 < norm.shape[0]) & (norm[np.minimum(first + 1, norm.shape[0] - 1), cols] > norm[first, cols])
+        if not step.any():
+            break
+        first = first + step
+    periodicity = np.clip(np.take_along_axis(norm, first[None], axis=0)[0], 0.0, 1.0)
+    periodicity[energy <= 1e-12 * max(float(energy.max()), 1e-30)] = 0.0
+    semitones = 12 * np.log2(sr / (lo + first) / 100.0)
+    voiced = periodicity >= voiced_threshold
+    fill = float(np.median(semitones[voiced])) if voiced.any() else 0.0
+    return np.vstack([np.where(voiced, semitones, fill), periodicity]).astype(np.float32)
 
 
 def extract_features_reference(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None,

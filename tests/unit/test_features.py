@@ -73,3 +73,20 @@ def test_extract_many_in_parallel_reports_progress_and_errors(ravdess, tmp_path)
     assert seen[0] == (0, 4) and seen[-1] == (4, 4)
     assert isinstance(out[1], Exception) and "bad.wav" in str(out[1])
     assert all(isinstance(out[i], dict) and out[i]["original"].shape == (182, 96) for i in (0, 2, 3))
+
+
+@pytest.mark.parametrize("f0", [90.0, 140.0, 220.0, 330.0])
+def test_prosody_rows_find_the_pitch_of_a_harmonic_tone(f0):
+    from ser.features import pitch_features
+
+    sr = 16_000
+    t = np.arange(2 * sr) / sr
+    y = (0.3 * sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))).astype(np.float32)
+    f = extract_features(y, sr=sr, config=FeatureConfig(prosody=True))
+    assert f.shape == (184, 96)
+    hz = 100 * 2 ** (np.median(f[182, 5:50]) / 12)
+    assert hz == pytest.approx(f0, rel=0.02)
+    assert np.median(f[183, 5:50]) > 0.9
+    noise = np.random.default_rng(0).standard_normal(2 * sr).astype(np.float32)
+    power = np.abs(np.fft.rfft(noise[:1024] * np.hanning(1024))) ** 2
+    assert pitch_features(power[:, None], sr=sr, n_fft=1024)[1, 0] < 0.45  # noise is not voiced
