@@ -22,7 +22,7 @@ def test_shipped_model_loads_and_predicts_8_emotions_on_a_real_clip():
 def test_shipped_files_and_size():
     names = {p.name for p in DEFAULT_MODEL.iterdir()}
     assert {"model.keras", "model.h5", "config.json", "history.csv", "split.csv", "report.json",
-            "predictions.csv", "README.md"} <= names
+            "predictions.csv", "README.md", "robustness.json"} <= names
     assert sum(p.stat().st_size for p in DEFAULT_MODEL.iterdir()) < 20 * 2 ** 20
 
 
@@ -43,3 +43,14 @@ def test_evaluate_cli_on_demo(tmp_path):
     assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(DEMO / "all_labels.csv"),
                  "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "report.json").read_text())["n_clips"] == 96
+
+
+def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report():
+    from ser.conditions import CONDITIONS
+
+    rob = json.loads((DEFAULT_MODEL / "robustness.json").read_text())
+    report = json.loads((DEFAULT_MODEL / "report.json").read_text())
+    assert [r["name"] for r in rob["conditions"]] == list(CONDITIONS)
+    assert rob["split"] == "test" and rob["n_clips"] == report["n_clips"]
+    assert rob["conditions"][0]["accuracy"] == pytest.approx(report["accuracy"])
+    assert "uar" in report and report["emotions_absent"] == []
