@@ -228,9 +228,12 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
+        audio = dict(data.get("audio", {}))
+        if audio and "level_norm" not in audio:  # written before level normalisation: trained without it
+            audio["level_norm"] = False
         try:
             return cls(
-                audio=AudioConfig(**data.get("audio", {})),
+                audio=AudioConfig(**audio),
                 features=FeatureConfig(**data.get("features", {})),
                 augment=AugmentConfig(**data.get("augment", {})),
                 train=TrainConfig(**data.get("train", {})),

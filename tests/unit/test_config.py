@@ -48,3 +48,11 @@ def test_load_errors(tmp_path):
 def test_unknown_training_setting_is_named():
     with pytest.raises(ConfigError, match="unknown training setting frame_dropuot"):
         for_preset("default", frame_dropuot=0.1)
+
+
+def test_a_config_from_before_level_normalisation_keeps_the_audio_it_was_trained_on():
+    old = Config().to_dict()
+    for key in ("level_norm", "target_level_dbfs", "level_gate_db"):
+        del old["audio"][key]
+    assert Config.from_dict(old).audio.level_norm is False
+    assert Config.from_dict(Config().to_dict()).audio.level_norm is True
