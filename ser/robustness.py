@@ -74,8 +74,16 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     if frame.empty:
         raise LabelsError("no clip with an emotion this model knows; nothing to measure robustness on.")
     speakers = frame["speaker"].tolist() if "speaker" in frame and frame["speaker"].notna().all() else None
-    pools = babble_pools(frame["abspath"].tolist(), speakers, n_sources=n_babble_sources, seed=0)
-    versions = tuple(CONDITION_PREFIX + name for name in CONDITIONS)
+    paths = frame["abspath"].tolist()
+    pools = babble_pools(paths, speakers, n_sources=n_babble_sources, seed=0)
+    babble_from = "other speakers"
+    if not all(pools):  # one speaker only (a validation split, a user's own voice): other clips of theirs
+        pools = babble_pools(paths, None, n_sources=n_babble_sources, seed=0)
+        babble_from = "other clips of the same speaker"
+    names = [name for name, cond in CONDITIONS.items() if not cond.needs_babble or all(pools)]
+    if len(names) < len(CONDITIONS):
+        babble_from = None  # a single clip: nothing to make babble from, so that condition is left out
+    versions = tuple(CONDITION_PREFIX + name for name in names)
     tasks = [ClipTask(p, versions, pool) for p, pool in zip(frame["abspath"], pools)]
     emit = progress or (lambda e: None)
     results = extract_many(tasks, config=predictor.config, cache_dir=cache_dir, should_stop=should_stop,
@@ -86,11 +94,12 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     y_true = [frame["emotion"][i] for i in ok]
     emotions = predictor.emotions
     predicted: dict[str, list[str]] = {}
-    for name in CONDITIONS:
+    for name in names:
         probs = predictor.predict_features(np.stack([results[i][CONDITION_PREFIX + name] for i in ok]))
         predicted[name] = [emotions[j] for j in probs.argmax(axis=1)]
     rows = []
-    for name, cond in CONDITIONS.items():
+    for name in names:
+        cond = CONDITIONS[name]
         rep = report_from_predictions(y_true, predicted[name], emotions=emotions)
         agree = float(np.mean([a == b for a, b in zip(predicted[name], predicted["clean"])]))
         rows.append({"name": name, "label": cond.label, "group": cond.group, "accuracy": rep["accuracy"],
@@ -108,7 +117,7 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
             "emotions_absent": report_from_predictions(y_true, predicted["clean"], emotions=emotions)[
                 "emotions_absent"],
             "speakers": sorted({str(s) for s in speakers}) if speakers else None,
-            "non_speech": probes, "targets": TARGETS,
+            "non_speech": probes, "targets": TARGETS, "babble_from": babble_from,
             "summary": summary_sentence(rows), "clean_accuracy": clean["accuracy"],
             "clean_macro_f1": clean["macro_f1"]}
 

@@ -47,6 +47,9 @@ def test_cli_prints_a_table(trained_quick_model, small_subset, tmp_path, feature
     rob = json.loads(out.read_text())
     split = json.loads((trained_quick_model / "run.json").read_text())["counts"]
     assert rob["n_clips"] == split["val"] and rob["split"] == "val"
+    # the validation part is one speaker: babble is made of their other clips, and no condition is lost
+    assert [r["name"] for r in rob["conditions"]] == list(CONDITIONS)
+    assert rob["babble_from"] == "other clips of the same speaker"
     for r in rob["conditions"]:
         assert r["label"] in text
     assert "On a phone line this model is right" in text
@@ -59,3 +62,14 @@ def test_summary_sentence_names_the_phone_line_and_the_hardest_condition():
     assert summary_sentence(rows) == ("On a phone line this model is right 41% of the time instead of 56%; the "
                                       "hardest condition is \"white noise, 10 db snr\", where it is right 32% of "
                                       "the time and keeps its clean answer for 41% of the clips.")
+
+
+def test_one_clip_leaves_out_only_babble(trained_quick_model, small_subset, tmp_path):
+    from ser.labels import read_usable
+    from ser.predict import Predictor
+    from ser.robustness import robustness_report
+
+    _, good, _ = read_usable(small_subset)
+    rob = robustness_report(Predictor.load(trained_quick_model), good.head(1), cache_dir=tmp_path / "cache")
+    assert [r["name"] for r in rob["conditions"]] == [n for n, c in CONDITIONS.items() if not c.needs_babble]
+    assert rob["babble_from"] is None and rob["n_clips"] == 1
