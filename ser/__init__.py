@@ -5,7 +5,7 @@ by the modules that build, train or run a model (`ser.model`, `ser.train`,
 `ser.predict`, `ser.evaluate`).
 """
 
-from ser.errors import AudioError, ConfigError, LabelsError, ModelError, SerError, TrainingError
+from ser.errors import AudioError, ConfigError, LabelsError, ModelError, PathError, SerError, TrainingError
 
 EMOTIONS: tuple[str, ...] = (
     "neutral",
@@ -26,6 +26,7 @@ __all__ = [
     "ConfigError",
     "LabelsError",
     "ModelError",
+    "PathError",
     "SerError",
     "TrainingError",
 ]

@@ -7,7 +7,7 @@ dashboard can show it to a person as it is.
 
 from __future__ import annotations
 
-__all__ = ["SerError", "AudioError", "LabelsError", "ConfigError", "ModelError", "TrainingError"]
+__all__ = ["SerError", "AudioError", "LabelsError", "ConfigError", "ModelError", "TrainingError", "PathError"]
 
 
 class SerError(Exception):
@@ -32,3 +32,7 @@ class ModelError(SerError):
 
 class TrainingError(SerError):
     """A training run cannot start (another is running, no data) or failed."""
+
+
+class PathError(SerError):
+    """A name that would reach outside its folder, or a folder outside those `ser` may read."""

@@ -1,0 +1,71 @@
+"""Which folders `ser` may read and which names may become paths.
+
+Every page and command that takes a folder or a name from a person checks it here first:
+
+- a *name* (a run, a model, a dataset) is one plain path component: letters, digits, ``.``, ``_``
+  and ``-``, never ``..`` nor a separator, so it cannot reach outside the folder it is joined to;
+- a *folder* of data must lie inside an allowed root: the project's ``data/`` folder, plus the
+  folders the operator lists in ``$SER_DATA_ROOTS`` (separated by ``os.pathsep``). Links are
+  resolved before the check, so a link inside ``data/`` to ``/etc`` is refused too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ser.errors import PathError
+
+__all__ = ["PROJECT", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "check_name", "inside", "check_inside"]
+
+PROJECT = Path(__file__).resolve().parents[1]
+DATA_ROOTS_ENV = "SER_DATA_ROOTS"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+
+def data_roots() -> list[Path]:
+    """The folders data may be read from: ``<project>/data`` and those in ``$SER_DATA_ROOTS``."""
+    roots = [PROJECT / "data"]
+    for part in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep):
+        if part.strip():
+            roots.append(Path(part.strip()).expanduser())
+    return [r.resolve() for r in roots]
+
+
+def check_name(name: object, *, what: str = "name") -> str:
+    """Return ``name`` if it is one plain path component, else raise :class:`PathError`.
+
+    Parameters
+    ----------
+    name : the name a person gave (a run, a model, a dataset)
+    what : how the message calls it
+    """
+    text = str(name) if name is not None else ""
+    if not NAME_PATTERN.fullmatch(text) or text in (".", ".."):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise PathError(f"{what} {shown!r} is not allowed: use 1-80 letters, digits, '.', '_' or '-', "
+                        "starting with a letter or digit (no '/' and no '..').")
+    return text
+
+
+def inside(path: str | Path, roots: list[Path]) -> bool:
+    """Whether ``path`` (links resolved) lies in one of ``roots``."""
+    p = Path(path).expanduser().resolve()
+    return any(p == r or p.is_relative_to(r) for r in (Path(r).resolve() for r in roots))
+
+
+def check_inside(path: str | Path, roots: list[Path] | None = None, *, what: str = "folder") -> Path:
+    """Return ``path`` resolved if it lies inside an allowed root, else raise :class:`PathError`.
+
+    Parameters
+    ----------
+    path : a file or folder a person named
+    roots : allowed roots; default :func:`data_roots`
+    """
+    roots = data_roots() if roots is None else roots
+    if not inside(path, roots):
+        names = ", ".join(str(r) for r in roots)
+        raise PathError(f"{path}: this {what} is outside the folders the dashboard may read ({names}). "
+                        f"Copy it under data/, or ask the operator to add its folder to ${DATA_ROOTS_ENV}.")
+    return Path(path).expanduser().resolve()
