@@ -36,11 +36,15 @@ def setup() -> None:
 def known_datasets() -> list[str]:
     """Labels CSVs offered in dataset pickers: the demo set, other folders under data/, the
     development corpus beside the checkout, and whatever the user typed this session."""
+    from ser.paths import data_roots, inside
+
     found = [DEMO_LABELS] + sorted(p for p in (REPO / "data").glob("*/all_labels.csv") if p != DEMO_LABELS)
-    shared = REPO.parent / "shared" / "data" / "ravdess" / "all_labels.csv"
-    if shared.is_file():
-        found.append(shared)
-    out = [str(p) for p in found if p.is_file()]
+    for root in data_roots()[1:]:  # folders the operator allowed in $SER_DATA_ROOTS
+        found += sorted(root.glob("all_labels.csv")) + sorted(root.glob("*/all_labels.csv"))
+    out = []
+    for p in found:
+        if p.is_file() and inside(p, data_roots()) and str(p) not in out:
+            out.append(str(p))
     for extra in st.session_state.get("extra_datasets", []):
         if extra not in out:
             out.append(extra)
@@ -61,7 +65,13 @@ def _add_dataset() -> None:
     typed = st.session_state.get("other_dataset", "").strip()
     if not typed:
         return
-    path = Path(typed).expanduser()
+    from ser.paths import check_inside
+
+    try:  # before anything is read: a folder outside data/ (or $SER_DATA_ROOTS) is never opened
+        path = check_inside(typed, what="folder")
+    except SerError as exc:
+        st.session_state["dataset_error"] = str(exc)
+        return
     csv = path / "all_labels.csv" if path.is_dir() else path
     if csv.is_file():
         extra = st.session_state.setdefault("extra_datasets", [])

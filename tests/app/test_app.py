@@ -51,7 +51,8 @@ def test_dataset_filter_and_clip_view():
     assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
 
 
-def test_adding_a_missing_folder_says_what_is_wrong(tmp_path):
+def test_adding_a_missing_folder_says_what_is_wrong(tmp_path, monkeypatch):
+    monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
     at = open_app()
     at.text_input(key="other_dataset").set_value(str(tmp_path / "nowhere")).run()
     next(b for b in at.button if b.label == "Add dataset").click().run()
@@ -109,6 +110,7 @@ def test_predict_recording_through_audio_input():
 def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path, monkeypatch, feature_cache):
     monkeypatch.setenv("SER_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
+    monkeypatch.setenv("SER_DATA_ROOTS", str(small_subset.parent))
     at = open_app("pages/train.py")
     at.text_input(key="other_dataset").set_value(str(small_subset.parent)).run()
     next(b for b in at.button if b.label == "Add dataset").click().run()

@@ -45,7 +45,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     models.mkdir()
     shutil.copytree(DEFAULT_MODEL, models / "default")
     port = _free_port()
-    env = dict(os.environ, SER_MODELS_DIR=str(models), TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, SER_MODELS_DIR=str(models), TF_CPP_MIN_LOG_LEVEL="2",
+               SER_DATA_ROOTS=str(tmp_path_factory.getbasetemp()))  # the tests' own datasets live there
     log = open(models.parent / "streamlit.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.fileWatcherType", "none"],
