@@ -17,9 +17,11 @@ from pathlib import Path
 
 from ser.errors import PathError
 
-__all__ = ["PROJECT", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "check_name", "inside", "check_inside"]
+__all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "check_name", "inside",
+           "check_inside", "portable", "from_portable", "find_clip"]
 
 PROJECT = Path(__file__).resolve().parents[1]
+DEMO_DIR = PROJECT / "data" / "demo"
 DATA_ROOTS_ENV = "SER_DATA_ROOTS"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
@@ -69,3 +71,36 @@ def check_inside(path: str | Path, roots: list[Path] | None = None, *, what: str
         raise PathError(f"{path}: this {what} is outside the folders the dashboard may read ({names}). "
                         f"Copy it under data/, or ask the operator to add its folder to ${DATA_ROOTS_ENV}.")
     return Path(path).expanduser().resolve()
+
+
+def portable(path: str | Path) -> str:
+    """``path`` as stored in a model's files: relative to the project when inside it (so that a model
+    trained on one machine finds its clips on another), else absolute."""
+    p = Path(path).expanduser().resolve()
+    try:
+        return str(p.relative_to(PROJECT))
+    except ValueError:
+        return str(p)
+
+
+def from_portable(text: str | Path) -> Path:
+    """The inverse of :func:`portable`: a relative path is taken from the project, not the working folder."""
+    p = Path(text).expanduser()
+    return p if p.is_absolute() else PROJECT / p
+
+
+def find_clip(path: str | Path, folders: list[Path], *, roots: list[Path] | None = None) -> Path | None:
+    """The first of ``folder / path`` that is a file inside the allowed roots, or None.
+
+    Parameters
+    ----------
+    path : a clip's path as a labels CSV or ``predictions.csv`` gives it (relative to its dataset)
+    folders : where to look, in order (e.g. the model's training dataset, then the demo clips)
+    roots : allowed roots; default :func:`data_roots`
+    """
+    roots = data_roots() if roots is None else roots
+    for folder in folders:
+        candidate = Path(folder) / path
+        if candidate.is_file() and inside(candidate, roots):
+            return candidate.resolve()
+    return None

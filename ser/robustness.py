@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ser.errors import LabelsError, ModelError
+from ser.paths import from_portable
 from ser.progress import ProgressFn
 
 __all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
@@ -159,7 +160,7 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
     own = labels_csv is None
     if own:
         try:
-            labels_csv = json.loads((model_dir / "run.json").read_text())["labels"]
+            labels_csv = from_portable(json.loads((model_dir / "run.json").read_text())["labels"])
         except (FileNotFoundError, KeyError, json.JSONDecodeError) as exc:
             raise ModelError(f"{model_dir}: no run.json naming its training labels; give --labels.") from exc
         split = split or "test"

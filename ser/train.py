@@ -26,6 +26,7 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import LabelsError, SerError, TrainingError
+from ser.paths import portable
 from ser.progress import ProgressFn
 
 __all__ = ["train", "TrainResult", "staging_dir_for", "install"]
@@ -199,7 +200,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
-               "python": platform.python_version(), "labels": str(labels_csv), "n_clips": len(good),
+               "python": platform.python_version(), "labels": portable(labels_csv), "n_clips": len(good),
                "failed_clips": failed[:50], "counts": counts,
                "test_accuracy": report["accuracy"] if report else None,
                "test_macro_f1": report["macro_f1"] if report else None,
@@ -297,7 +298,7 @@ def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: P
                                    should_stop=should_stop)
     except Cancelled as exc:
         raise Stopped(str(exc)) from exc
-    report.update(split="test", labels=str(labels_csv))
+    report.update(split="test", labels=portable(labels_csv))
     (staging / ROBUSTNESS_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
