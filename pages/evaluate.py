@@ -33,6 +33,30 @@ def read_run(model_dir: Path) -> dict:
             "history": c("history.csv"), "predictions": c("predictions.csv"), "split": c("split.csv")}
 
 
+def model_stamp(model_dir: Path) -> str:
+    """Changes whenever the model is replaced (a new training installs new files)."""
+    files = [model_dir / f for f in ("model.keras", "model.h5", "config.json") if (model_dir / f).is_file()]
+    return "-".join(f"{f.stat().st_mtime_ns:x}" for f in files) or "none"
+
+
+def derived_dir(model_dir: Path) -> Path:
+    """Where this page keeps what it measures about a model: beside the feature cache, one folder per
+    model version, so an installed model's folder is never written by a page."""
+    from ser.features import default_cache_dir
+
+    return default_cache_dir().parent / "derived" / f"{model_dir.name}-{model_stamp(model_dir)}"
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def model_zip(model_dir: str, stamp: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in ("model.keras", "model.h5", "config.json", "report.json"):
+            if (Path(model_dir) / f).is_file():
+                z.write(Path(model_dir) / f, f)
+    return buf.getvalue()
+
+
 def confusion_figure(report: dict, *, normalise: bool) -> go.Figure:
     labels = report["confusion"]["labels"]
     cm = np.array(report["confusion"]["matrix"], dtype=float)
@@ -97,16 +121,18 @@ def robustness_section(model_dir: Path) -> None:
     from ser.robustness import ROBUSTNESS_FILE
 
     st.subheader("Robustness: does it still hear the emotion when the recording changes?")
+    from ser.paths import data_roots, from_portable, inside
+
     file = model_dir / ROBUSTNESS_FILE
-    demo_file = model_dir / "robustness-demo.json"
-    rob = json.loads(file.read_text()) if file.is_file() else (
-        json.loads(demo_file.read_text()) if demo_file.is_file() else None)
+    measured = derived_dir(model_dir) / ROBUSTNESS_FILE  # measured here: kept beside, never inside, the model
+    rob = next((json.loads(f.read_text()) for f in (file, measured) if f.is_file()), None)
     if rob is None:
         st.info("This model has no robustness report yet: it was trained before the check existed. Measure it "
                 "(about a minute for a hundred clips).")
-        run_labels = Path(json.loads((model_dir / "run.json").read_text()).get("labels", "")) \
+        run_labels = from_portable(json.loads((model_dir / "run.json").read_text()).get("labels", "")) \
             if (model_dir / "run.json").is_file() else None
-        own = run_labels is not None and run_labels.is_file() and (model_dir / "split.csv").is_file()
+        own = (run_labels is not None and run_labels.is_file() and inside(run_labels, data_roots())
+               and (model_dir / "split.csv").is_file())
         target = "its test speakers" if own else "the demo clips"
         if st.button(f"Measure robustness on {target}", key="ev_rob_go"):
             from ser.robustness import measure_robustness
@@ -119,9 +145,9 @@ def robustness_section(model_dir: Path) -> None:
                                  text=f"{e['step']} of {e['total']} clips under {len(CONDITIONS)} conditions")
             try:
                 if own:
-                    measure_robustness(model_dir, progress=show)
+                    measure_robustness(model_dir, run_labels, split="test", out=measured, progress=show)
                 else:
-                    measure_robustness(model_dir, DEMO_LABELS, out=demo_file, progress=show)
+                    measure_robustness(model_dir, DEMO_LABELS, out=measured, progress=show)
                 st.rerun()
             except SerError as exc:
                 st.error(str(exc))
@@ -229,19 +255,24 @@ preds = data["predictions"]
 if preds is not None and len(preds):
     wrong = preds[preds["true"] != preds["predicted"]].reset_index(drop=True)
     st.subheader(f"Misclassified test clips ({len(wrong)} of {len(preds)})")
-    root = Path(run.get("labels", "")).parent
+    from ser.paths import DEMO_DIR, find_clip, from_portable
+
+    folders = [from_portable(run["labels"]).parent] if run.get("labels") else []
+    clips = [find_clip(p, folders + [DEMO_DIR]) for p in wrong["path"]]
     if len(wrong):
-        st.dataframe(wrong[["path", "true", "predicted"]], hide_index=True, width="stretch", height=220)
-        i = st.number_input("Listen to misclassified clip number", 1, len(wrong), 1, key="ev_wrong_i") - 1
+        wrong = wrong.assign(audio=["▶ here" if c else "not on this machine" for c in clips])
+        st.dataframe(wrong[["path", "true", "predicted", "audio"]], hide_index=True, width="stretch", height=220)
+        first = next((k + 1 for k, c in enumerate(clips) if c), 1)  # start on one that plays
+        i = st.number_input("Listen to misclassified clip number", 1, len(wrong), first, key="ev_wrong_i") - 1
         row = wrong.iloc[i]
         x, y = st.columns([1, 2])
-        clip = root / row["path"]
         with x:
             st.markdown(f"**{row['path']}**  \ntrue **{row['true']}**, predicted **{row['predicted']}**")
-            if clip.is_file():
-                st.audio(str(clip))
+            if clips[i]:
+                st.audio(str(clips[i]))
             else:
-                st.caption(f"(audio not found at {short(clip)})")
+                st.caption("(this clip is not on this machine: neither in the model's dataset folder, nor among "
+                           "the demo clips, nor in a folder the dashboard may read)")
         probs = {e: float(row[e]) for e in report["confusion"]["labels"] if e in row}
         from pages._shared import probability_figure
 
@@ -271,20 +302,16 @@ d1.download_button("Report (JSON)", json.dumps(report, indent=2), file_name=f"{m
                    mime="application/json")
 d2.download_button("Per-emotion scores (CSV)", class_table(report).to_csv(), file_name=f"{model_dir.name}-scores.csv",
                    mime="text/csv")
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-    for f in ("model.keras", "model.h5", "config.json", "report.json"):
-        if (model_dir / f).is_file():
-            z.write(model_dir / f, f)
-d3.download_button("Model (zip: model.keras, model.h5, config.json)", buf.getvalue(),
-                   file_name=f"{model_dir.name}-model.zip", mime="application/zip")
+d3.download_button("Model (zip: model.keras, model.h5, config.json)",
+                   lambda: model_zip(str(model_dir), model_stamp(model_dir)),  # built on click, then cached
+                   file_name=f"{model_dir.name}-model.zip", mime="application/zip", on_click="ignore")
 
 with st.expander("Evaluate this model on another labelled folder"):
     csv = dataset_picker("Labelled folder")
     if st.button("Evaluate", key="ev_other_go") and csv:
         from ser.evaluate import evaluate_model
 
-        out = model_dir / "evaluations" / Path(csv).parent.name
+        out = derived_dir(model_dir) / "evaluations" / Path(csv).parent.name  # not inside the installed model
         try:
             with st.spinner("Extracting features and predicting…"):
                 r = evaluate_model(model_dir, csv, out)
