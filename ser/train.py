@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import LabelsError, SerError, TrainingError
-from ser.paths import portable
+from ser.paths import check_name, portable
 from ser.progress import ProgressFn
 
 __all__ = ["train", "TrainResult", "staging_dir_for", "install"]
@@ -48,19 +49,77 @@ class Stopped(Exception):
 
 
 def staging_dir_for(out_dir: Path) -> Path:
-    return out_dir.parent / ".staging" / f"{out_dir.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    """A new staging folder for ``out_dir``: ``<parent>/.staging/<name>-<date>-<time>-<pid>``.
+
+    Raises :class:`~ser.errors.PathError` if the model folder's name is not one plain name.
+    """
+    name = check_name(Path(out_dir).name, what="model folder name")
+    return Path(out_dir).parent / ".staging" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+def _owner_file(staging: Path) -> Path:
+    """``<staging>.owner`` beside the staging folder: ``"<pid> <start time>"`` of the process training in it."""
+    return staging.with_name(staging.name + ".owner")
+
+
+def _in_use(staging: Path) -> bool:
+    """Whether a live process works in ``staging``: the one its owner file names, or, before a run
+    wrote one, the one whose id ends the folder's name (a dashboard that has just started it)."""
+    from ser.runs import _alive
+
+    try:
+        pid, started = _owner_file(staging).read_text().split()
+        return _alive(int(pid), None if started == "None" else int(started))
+    except FileNotFoundError:
+        return _alive(int(staging.name.rpartition("-")[2]))
+    except (OSError, ValueError):
+        return False
+
+
+def _prepare_staging(out_dir: Path, staging: Path | None) -> Path:
+    """Check the model folder's name, make the staging folder and mark it as this process's.
+
+    Earlier staging folders of the *same* name (``<name>-<date>-<time>-<pid>``: failed or stopped
+    tries) are deleted once no live process works in them; other names' folders are never touched.
+    """
+    from ser.runs import _started
+
+    name = check_name(out_dir.name, what="model folder name")
+    staging = staging or staging_dir_for(out_dir)
+    staging.mkdir(parents=True, exist_ok=True)
+    _owner_file(staging).write_text(f"{os.getpid()} {_started(os.getpid())}")
+    earlier = re.compile(re.escape(name) + r"-\d{8}-\d{6}-\d+")
+    for old in staging.parent.iterdir():
+        if old != staging and earlier.fullmatch(old.name) and old.is_dir() and not old.is_symlink() \
+                and not _in_use(old):
+            shutil.rmtree(old, ignore_errors=True)
+            _owner_file(old).unlink(missing_ok=True)
+    return staging
 
 
 def install(staging: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by ``staging`` with two renames; the old model is removed only after."""
-    trash = None
-    if out_dir.exists():
-        trash = out_dir.parent / ".trash" / f"{out_dir.name}-{time.time_ns()}"
-        trash.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(out_dir, trash)
-    os.replace(staging, out_dir)
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
+    """Replace ``out_dir`` by ``staging``; the old model is deleted only once the new one is in.
+
+    Two renames (the old model to ``.trash``, the new one in) under the models folder's lock
+    (:func:`ser.runs.models_lock`). A process killed between them leaves no model folder but
+    its ``.trash`` copy, which :func:`ser.runs.recover` (run here first and by ``list_models``)
+    moves back; killed after them, the ``.trash`` copy is deleted there too.
+    """
+    from ser.runs import TRASH, _recover_locked, models_lock
+
+    staging, out_dir = Path(staging), Path(out_dir)
+    check_name(out_dir.name, what="model folder name")
+    with models_lock(out_dir.parent):
+        _recover_locked(out_dir.parent)
+        trash = None
+        if out_dir.exists():
+            trash = out_dir.parent / TRASH / f"{out_dir.name}-{time.time_ns()}"
+            trash.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out_dir, trash)
+        os.replace(staging, out_dir)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+    _owner_file(staging).unlink(missing_ok=True)
 
 
 def _features_for_split(split, config: Config, *, cache_dir, progress: ProgressFn, should_stop):
@@ -164,11 +223,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
 
     config = config or Config()
     out_dir = Path(out_dir)
-    staging = staging or staging_dir_for(out_dir)
-    staging.mkdir(parents=True, exist_ok=True)
-    for old in staging.parent.glob(f"{out_dir.name}-*"):  # earlier failed or stopped tries of this name
-        if old != staging and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
+    staging = _prepare_staging(out_dir, staging)
     emit = JsonlWriter(staging / "progress.jsonl", also=progress)
     stop = should_stop or (lambda: False)
     t0 = time.time()

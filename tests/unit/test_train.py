@@ -116,3 +116,109 @@ def test_ensemble_saves_one_model_that_averages_its_members(small_subset, featur
     assert not np.allclose(np.asarray(nets[0](X)), np.asarray(nets[1](X)), atol=1e-3)  # different starts
     epochs = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
     assert {(e["member"], e["members"]) for e in epochs if e["stage"] == "epoch"} == {(1, 2), (2, 2)}
+
+
+# Hostile names and crashes around the install.
+
+NAME_RULE = ("is not allowed: use 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit "
+             "(no '/' and no '..').")
+
+
+def test_a_model_folder_named_dotdot_is_refused_by_train_and_the_cli(tmp_path, capsys):
+    import re
+
+    from ser.__main__ import main
+    from ser.errors import PathError
+
+    models = tmp_path / "models"
+    models.mkdir()
+    with pytest.raises(PathError, match=re.escape(f"model folder name '..' {NAME_RULE}")):
+        train(tmp_path / "all_labels.csv", models / "..", for_preset("quick", epochs=1))
+    code = main(["train", "--labels", str(tmp_path / "all_labels.csv"), "--out", str(models / ".."),
+                 "--preset", "quick"])
+    assert code == 2
+    assert capsys.readouterr().err == f"error: model folder name '..' {NAME_RULE}\n"
+    assert list(models.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def test_cleanup_removes_only_this_names_stale_staging(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = _existing_model(tmp_path)
+    stage = tmp_path / "models" / ".staging"
+    dead = 2 ** 22 + 12345  # above any pid_max: no such process
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        mine_stale = stage / f"mine-20250101-000000-{dead}"
+        mine_live = stage / f"mine-20250101-000001-{live.pid}"  # a train() of this name in another process
+        other_run = stage / f"mine-2-20250101-000000-{dead}"  # the run named "mine-2", not "mine"
+        for d in (mine_stale, mine_live, other_run):
+            (d / "progress.jsonl").parent.mkdir(parents=True)
+            (d / "progress.jsonl").write_text("{}\n")
+        (tmp_path / "all_labels.csv").write_text("path,emotion\nmissing.wav,sad\n")
+        # a failed run started as the dashboard starts one: the staging name carries this (live)
+        # process's id, the run itself was another process, now ended
+        from_dashboard = stage / f"mine-20250101-000002-{os.getpid()}"
+        ended = subprocess.run([sys.executable, "-m", "ser", "train", "--labels", str(tmp_path / "all_labels.csv"),
+                                "--out", str(out), "--staging", str(from_dashboard)],
+                               cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+        assert ended.returncode == 2 and "no usable clip" in ended.stderr and from_dashboard.is_dir()
+        with pytest.raises(LabelsError, match="no usable clip"):
+            train(tmp_path / "all_labels.csv", out, for_preset("quick", epochs=1))
+        assert other_run.is_dir() and mine_live.is_dir()
+        assert not mine_stale.exists() and not from_dashboard.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+_INSTALL_AND_DIE = """
+import os, shutil, signal, sys
+from pathlib import Path
+import ser.train
+
+staging, out, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+def dying(real, when):
+    def call(*args, **kw):
+        if when(Path(args[0])):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kw)
+    return call
+
+if point == "between renames":  # just before the new model is moved in: the old one is in .trash
+    os.replace = dying(os.replace, lambda src: src == staging)
+    os.rename = dying(os.rename, lambda src: src == staging)
+else:  # the new model is in place, the old one not yet deleted
+    shutil.rmtree = dying(shutil.rmtree, lambda p: ".trash" in p.parts)
+ser.train.install(staging, out)
+"""
+
+
+@pytest.mark.parametrize("point", ["between renames", "before the old model is deleted"])
+def test_install_killed_midway_leaves_one_whole_model(tmp_path, point):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ser.runs import list_models
+
+    models = tmp_path / "models"
+    out, staging = models / "mine", models / ".staging" / "mine-20250101-000000-1"
+    old, new = {"config.json": b"{}", "model.keras": os.urandom(4096)}, {"config.json": b"{}", "model.keras": b"new"}
+    for folder, files in ((out, old), (staging, new)):
+        folder.mkdir(parents=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", _INSTALL_AND_DIE, str(staging), str(out), point],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr  # it died where it was meant to
+    assert list_models(models) == [out]
+    expected = old if point == "between renames" else new
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
+    assert not any((models / ".trash").iterdir())
