@@ -2,12 +2,16 @@
 
 import streamlit as st
 
+from pages._housekeeping import sidebar
+
 st.set_page_config(page_title="Speech Emotion Recognition", page_icon="🎙️", layout="wide")
 
-st.navigation([
+page = st.navigation([
     st.Page("pages/dataset.py", title="Dataset", icon="📂", default=True),
     st.Page("pages/augment.py", title="Augmentations", icon="🎛️"),
     st.Page("pages/train.py", title="Train", icon="🏋️"),
     st.Page("pages/evaluate.py", title="Evaluate", icon="📊"),
     st.Page("pages/predict.py", title="Predict", icon="🔮"),
-]).run()
+])
+sidebar()
+page.run()

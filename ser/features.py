@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ __all__ = [
     "ROW_NAMES",
     "CONDITION_PREFIX",
     "pitch_features",
+    "cache_max_bytes",
+    "default_cache_dir",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -213,6 +215,18 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "ser" / "features"
 
 
+DEFAULT_CACHE_MAX_MB = 2048  # two or three feature settings of the 1200 RAVDESS clips with augmentation
+
+
+def cache_max_bytes() -> int:
+    """The feature cache's size cap: ``$SER_CACHE_MAX_MB`` megabytes, else 2048."""
+    try:
+        mb = float(os.environ.get("SER_CACHE_MAX_MB", DEFAULT_CACHE_MAX_MB))
+    except ValueError:
+        mb = DEFAULT_CACHE_MAX_MB
+    return int(max(mb, 0) * 1024 * 1024)
+
+
 def file_digest(path: str | Path) -> str:
     """SHA-1 of a file's bytes: the cache key follows the content, not the name."""
     h = hashlib.sha1()
@@ -244,10 +258,16 @@ class FeatureCache:
         return self.directory / key[:2] / f"{key}.npy"
 
     def get(self, key: str) -> np.ndarray | None:
+        file = self._file(key)
         try:
-            return np.load(self._file(key))
+            value = np.load(file)
         except (FileNotFoundError, ValueError, OSError):
             return None
+        try:
+            os.utime(file)  # the file's time is its last use: pruning removes the least recently used
+        except OSError:
+            pass
+        return value
 
     def put(self, key: str, value: np.ndarray) -> None:
         target = self._file(key)
@@ -256,6 +276,46 @@ class FeatureCache:
         with os.fdopen(fd, "wb") as f:
             np.save(f, value)
         os.replace(tmp, target)
+
+    def entries(self) -> list[tuple[Path, int, float]]:
+        """Every cached matrix as ``(file, size in bytes, last use)``."""
+        out = []
+        for sub in (os.scandir(self.directory) if self.directory.is_dir() else ()):
+            if not sub.is_dir(follow_symlinks=False):
+                continue
+            for entry in os.scandir(sub.path):
+                if entry.name.endswith(".npy"):
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    out.append((Path(entry.path), st.st_size, st.st_mtime))
+        return out
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of every cached matrix."""
+        return sum(size for _, size, _ in self.entries())
+
+    def prune(self, max_bytes: int | None = None) -> int:
+        """Remove the least recently used matrices until the cache holds at most ``max_bytes``
+        (default :func:`cache_max_bytes`); returns the bytes removed."""
+        cap = cache_max_bytes() if max_bytes is None else max_bytes
+        entries = sorted(self.entries(), key=lambda e: e[2])
+        total = sum(size for _, size, _ in entries)
+        removed = 0
+        for file, size, _ in entries:
+            if total - removed <= cap:
+                break
+            try:
+                file.unlink()
+                removed += size
+            except OSError:
+                pass
+        return removed
+
+    def clear(self) -> int:
+        """Remove every cached matrix; returns the bytes removed."""
+        return self.prune(0)
 
 
 @functools.lru_cache(maxsize=128)
@@ -351,12 +411,13 @@ def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | 
                 progress(i + 1, total)
             if should_stop and should_stop():
                 raise Cancelled(f"stopped after {i + 1} of {total} files")
+        if use_cache:
+            FeatureCache(cache_dir).prune()
         return results
-    import multiprocessing
+    from ser.workers import process_pool
 
-    ctx = multiprocessing.get_context("spawn")  # safe whatever the parent imported (TensorFlow)
     config_dict = config.to_dict()
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    pool = process_pool(n_jobs)  # workers die with this process, even on kill -9
     try:
         futures = {pool.submit(_worker, (t, config_dict, cache_arg, use_cache)): i for i, t in enumerate(tasks)}
         for done, fut in enumerate(as_completed(futures), start=1):
@@ -371,6 +432,8 @@ def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | 
                 raise Cancelled(f"stopped after {done} of {total} files")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    if use_cache:
+        FeatureCache(cache_dir).prune()  # bounded: least recently used matrices go first
     return results
 
 

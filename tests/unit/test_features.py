@@ -1,8 +1,10 @@
+import os
+
 import numpy as np
 import pytest
 
 from ser.audio import load_audio
-from ser.config import Config, FeatureConfig
+from ser.config import Config, FeatureConfig, for_preset
 from ser.features import (ClipTask, FeatureCache, ROW_NAMES, clip_features, extract_features,
                           extract_features_reference, extract_many)
 from tests.conftest import tone
@@ -90,3 +92,31 @@ def test_prosody_rows_find_the_pitch_of_a_harmonic_tone(f0):
     noise = np.random.default_rng(0).standard_normal(2 * sr).astype(np.float32)
     power = np.abs(np.fft.rfft(noise[:1024] * np.hanning(1024))) ** 2
     assert pitch_features(power[:, None], sr=sr, n_fft=1024)[1, 0] < 0.45  # noise is not voiced
+
+
+def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
+    from ser.features import FeatureCache
+
+    cache = FeatureCache(tmp_path / "c")
+    value = np.zeros((182, 100), dtype=np.float32)  # ~73 kB on disk
+    for i, key in enumerate(["aa1", "bb2", "cc3", "dd4"]):
+        cache.put(key, value)
+        os.utime(cache._file(key), (1000 + i, 1000 + i))  # put in this order, long ago
+    one = cache._file("aa1").stat().st_size
+    assert cache.size_bytes() == 4 * one
+    assert cache.get("aa1") is not None  # used now: the newest
+    assert cache.prune(2 * one) == 2 * one
+    assert cache.get("bb2") is None and cache.get("cc3") is None
+    assert cache.get("aa1") is not None and cache.get("dd4") is not None
+    assert cache.clear() == 2 * one and cache.size_bytes() == 0
+
+
+def test_extraction_keeps_the_cache_under_its_cap(ravdess, tmp_path, monkeypatch):
+    from ser.features import ClipTask, FeatureCache, extract_many
+
+    monkeypatch.setenv("SER_CACHE_MAX_MB", "0.5")
+    clips = sorted((ravdess / "Actor_02").glob("*.wav"))[:6]
+    results = extract_many([ClipTask(str(p), ("original", "stretch")) for p in clips], config=for_preset("quick"),
+                           cache_dir=tmp_path / "c", n_jobs=1)
+    assert all(isinstance(r, dict) for r in results)
+    assert 0 < FeatureCache(tmp_path / "c").size_bytes() <= 0.5 * 1024 * 1024

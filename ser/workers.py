@@ -1,0 +1,130 @@
+"""Worker processes that die with their parent, and the stale ones left by older runs.
+
+:func:`process_pool` is the process pool every parallel job of `ser` uses. Each worker
+
+- asks Linux to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG)``) and, everywhere, watches
+  its parent from a thread and exits when the parent is gone, so a ``kill -9`` of a training or of
+  the dashboard never leaves workers running (each holds a few hundred MB);
+- writes ``<pid>.json`` (its parent's pid and start) into :func:`registry_dir` while it lives, so
+  that :func:`stale_workers` finds workers whose parent is gone (for instance left by a version of
+  `ser` before this one, or by a machine that lost its watch) and :func:`stop_stale_workers` ends them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+__all__ = ["process_pool", "registry_dir", "stale_workers", "stop_stale_workers", "pid_alive"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def registry_dir() -> Path:
+    """``$SER_WORKERS_DIR``, else ``<tmp>/ser-workers-<uid>``: one small file per live worker."""
+    env = os.environ.get("SER_WORKERS_DIR")
+    return Path(env) if env else Path(tempfile.gettempdir()) / f"ser-workers-{os.getuid()}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # no /proc: trust os.kill
+
+
+def _watch_parent(parent: int, interval_s: float) -> None:
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent or not pid_alive(parent):
+            os._exit(1)  # the parent is gone: nobody will ever read this worker's results
+
+
+def _init_worker(parent: int, registry: str, interval_s: float) -> None:
+    """Pool initializer: die with the parent, and say so in the registry."""
+    try:  # Linux: the kernel sends SIGKILL when the parent dies
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the watch was set
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent, interval_s), daemon=True, name="parent-watch").start()
+    folder = Path(registry)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "parent": parent,
+                                                                "started": time.time()}))
+        import atexit
+
+        atexit.register(lambda: (folder / f"{os.getpid()}.json").unlink(missing_ok=True))
+    except OSError:
+        pass  # the registry is a report, never a reason to fail
+
+
+def process_pool(n_jobs: int, *, watch_interval_s: float = 1.0) -> ProcessPoolExecutor:
+    """A spawn-based process pool whose workers die with this process.
+
+    Parameters
+    ----------
+    n_jobs : number of worker processes
+    watch_interval_s : how often each worker checks that its parent still runs
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # safe whatever the parent imported (TensorFlow)
+    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(os.getpid(), str(registry_dir()), watch_interval_s))
+
+
+def stale_workers(registry: str | Path | None = None) -> list[dict[str, Any]]:
+    """Workers that still run although their parent is gone; records of ended workers are removed.
+
+    Returns
+    -------
+    list of dicts with ``pid``, ``parent`` and ``started`` (seconds since the epoch)
+    """
+    folder = Path(registry) if registry else registry_dir()
+    stale = []
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(file.read_text())
+            pid, parent = int(record["pid"]), int(record["parent"])
+        except (OSError, ValueError, KeyError, TypeError):
+            file.unlink(missing_ok=True)
+            continue
+        if not pid_alive(pid):
+            file.unlink(missing_ok=True)
+        elif not pid_alive(parent):
+            stale.append(record)
+    return stale
+
+
+def stop_stale_workers(registry: str | Path | None = None) -> int:
+    """End every stale worker (SIGKILL); returns how many were ended."""
+    folder = Path(registry) if registry else registry_dir()
+    n = 0
+    for record in stale_workers(folder):
+        try:
+            os.kill(int(record["pid"]), signal.SIGKILL)
+            n += 1
+        except ProcessLookupError:
+            pass
+        (folder / f"{record['pid']}.json").unlink(missing_ok=True)
+    return n

@@ -1,0 +1,46 @@
+"""The sidebar shows the feature cache's size and clears it; stale workers are reported and stopped."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+
+from tests.app.test_app import no_exception, open_app
+
+
+def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
+    from ser.features import FeatureCache
+
+    cache = FeatureCache(tmp_path / "features")
+    for key in ("aa1", "bb2", "cc3"):
+        cache.put(key, np.zeros((182, 1000), dtype=np.float32))  # 0.7 MB each
+    monkeypatch.setenv("SER_CACHE_DIR", str(tmp_path / "features"))
+    at = open_app()
+    no_exception(at)
+    assert any(e.label == "Feature cache: 2 MB" for e in at.sidebar.expander)
+    next(b for b in at.sidebar.button if b.label == "Clear the feature cache").click().run()
+    no_exception(at)
+    assert cache.size_bytes() == 0
+    assert any(e.label == "Feature cache: 0 MB" for e in at.sidebar.expander)
+
+
+def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (tmp_path / f"{orphan.pid}.json").write_text(json.dumps({"pid": orphan.pid, "parent": gone.pid, "started": 0}))
+    monkeypatch.setenv("SER_WORKERS_DIR", str(tmp_path))
+    try:
+        at = open_app()
+        no_exception(at)
+        assert any(f"pids {orphan.pid}" in w.value for w in at.sidebar.warning)
+        next(b for b in at.sidebar.button if b.label == "Stop them").click().run()
+        no_exception(at)
+        assert orphan.wait(timeout=10) == -signal.SIGKILL
+        assert not at.sidebar.warning
+    finally:
+        if orphan.poll() is None:
+            os.kill(orphan.pid, signal.SIGKILL)
