@@ -72,7 +72,9 @@ def bench_features(paths: list[str]) -> dict:
 def _train_child(preset: str, steps: int, paths: list[str]) -> dict:
     """Run in a fresh process: seconds per training step of ``preset`` on batches of 64 real clips."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    from ser import backend
+
+    keras = backend.keras()
 
     from ser.config import Config, for_preset
     from ser.features import ClipTask, extract_many

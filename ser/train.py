@@ -285,7 +285,9 @@ def _fit(data, config: Config, staging: Path, emit: ProgressFn, stop) -> str:
     Each member keeps its best epoch on the validation speakers; with several members the saved
     model averages their probabilities. ``history.csv`` has one row per member and epoch.
     """
-    import keras
+    from ser import backend
+
+    keras = backend.keras()
     import pandas as pd
 
     from ser.model import build_model, compile_model
