@@ -47,12 +47,30 @@ def test_padded_or_trimmed_to_max_frames(seconds):
         assert f[181, -1] == 0.0
 
 
-def test_cache_hits_and_keys(real_clip, tmp_path):
+def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
+    import ser.audio
+    import ser.features
+
+    calls = {"decode": 0, "features": 0}
+    real_decode, real_features = ser.audio.decode, ser.features.extract_features
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(ser.audio, "decode", counted("decode", real_decode))
+    monkeypatch.setattr(ser.features, "extract_features", counted("features", real_features))
     config = Config()
     task = ClipTask(str(real_clip), ("original", "recording"))
     first = clip_features(task, config=config, cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npy"))) == 2
+    assert calls == {"decode": 1, "features": 2}
     again = clip_features(task, config=config, cache_dir=tmp_path)
+    assert calls == {"decode": 1, "features": 2}  # a hit neither decodes nor extracts
+    clip_features(task, config=config, cache_dir=tmp_path, use_cache=False)
+    assert calls == {"decode": 2, "features": 4}
     for v in task.versions:
         np.testing.assert_array_equal(first[v], again[v])
     k = FeatureCache.key("d", "original", audio=config.audio, features=config.features, augment=config.augment,

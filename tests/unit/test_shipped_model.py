@@ -54,3 +54,34 @@ def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report()
     assert rob["split"] == "test" and rob["n_clips"] == report["n_clips"]
     assert rob["conditions"][0]["accuracy"] == pytest.approx(report["accuracy"])
     assert "uar" in report and report["emotions_absent"] == []
+
+
+def test_shipped_model_reproduces_its_own_predictions_on_the_demo_clips(tmp_path):
+    """A silent change to decoding, trimming, level, features or the model breaks this."""
+    from ser.evaluate import evaluate_model
+
+    evaluate_model(DEFAULT_MODEL, DEMO / "all_labels.csv", tmp_path, cache_dir=tmp_path / "cache")
+    now = pd.read_csv(tmp_path / "predictions.csv").set_index("path").sort_index()
+    shipped = pd.read_csv(DEFAULT_MODEL / "predictions.csv").set_index("path")
+    assert len(now) == 96
+    shipped = shipped.loc[now.index]  # the demo clips are 96 of the 240 test clips
+    assert (now["predicted"] == shipped["predicted"]).all()
+    assert (now["true"] == shipped["true"]).all()
+    pd.testing.assert_frame_equal(now[list(EMOTIONS)], shipped[list(EMOTIONS)], atol=2e-4, rtol=0)
+
+
+def test_shipped_report_follows_from_its_predictions():
+    from ser.evaluate import report_from_predictions
+
+    preds = pd.read_csv(DEFAULT_MODEL / "predictions.csv")
+    report = json.loads((DEFAULT_MODEL / "report.json").read_text())
+    again = report_from_predictions(preds["true"].tolist(), preds["predicted"].tolist(), emotions=list(EMOTIONS))
+    assert report["n_clips"] == len(preds) == 240
+    for key in ("accuracy", "macro_f1", "uar"):
+        assert report[key] == pytest.approx(again[key], abs=1e-9), key
+    assert report["confusion"] == again["confusion"]
+    assert report["accuracy"] == pytest.approx((preds["true"] == preds["predicted"]).mean())
+    run = json.loads((DEFAULT_MODEL / "run.json").read_text())
+    assert run["test_macro_f1"] == pytest.approx(report["macro_f1"])
+    readme = (DEFAULT_MODEL / "README.md").read_text()
+    assert f"{report['macro_f1']:.3f}" in readme and f"{report['accuracy']:.3f}" in readme
