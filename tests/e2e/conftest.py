@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_MODEL, DEMO, REPO
+from benchmarks.launch import CHROMIUM, launch_chromium, streamlit_app
+from tests.conftest import DEFAULT_MODEL, DEMO
 
-CHROMIUM = Path("/usr/bin/chromium")
 FAKE_MIC_CLIP = DEMO / "Actor_19" / "03-01-05-02-01-01-19.wav"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -44,26 +34,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     models = tmp_path_factory.mktemp("e2e") / "models"
     models.mkdir()
     shutil.copytree(DEFAULT_MODEL, models / "default")
-    port = _free_port()
-    env = dict(os.environ, SER_MODELS_DIR=str(models), TF_CPP_MIN_LOG_LEVEL="2",
-               SER_DATA_ROOTS=str(tmp_path_factory.getbasetemp()))  # the tests' own datasets live there
-    log = open(models.parent / "streamlit.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.fileWatcherType", "none"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() - t0 > 60:
-                raise RuntimeError((models.parent / "streamlit.log").read_text())
-            time.sleep(0.2)
-    yield {"url": url, "models": models}
-    proc.terminate()
-    proc.wait(timeout=20)
+    env = {"SER_MODELS_DIR": str(models),
+           "SER_DATA_ROOTS": str(tmp_path_factory.getbasetemp())}  # the tests' own datasets live there
+    with open(models.parent / "streamlit.log", "wb") as log, streamlit_app(env=env, log=log) as app:
+        yield {"url": app["url"], "models": models}
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +49,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={FAKE_MIC_CLIP}"])
+        b = launch_chromium(p, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                            f"--use-file-for-fake-audio-capture={FAKE_MIC_CLIP}")
         yield b
         b.close()
 

@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m ser.bench [--quick] [--labels CSV]``.
+"""Benchmark: ``python -m benchmarks.bench [--quick] [--labels CSV]``.
 
 Measures, side by side in one run on real clips: feature extraction against the
 separate-librosa-calls way, training step cost of the ``seed`` and ``default`` presets,
@@ -15,12 +15,10 @@ import math
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +101,7 @@ def _train_child(preset: str, steps: int, paths: list[str]) -> dict:
 def bench_training(paths: list[str], *, quick: bool) -> dict:
     out = {}
     for preset, steps in (("default", 10 if quick else 30), ("seed", 2 if quick else 5)):
-        cmd = [sys.executable, "-m", "ser.bench", "--_train-child", preset, "--_steps", str(steps), "--_paths",
+        cmd = [sys.executable, "-m", "benchmarks.bench", "--_train-child", preset, "--_steps", str(steps), "--_paths",
                json.dumps(paths[:16])]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
         if res.returncode != 0:
@@ -148,12 +146,6 @@ def bench_prediction(model_dir: Path, path: str, *, calls: int) -> dict:
             "file_48k_stereo_p95_ms": 1e3 * _pct(file_lat, 95)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tf_loaded(pid: int) -> bool:
     try:
         return "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
@@ -181,41 +173,27 @@ def _app_start(script: Path, timeout_s: float) -> dict:
     """
     import contextlib
 
-    chromium = Path("/usr/bin/chromium")
+    from benchmarks.launch import CHROMIUM, launch_chromium, streamlit_app
+
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     with contextlib.ExitStack() as stack:
         page = None
-        if chromium.is_file() and sync_playwright:
-            pw = stack.enter_context(sync_playwright())
-            browser = pw.chromium.launch(executable_path=str(chromium), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        if CHROMIUM.is_file() and sync_playwright:
+            browser = launch_chromium(stack.enter_context(sync_playwright()))
             stack.callback(browser.close)
             page = browser.new_page()
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script),
-                                 "--server.port", str(port), "--server.headless", "true"], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stack.callback(proc.wait, timeout=20)
-        stack.callback(proc.terminate)
-        while time.perf_counter() - t0 < timeout_s:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        out = {"server_answering_s": time.perf_counter() - t0, "measured": "server"}
+        app = stack.enter_context(streamlit_app(script, timeout_s=timeout_s, clock=t0))
+        out = {"server_answering_s": app["answering_s"], "measured": "server"}
         if page is not None:
-            page.goto(url)
+            page.goto(app["url"])
             page.get_by_role("heading", name="Dataset").first.wait_for(timeout=timeout_s * 1000)
             out["first_page_s"] = time.perf_counter() - t0
             out["measured"] = "browser"
-        out["tensorflow_loaded"] = _tf_loaded(proc.pid)
+        out["tensorflow_loaded"] = _tf_loaded(app["process"].pid)
         return out
 
 
@@ -256,7 +234,7 @@ def table(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ser.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer clips and steps (under 5 minutes)")
     ap.add_argument("--labels", default=str(REPO / "data" / "demo" / "all_labels.csv"))
     ap.add_argument("--model", default=str(REPO / "models" / "default"))
@@ -277,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     n = a.clips or (20 if a.quick else 96)
     paths = list(labels["abspath"][:: max(1, len(labels) // n)][:n])
     result: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                    "command": "python -m ser.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "command": "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
                     "labels": a.labels}
     steps = [("features", lambda: bench_features(paths)),
              ("training", lambda: bench_training(paths, quick=a.quick)),
