@@ -26,6 +26,11 @@ __all__ = [
     "labels_from_scheme",
     "SCHEMES",
     "Problem",
+    "summarise_problems",
+    "training_problem",
+    "speaker_split_problem",
+    "MIN_CLIPS_PER_EMOTION",
+    "MIN_SPEAKERS_PER_EMOTION",
 ]
 
 PATH_COLUMNS = ("path", "file", "filename", "filepath", "file_path", "wav")
@@ -64,40 +69,93 @@ def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+DELIMITERS = ",;\t|"
+SNIFF_BYTES = 8192
+
+
+def _table(csv_path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows of ``csv_path``; its delimiter (one of ``,;\\t|``) sniffed.
+
+    Every error names the file and what is wrong with it, never what is in it.
+    """
+    import csv
+    import io
+
+    if csv_path.is_dir():
+        raise LabelsError(f"{csv_path}: is a folder, not a labels CSV; give the all_labels.csv inside a dataset folder.")
+    try:
+        with open(csv_path, "rb") as handle:
+            data = handle.read()
+    except PermissionError as exc:
+        raise LabelsError(f"{csv_path}: cannot be read: permission denied; make it readable or copy it.") from exc
+    except OSError as exc:
+        raise LabelsError(f"{csv_path}: cannot be read ({type(exc).__name__}); check the file.") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelsError(f"{csv_path}: is not UTF-8 text; save the labels as a UTF-8 CSV.") from exc
+    if not text.strip():
+        raise LabelsError(f"{csv_path}: is empty; its first line must name the columns path, emotion and "
+                          "optionally speaker.")
+    sample = text[:SNIFF_BYTES]
+    if len(text) > SNIFF_BYTES:
+        sample = sample[:sample.rfind("\n") + 1] or sample  # whole lines only
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise LabelsError(f"{csv_path}: is not a CSV (unreadable at line {reader.line_num}); "
+                          "check that file is a labels CSV.") from exc
+    header, body = [c.strip() for c in rows[0]], rows[1:]
+    for i, row in enumerate(body, start=1):
+        if len(row) > len(header):
+            raise LabelsError(f"{csv_path}: row {i} has more fields than the header ({len(row)} > {len(header)}); "
+                              "quote values that contain the delimiter.")
+    return header, [row + [""] * (len(header) - len(row)) for row in body]
+
+
 def read_labels(csv_path: str | Path) -> pd.DataFrame:
     """Read a labels CSV into a frame with columns ``path, emotion, speaker, label, abspath``.
 
     ``path`` is as written (relative to the CSV's folder), ``label`` as written,
     ``emotion`` the canonical name (``None`` where unknown), ``speaker`` may be empty,
-    ``abspath`` is the resolved file path.
+    ``abspath`` is the resolved file path. The delimiter may be ``,``, ``;``, a tab or ``|``.
 
     Raises
     ------
     LabelsError
-        If the file is missing, is not a CSV, or has no path or emotion column.
+        If the file is missing, a folder, unreadable, not a UTF-8 CSV, has no path or emotion
+        column, or has no data row. The message names the file, never its contents.
     """
     csv_path = Path(csv_path)
-    if csv_path.is_dir():
+    if csv_path.is_dir() and (csv_path / "all_labels.csv").exists():
         csv_path = csv_path / "all_labels.csv"
-    if not csv_path.is_file():
+    elif csv_path.is_dir():
+        raise LabelsError(f"{csv_path}: is a folder without an all_labels.csv; give the path of a labels CSV "
+                          "(or write one with `python -m ser labels ROOT --scheme ...`).")
+    if not csv_path.exists():
         raise LabelsError(f"{csv_path}: labels file not found; give the path of an all_labels.csv "
                           "(or write one with `python -m ser labels ROOT --scheme ...`).")
-    try:
-        raw = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise LabelsError(f"{csv_path}: not a readable CSV ({exc}).") from exc
-    path_col = _pick(list(raw.columns), PATH_COLUMNS)
-    emo_col = _pick(list(raw.columns), EMOTION_COLUMNS)
-    if path_col is None or emo_col is None:
-        raise LabelsError(
-            f"{csv_path}: columns {list(raw.columns)} lack a path column ({'/'.join(PATH_COLUMNS[:3])}) "
-            f"or an emotion column ({'/'.join(EMOTION_COLUMNS[:2])}); rename them.")
-    spk_col = _pick(list(raw.columns), SPEAKER_COLUMNS)
+    header, body = _table(csv_path)
+    path_col = _pick(header, PATH_COLUMNS)
+    emo_col = _pick(header, EMOTION_COLUMNS)
+    for col, name, others in ((path_col, "path", PATH_COLUMNS[1:4]), (emo_col, "emotion", EMOTION_COLUMNS[1:2])):
+        if col is None:
+            raise LabelsError(f"{csv_path}: no '{name}' column; the columns must be path, emotion and optionally "
+                              f"speaker (or {'/'.join(others)} for {name}), named in the first line.")
+    if not body:
+        raise LabelsError(f"{csv_path}: has a header but no rows; add one row per clip (path, emotion, speaker).")
+    spk_col = _pick(header, SPEAKER_COLUMNS)
+    raw = pd.DataFrame(body, columns=range(len(header)), dtype=str)
     root = csv_path.parent.resolve()
     frame = pd.DataFrame({
-        "path": raw[path_col].str.strip(),
-        "label": raw[emo_col].str.strip(),
-        "speaker": raw[spk_col].str.strip() if spk_col else "",
+        "path": raw[header.index(path_col)].str.strip(),
+        "label": raw[header.index(emo_col)].str.strip(),
+        "speaker": raw[header.index(spk_col)].str.strip() if spk_col else "",
     })
     frame["emotion"] = frame["label"].map(normalise_emotion)
     frame["abspath"] = [str((root / p).resolve()) if p else "" for p in frame["path"]]
@@ -131,7 +189,8 @@ def validate_labels(labels: pd.DataFrame, *, check_audio: bool = True) -> list[P
             problems.append(Problem(i, rec.path, "empty path"))
             continue
         if not isinstance(rec.emotion, str):  # pandas may hold a missing emotion as NaN
-            problems.append(Problem(i, rec.path, f"unknown emotion {rec.label!r} (known: {', '.join(EMOTIONS)})"))
+            label = rec.label if len(rec.label) <= 24 else rec.label[:24] + "…"
+            problems.append(Problem(i, rec.path, f"unknown emotion {label!r} (known: {', '.join(EMOTIONS)})"))
         if rec.abspath in seen:
             problems.append(Problem(i, rec.path, f"duplicate of row {seen[rec.abspath]}"))
         else:
@@ -140,9 +199,21 @@ def validate_labels(labels: pd.DataFrame, *, check_audio: bool = True) -> list[P
         if not target.is_relative_to(root):
             problems.append(Problem(i, rec.path, f"path leaves the dataset folder {root}"))
             continue
+        if target.is_dir():
+            problems.append(Problem(i, rec.path, "is a folder, not an audio file"))
+            continue
         if not target.is_file():
             problems.append(Problem(i, rec.path, "file not found"))
-        elif check_audio:
+            continue
+        try:
+            open(target, "rb").close()
+        except PermissionError:
+            problems.append(Problem(i, rec.path, "cannot be read: permission denied"))
+            continue
+        except OSError as exc:
+            problems.append(Problem(i, rec.path, f"cannot be read ({type(exc).__name__})"))
+            continue
+        if check_audio:
             try:
                 info = sf.info(str(target))
                 if info.frames == 0:
@@ -150,6 +221,66 @@ def validate_labels(labels: pd.DataFrame, *, check_audio: bool = True) -> list[P
             except (RuntimeError, sf.LibsndfileError) as exc:
                 problems.append(Problem(i, rec.path, f"unreadable audio ({exc})"))
     return problems
+
+
+_KINDS = ("empty path", "unknown emotion", "duplicate", "path leaves the dataset folder", "is a folder",
+          "file not found", "cannot be read", "unreadable audio", "audio file is empty")
+
+
+def summarise_problems(problems: list[Problem]) -> str:
+    """``"skipped 3 rows: 2 file not found, 1 unknown emotion"`` (``""`` when nothing is skipped)."""
+    rows: dict[int, str] = {}
+    for p in problems:  # one kind per row: its first problem
+        rows.setdefault(p.row, next((k for k in _KINDS if p.problem.startswith(k)), "other problem"))
+    if not rows:
+        return ""
+    counts: dict[str, int] = {}
+    for kind in rows.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"skipped {len(rows)} row{'s' if len(rows) != 1 else ''}: {parts}"
+
+
+MIN_CLIPS_PER_EMOTION = 3
+MIN_SPEAKERS_PER_EMOTION = 3
+
+
+def training_problem(usable: pd.DataFrame) -> str | None:
+    """Why ``usable`` clips cannot give an honestly evaluated model, or ``None`` if they can.
+
+    The rule: clips of at least two emotions, and at least :data:`MIN_CLIPS_PER_EMOTION` (3) of
+    each, one each for training, validation and test.
+    """
+    n = len(usable)
+    if n == 0:
+        return "no usable clip"
+    counts = usable["emotion"].value_counts()
+    if len(counts) < 2:
+        return f"only one emotion ({counts.index[0]}) among the {n} usable clips; a model needs at least two"
+    few = counts[counts < MIN_CLIPS_PER_EMOTION]
+    if len(few):
+        return (f"too few clips of {', '.join(f'{e} ({c})' for e, c in few.items())}: every emotion needs at least "
+                f"{MIN_CLIPS_PER_EMOTION}, one each for training, validation and test")
+    return None
+
+
+def speaker_split_problem(usable: pd.DataFrame) -> str | None:
+    """Why ``usable`` clips cannot be split by speaker, or ``None`` if they can.
+
+    The rule: every clip names its speaker, and every emotion is spoken by at least
+    :data:`MIN_SPEAKERS_PER_EMOTION` (3) speakers, so that training, validation and test each get
+    voices of their own for it.
+    """
+    speakers = usable["speaker"].fillna("").astype(str).str.strip()
+    missing = usable["path"][speakers == ""]
+    if len(missing):
+        return f"{len(missing)} clip{' names' if len(missing) == 1 else 's name'} no speaker (first: {missing.iloc[0]})"
+    per_emotion = usable.assign(speaker=speakers).groupby("emotion", sort=False)["speaker"].nunique()
+    few = per_emotion[per_emotion < MIN_SPEAKERS_PER_EMOTION]
+    if len(few):
+        return (f"a speaker split needs at least {MIN_SPEAKERS_PER_EMOTION} speakers of every emotion (one each for "
+                f"training, validation and test): {', '.join(f'{e} has {n}' for e, n in few.items())}")
+    return None
 
 
 def usable_rows(labels: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:

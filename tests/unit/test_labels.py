@@ -38,7 +38,7 @@ def test_read_labels_errors_name_the_file(tmp_path):
         read_labels(tmp_path / "nope.csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("clip,mood\nx.wav,sad\n")
-    with pytest.raises(LabelsError, match=r"bad\.csv.*lack a path column"):
+    with pytest.raises(LabelsError, match=r"bad\.csv: no .path. column; the columns must be path, emotion"):
         read_labels(bad)
 
 
@@ -95,3 +95,113 @@ def test_labels_cli_writes_ravdess_csv_that_matches_shipped(ravdess, tmp_path):
 def test_unknown_scheme():
     with pytest.raises(LabelsError, match="scheme='savee' is unknown"):
         labels_from_scheme(".", scheme="savee")
+
+
+# Hostile input: errors name the file and what is wrong, never what is in it.
+
+def _deny_reading(monkeypatch, path: Path) -> None:
+    """Make ``path`` unreadable: chmod 000, and (as root, whom chmod does not stop) a PermissionError
+    from every ``open`` of it."""
+    import builtins
+    import os
+
+    path.chmod(0)
+    if os.geteuid() == 0:
+        real_open = builtins.open
+
+        def deny(file, *args, **kwargs):
+            if isinstance(file, (str, Path)) and Path(file).resolve() == path.resolve():
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", deny)
+
+
+def test_a_one_line_secret_is_never_quoted(tmp_path):
+    leaked = tmp_path / "environ.csv"
+    leaked.write_text("SECRET_TOKEN=abc123")
+    with pytest.raises(LabelsError, match=r"environ\.csv: no 'path' column; the columns must be path, emotion "
+                                          r"and optionally speaker") as err:
+        read_labels(leaked)
+    assert "abc123" not in str(err.value) and "SECRET" not in str(err.value)
+
+
+def test_undecodable_or_ragged_csv_errors_quote_nothing(tmp_path):
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"path,emotion\nx.wav,sad\n\xff\xfeSECRET_TOKEN=abc123\n")
+    with pytest.raises(LabelsError, match=r"binary\.csv: is not UTF-8 text") as err:
+        read_labels(binary)
+    assert "abc123" not in str(err.value)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("path,emotion\nx.wav,sad\nSECRET_TOKEN=abc123,a,b,c\n")
+    with pytest.raises(LabelsError, match=r"ragged\.csv: row 2 has more fields than the header") as err:
+        read_labels(ragged)
+    assert "abc123" not in str(err.value)
+
+
+def test_header_only_csv_is_an_error(tmp_path):
+    (tmp_path / "all_labels.csv").write_text("path,emotion,speaker\n")
+    with pytest.raises(LabelsError, match=r"all_labels\.csv: has a header but no rows; add one row per clip"):
+        read_labels(tmp_path)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_semicolon_tab_and_bar_separated_csvs_are_read(tmp_path, real_clip, sep):
+    (tmp_path / "x.wav").write_bytes(real_clip.read_bytes())
+    (tmp_path / "all_labels.csv").write_text(f"path{sep}emotion{sep}speaker\nx.wav{sep}angry{sep}s1\n")
+    labels = read_labels(tmp_path)
+    assert list(labels.emotion) == ["angry"] and list(labels.speaker) == ["s1"]
+
+
+def test_a_labels_csv_that_is_a_folder_or_unreadable_says_so(tmp_path, monkeypatch):
+    (tmp_path / "all_labels.csv").mkdir()
+    with pytest.raises(LabelsError, match=r"all_labels\.csv: is a folder, not a labels CSV"):
+        read_labels(tmp_path)
+    locked = tmp_path / "locked.csv"
+    locked.write_text("path,emotion\nx.wav,sad\n")
+    _deny_reading(monkeypatch, locked)
+    with pytest.raises(LabelsError, match=r"locked\.csv: cannot be read: permission denied"):
+        read_labels(locked)
+
+
+def test_audio_that_is_a_folder_or_unreadable_says_so(tmp_path, real_clip, monkeypatch):
+    (tmp_path / "dir.wav").mkdir()
+    (tmp_path / "locked.wav").write_bytes(real_clip.read_bytes())
+    (tmp_path / "all_labels.csv").write_text("path,emotion\ndir.wav,sad\nlocked.wav,sad\n")
+    labels = read_labels(tmp_path)
+    _deny_reading(monkeypatch, tmp_path / "locked.wav")
+    problems = {p.path: p.problem for p in validate_labels(labels)}
+    assert problems == {"dir.wav": "is a folder, not an audio file",
+                        "locked.wav": "cannot be read: permission denied"}
+
+
+# What the data allows: at least two emotions, and a speaker split only with enough speakers.
+
+def _clips(folder: Path, real_clip: Path, rows: list[tuple[str, str]]) -> Path:
+    """An all_labels.csv in ``folder`` over copies of one real clip, one per (emotion, speaker) row."""
+    lines = ["path,emotion,speaker"]
+    for i, (emotion, speaker) in enumerate(rows):
+        (folder / f"c{i}.wav").write_bytes(real_clip.read_bytes())
+        lines.append(f"c{i}.wav,{emotion},{speaker}")
+    (folder / "all_labels.csv").write_text("\n".join(lines) + "\n")
+    return folder / "all_labels.csv"
+
+
+def test_training_and_speaker_split_problems(tmp_path, real_clip):
+    from ser.labels import read_usable, speaker_split_problem, training_problem
+
+    one = _clips(tmp_path, real_clip, [("sad", f"s{i % 3}") for i in range(12)])
+    _, good, _ = read_usable(one)
+    assert training_problem(good) == "only one emotion (sad) among the 12 usable clips; a model needs at least two"
+    rows = [(e, f"s{i % 3}") for e in ("sad", "happy") for i in range(6)]
+    _, good, _ = read_usable(_clips(tmp_path, real_clip, rows))
+    assert training_problem(good) is None and speaker_split_problem(good) is None
+    _, good, _ = read_usable(_clips(tmp_path, real_clip, rows[:-1] + [("happy", "")]))
+    assert speaker_split_problem(good) == "1 clip names no speaker (first: c11.wav)"
+    two = [(e, f"s{i % 2}") for e in ("sad", "happy") for i in range(6)]
+    _, good, _ = read_usable(_clips(tmp_path, real_clip, two))
+    assert speaker_split_problem(good) == ("a speaker split needs at least 3 speakers of every emotion (one each "
+                                           "for training, validation and test): sad has 2, happy has 2")
+    _, good, _ = read_usable(_clips(tmp_path, real_clip, rows[:8]))
+    assert training_problem(good) == ("too few clips of happy (2): every emotion needs at least 3, one each for "
+                                      "training, validation and test")
