@@ -26,7 +26,11 @@ __all__ = [
 ]
 
 PRESETS: tuple[str, ...] = ("default", "seed", "quick")
-SPLIT_MODES: tuple[str, ...] = ("auto", "speaker", "clip")
+SPLIT_MODES: tuple[str, ...] = ("speaker", "clip")
+"""How clips are split: ``speaker`` (no test voice heard in training; the default) or ``clip`` (chosen
+knowingly: speakers overlap, and every report says so). Configs written before this say ``auto``,
+which is read as ``speaker`` (see :mod:`ser.split`)."""
+LEGACY_SPLIT_MODES: tuple[str, ...] = ("auto",)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -171,7 +175,7 @@ class TrainConfig:
     lr_patience_epochs: int = 6
     lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
-    split_mode: str = "auto"
+    split_mode: str = "speaker"
     test_fraction: float = 0.2
     val_fraction: float = 0.1
     seed: int = 0
@@ -190,7 +194,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check(self.preset in PRESETS, f"preset={self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
-        _check(self.split_mode in SPLIT_MODES,
+        _check(self.split_mode in SPLIT_MODES + LEGACY_SPLIT_MODES,
                f"split_mode={self.split_mode!r} is unknown; choose one of {', '.join(SPLIT_MODES)}.")
         _check(self.epochs >= 1, f"epochs={self.epochs} must be at least 1.")
         _check(self.batch_size >= 1, f"batch_size={self.batch_size} must be at least 1.")
@@ -227,34 +231,68 @@ class Config:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
-        audio = dict(data.get("audio", {}))
+    def from_dict(cls, data: Any, *, source: str = "config") -> "Config":
+        """The config in ``data`` (a parsed ``config.json``); :class:`ConfigError` naming ``source`` and
+        the fix if it is not one ser wrote."""
+        def bad(what: str) -> ConfigError:
+            return ConfigError(f"{source}: {what}; retrain or restore config.json.")
+
+        if not isinstance(data, dict):
+            kind = {list: "a JSON list", type(None): "a JSON null", str: "a JSON string", bool: "a JSON boolean"}.get(
+                type(data), "a JSON number")
+            raise bad(f"is {kind}, not the settings object ser writes")
+        missing = [k for k in REQUIRED_SECTIONS if k not in data]
+        if missing:
+            raise bad(f"lacks {', '.join(missing)}")
+        for name in ("audio", "features", "augment", "train"):
+            if not isinstance(data.get(name, {}), dict):
+                raise bad(f"{name} is not an object")
+        emotions = data["emotions"]
+        if (not isinstance(emotions, (list, tuple)) or len(emotions) < 2 or not all(isinstance(e, str) for e in emotions)
+                or len(set(emotions)) != len(emotions)):
+            raise bad("emotions is not a list of emotion names (at least two, each once)")
+        audio = dict(data["audio"])
         if audio and "level_norm" not in audio:  # written before level normalisation: trained without it
             audio["level_norm"] = False
         try:
             return cls(
                 audio=AudioConfig(**audio),
-                features=FeatureConfig(**data.get("features", {})),
+                features=FeatureConfig(**data["features"]),
                 augment=AugmentConfig(**data.get("augment", {})),
-                train=TrainConfig(**data.get("train", {})),
-                emotions=tuple(data.get("emotions", cls().emotions)),
+                train=TrainConfig(**data["train"]),
+                emotions=tuple(emotions),
             )
-        except TypeError as exc:
-            raise ConfigError(f"config has an unknown or missing field ({exc}); was it written by ser?") from exc
+        except TypeError as exc:  # an unknown field, or a value of the wrong type
+            raise bad(f"has an unknown or missing field or a value of the wrong type ({type(exc).__name__})") from exc
+        except ConfigError as exc:  # a value out of range: its own message says which
+            raise bad(str(exc).rstrip(".")) from exc
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
+        """Read ``config.json``; every failure is a :class:`ConfigError` naming the file and the fix."""
         path = Path(path)
+        fix = "retrain or restore config.json."
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"{path}: no config.json here; is this a model folder written by ser?") from exc
+        except IsADirectoryError as exc:
+            raise ConfigError(f"{path}: is a folder, not a file; {fix}") from exc
+        except PermissionError as exc:
+            raise ConfigError(f"{path}: cannot be read: permission denied; make it readable or {fix}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({type(exc).__name__}); {fix}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: is not UTF-8 text; {fix}") from exc
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc}); re-train or restore the file.") from exc
-        return cls.from_dict(data)
+            raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}); {fix}") from exc
+        return cls.from_dict(data, source=str(path))
+
+
+REQUIRED_SECTIONS: tuple[str, ...] = ("audio", "features", "train", "emotions")
 
 
 def for_preset(preset: str, **train_overrides: Any) -> Config:

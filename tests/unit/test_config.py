@@ -40,7 +40,9 @@ def test_bad_values_say_what_to_do(make, match):
 def test_load_errors(tmp_path):
     with pytest.raises(ConfigError, match="no config.json here"):
         Config.load(tmp_path / "config.json")
-    (tmp_path / "config.json").write_text('{"train": {"colour": "red"}}')
+    data = Config().to_dict()
+    data["train"]["colour"] = "red"
+    (tmp_path / "config.json").write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="unknown or missing field"):
         Config.load(tmp_path / "config.json")
 
@@ -56,3 +58,38 @@ def test_a_config_from_before_level_normalisation_keeps_the_audio_it_was_trained
         del old["audio"][key]
     assert Config.from_dict(old).audio.level_norm is False
     assert Config.from_dict(Config().to_dict()).audio.level_norm is True
+
+
+# A config.json that ser did not write (or that was damaged) is one line naming the file and the fix.
+
+@pytest.mark.parametrize("text,what", [
+    ("[]", "is a JSON list, not the settings object ser writes"),
+    ("null", "is a JSON null, not the settings object ser writes"),
+    ('{"train": {}}', "lacks audio, features, emotions"),
+    ('{"audio": {}, "features": null, "train": {}, "emotions": ["sad", "happy"]}', "features is not an object"),
+    ('{"audio": {}, "features": {}, "train": {}, "emotions": "sad"}',
+     r"emotions is not a list of emotion names \(at least two, each once\)"),
+])
+def test_a_config_that_is_not_sers_is_one_line(tmp_path, text, what):
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(ConfigError, match=rf"config\.json: {what}; retrain or restore config\.json\.$"):
+        Config.load(tmp_path / "config.json")
+
+
+def test_a_config_that_is_a_folder_or_not_text_says_so(tmp_path):
+    (tmp_path / "config.json").mkdir()
+    with pytest.raises(ConfigError, match=r"config\.json: is a folder, not a file; retrain or restore config\.json"):
+        Config.load(tmp_path / "config.json")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(ConfigError, match=r"config\.json: is not UTF-8 text; retrain or restore config\.json"):
+        Config.load(tmp_path / "other" / "config.json")
+
+
+def test_split_modes_are_speaker_or_clip_and_the_old_auto_still_loads():
+    from ser.config import SPLIT_MODES
+
+    assert SPLIT_MODES == ("speaker", "clip") and TrainConfig().split_mode == "speaker"
+    old = Config().to_dict()
+    old["train"]["split_mode"] = "auto"  # what models trained before this wrote
+    assert Config.from_dict(old).train.split_mode == "auto"
