@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ser.config import PRESETS
-from ser.errors import ConfigError
+from pathlib import Path
 
-__all__ = ["build_model", "compile_model"]
+from ser.config import PRESETS
+from ser.errors import ConfigError, ModelError
+
+__all__ = ["build_model", "compile_model", "load_saved_model", "model_files"]
 
 
 def _seed(keras: Any, x: Any, n_classes: int) -> Any:
@@ -144,3 +146,38 @@ def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 
         metrics=["accuracy"],
     )
     return model
+
+
+def model_files(model_dir: str | Path, files: tuple[str, ...]) -> list[Path]:
+    """Those of ``files`` that exist in ``model_dir``, in order; :class:`ModelError` if none does."""
+    model_dir = Path(model_dir)
+    present = [model_dir / f for f in files if (model_dir / f).exists()]
+    if not present:
+        raise ModelError(f"{model_dir}: holds neither {' nor '.join(files)}; "
+                         "the training did not finish, train it again.")
+    return present
+
+
+def load_saved_model(model_dir: str | Path, files: tuple[str, ...]) -> tuple[Any, Path]:
+    """The first of ``files`` in ``model_dir`` that loads as a Keras model, and its path.
+
+    A damaged, unreadable or folder-shaped file is passed over for the next one (``model.h5``
+    after ``model.keras``); if none loads, one :class:`ModelError` names each and what was wrong
+    with it (the class of the error only), and the fix.
+    """
+    from ser import backend
+
+    present = model_files(model_dir, files)
+    keras = backend.keras()
+    failures = []
+    for file in present:
+        if file.is_dir():
+            failures.append(f"{file.name} is a folder, not a file")
+            continue
+        try:
+            return keras.models.load_model(file, compile=False), file
+        except PermissionError:
+            failures.append(f"{file.name} cannot be read: permission denied")
+        except Exception as exc:  # keras and h5py raise many kinds for a damaged file
+            failures.append(f"{file.name} is damaged ({type(exc).__name__})")
+    raise ModelError(f"{model_dir}: {'; '.join(failures)}; retrain or restore it.")

@@ -44,25 +44,28 @@ class Predictor:
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Predictor":
-        """Load ``model.keras`` (or ``model.h5``) and ``config.json`` from ``model_dir``."""
+        """Load ``config.json`` and ``model.keras`` (or, if that is damaged, ``model.h5``) from ``model_dir``.
+
+        Raises :class:`ConfigError` or :class:`ModelError`, one line naming the file, when the folder is
+        missing, its config is not ser's, no model file loads, or model and config disagree.
+        """
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
             raise ModelError(f"{model_dir}: no such model folder; train one or pick one under models/.")
-        config = Config.load(model_dir / "config.json")
-        file = next((model_dir / f for f in MODEL_FILES if (model_dir / f).is_file()), None)
-        if file is None:
-            raise ModelError(f"{model_dir}: holds neither {' nor '.join(MODEL_FILES)}; "
-                             "the training did not finish, train it again.")
-        import keras
+        from ser.model import load_saved_model, model_files
 
-        try:
-            model = keras.models.load_model(file, compile=False)
-        except Exception as exc:  # keras raises many kinds for a bad file
-            raise ModelError(f"{file}: cannot be loaded as a Keras model ({exc}).") from exc
+        model_files(model_dir, MODEL_FILES)  # a folder without a model says so before its config is read
+        config = Config.load(model_dir / "config.json")
+        model, file = load_saved_model(model_dir, MODEL_FILES)
         expected = (None, *cls_shape(config))
         if tuple(model.input_shape) != expected:
             raise ModelError(f"{file}: takes input {model.input_shape}, but its config.json says {expected}; "
                              "the folder mixes files of two runs.")
+        outputs = model.output_shape[-1]
+        if outputs != len(config.emotions):
+            raise ModelError(f"{file}: gives {outputs} probabilities, but its config.json names "
+                             f"{len(config.emotions)} emotions; the folder mixes files of two runs: retrain or "
+                             "restore it.")
         return cls(model, config, model_dir)
 
     def predict_features(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
