@@ -32,14 +32,28 @@ def cmd_labels(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from ser.labels import read_labels, validate_labels
+    """Every problem row by row, then what the usable clips allow: training at all, a speaker split.
+
+    Exit 1 when a row has a problem or the clips cannot be trained on; 2 when the file is not a labels CSV.
+    """
+    from ser.labels import read_labels, speaker_split_problem, training_problem, usable_rows, validate_labels
 
     labels = read_labels(a.csv)
     problems = validate_labels(labels)
     for p in problems:
         print(f"row {p.row}: {p.path}: {p.problem}")
-    print(f"{len(labels)} rows, {len(problems)} problems, "
-          f"{len(labels) - len({p.row for p in problems})} usable clips")
+    usable = usable_rows(labels, problems)
+    print(f"{len(labels)} rows, {len(problems)} problems, {len(usable)} usable clips")
+    cannot = training_problem(usable)
+    if cannot:
+        print(f"cannot train: {cannot}")
+        return 1
+    no_speakers = speaker_split_problem(usable)
+    if no_speakers:
+        print(f"speaker split: not possible: {no_speakers}; train with --split-mode clip to let speakers overlap "
+              "(its scores are then on voices heard in training), or name more speakers")
+    else:
+        print(f"speaker split: possible ({usable['speaker'].nunique()} speakers, at least 3 of every emotion)")
     return 1 if problems else 0
 
 
@@ -61,7 +75,12 @@ def cmd_train(a: argparse.Namespace) -> int:
     def show(e: dict) -> None:
         st = e["stage"]
         if st == "start":
-            _say(f"{e['n_clips']} clips ({e['split_mode']} split: {e['counts']}), preset {e['preset']}")
+            overlap = "; speakers overlap" if e.get("speakers_overlap") else ""
+            _say(f"{e['n_clips']} clips ({e['split_mode']} split{overlap}: {e['counts']}), preset {e['preset']}")
+            if e.get("skipped"):
+                _say(f"{e['skipped']} (see `python -m ser validate {a.labels}`)")
+            if e.get("speakers_overlap"):
+                _say("clip split: speakers overlap, so the test scores are on voices heard in training")
         elif st == "features" and (e["step"] == e["total"] or e["step"] % 200 == 0):
             _say(f"features {e['step']}/{e['total']}")
         elif st == "epoch":
@@ -84,7 +103,9 @@ def cmd_train(a: argparse.Namespace) -> int:
     r = result.report or {}
     print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
           f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
-          f"{r.get('n_clips', 0)} held-out clips{_absent(r)}; robustness in {out / 'robustness.json'}")
+          f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
+          + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
+          + f"; robustness in {out / 'robustness.json'}")
     return 0
 
 
@@ -211,7 +232,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-augment", action="store_true", help="train on original clips only")
     s.add_argument("--ensemble-size", type=int, default=None,
                    help="networks trained from different seeds and averaged (default: the preset's)")
-    s.add_argument("--split-mode", default="auto", choices=SPLIT_MODES)
+    s.add_argument("--split-mode", default="speaker", choices=SPLIT_MODES,
+                   help="speaker (default): no test voice is heard in training; needs every clip's speaker and "
+                        "at least 3 speakers of every emotion. clip: chosen knowingly, speakers overlap and the "
+                        "reports say so")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
     s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",

@@ -217,7 +217,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     -------
     TrainResult
     """
-    from ser.labels import read_usable
+    from ser.labels import read_usable, summarise_problems
     from ser.progress import JsonlWriter
     from ser.split import split_labels
 
@@ -228,19 +228,23 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     stop = should_stop or (lambda: False)
     t0 = time.time()
     try:
-        labels, good, problems = read_usable(labels_csv)
+        labels, good, problems = read_usable(labels_csv)  # LabelsError: missing, empty, header only, no columns
         if len(good) == 0:
-            raise LabelsError(f"{labels_csv}: no usable clip ({len(problems)} problems, first: "
-                              f"{problems[0].path}: {problems[0].problem}).")
+            first = f" (first: {problems[0].path}: {problems[0].problem})" if problems else ""
+            raise LabelsError(f"{labels_csv}: no usable clip; {summarise_problems(problems)}{first}.")
         t = config.train
+        # LabelsError before any training when the clips cannot be evaluated honestly: fewer than two
+        # emotions, too few clips of one, or a speaker split without enough speakers (never a silent clip split)
         split = split_labels(good, mode=t.split_mode, test_fraction=t.test_fraction,
                              val_fraction=t.val_fraction, seed=t.seed)
+        split_mode = split.attrs["split_mode"]
         split.drop(columns=["abspath"]).to_csv(staging / "split.csv", index=False)
         config.save(staging / "config.json")
         counts = split["split"].value_counts().to_dict()
         emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": str(labels_csv),
-              "n_clips": len(good), "n_skipped": len(labels) - len(good), "split_mode": split.attrs["split_mode"],
-              "counts": counts, "epochs": t.epochs})
+              "n_clips": len(good), "n_skipped": len(labels) - len(good), "skipped": summarise_problems(problems),
+              "split_mode": split_mode, "speakers_overlap": split_mode == "clip", "counts": counts,
+              "epochs": t.epochs})
         data, failed = _features_for_split(split, config, cache_dir=cache_dir, progress=emit, should_stop=stop)
         if not data["train"]["X"] or not data["val"]["X"]:
             raise TrainingError("no training or validation clip could be read; check the labels with "
@@ -249,14 +253,16 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
         if result == "stopped":
             raise Stopped("stop requested")
         emit({"stage": "evaluate"})
-        report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed))
+        report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed),
+                                split_mode=split_mode)
         robustness = _robustness_test(split, staging, labels_csv=labels_csv, cache_dir=cache_dir, progress=emit, should_stop=stop) \
             if report else None
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                "python": platform.python_version(), "labels": portable(labels_csv), "n_clips": len(good),
-               "failed_clips": failed[:50], "counts": counts,
+               "failed_clips": failed[:50], "counts": counts, "split_mode": split_mode,
+               "speakers_overlap": split_mode == "clip",
                "test_accuracy": report["accuracy"] if report else None,
                "test_macro_f1": report["macro_f1"] if report else None,
                "test_uar": report["uar"] if report else None,
@@ -360,7 +366,8 @@ def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: P
     return report
 
 
-def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_skipped: int) -> dict[str, Any] | None:
+def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_skipped: int,
+                   split_mode: str = "speaker") -> dict[str, Any] | None:
     from ser.evaluate import write_report
     from ser.predict import Predictor
 
@@ -369,4 +376,5 @@ def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_sk
     predictor = Predictor.load(staging)
     probs = predictor.predict_features(np.stack(test["X"]))
     return write_report(staging, paths=test["path"], y_true=test["y"], probs=probs, emotions=config.emotions,
-                        n_skipped=n_skipped, extra={"split": "test"})
+                        n_skipped=n_skipped, extra={"split": "test", "split_mode": split_mode,
+                                                    "speakers_overlap": split_mode == "clip"})

@@ -222,3 +222,51 @@ def test_install_killed_midway_leaves_one_whole_model(tmp_path, point):
     expected = old if point == "between renames" else new
     assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
     assert not any((models / ".trash").iterdir())
+
+
+# What the data allows is checked before anything is trained (the runs below are asked to stop at
+# once, so code that would train anyway ends as "stopped" instead of raising).
+
+def _variant(small_subset, tmp_path, edit) -> "Path":
+    """A labels CSV beside the subset's clips: the subset's rows changed by ``edit(frame)``."""
+    frame = pd.read_csv(small_subset, dtype=str, keep_default_na=False)
+    out = small_subset.parent / f"{tmp_path.name}.csv"
+    edit(frame).to_csv(out, index=False)
+    return out
+
+
+def test_a_header_only_csv_is_refused_before_training(tmp_path):
+    (tmp_path / "all_labels.csv").write_text("path,emotion,speaker\n")
+    with pytest.raises(LabelsError, match=r"all_labels\.csv: has a header but no rows"):
+        train(tmp_path / "all_labels.csv", tmp_path / "models" / "mine", for_preset("quick", epochs=1),
+              should_stop=lambda: True)
+
+
+def test_one_emotion_is_refused_before_training(small_subset, tmp_path):
+    csv = _variant(small_subset, tmp_path, lambda f: f[f.emotion == "sad"])
+    with pytest.raises(LabelsError, match=r"only one emotion \(sad\) among the 12 usable clips; a model needs at "
+                                          r"least two"):
+        train(csv, tmp_path / "models" / "mine", for_preset("quick", epochs=1), should_stop=lambda: True)
+
+
+def test_an_empty_speaker_cell_is_refused_not_silently_split_by_clip(small_subset, tmp_path):
+    def blank_one(f):
+        f.loc[5, "speaker"] = ""
+        return f
+
+    csv = _variant(small_subset, tmp_path, blank_one)
+    with pytest.raises(LabelsError, match=r"cannot split by speaker: 1 clip names no speaker .*--split-mode clip"):
+        train(csv, tmp_path / "models" / "mine", for_preset("quick", epochs=1), should_stop=lambda: True)
+
+
+def test_the_start_event_says_how_many_rows_were_skipped(small_subset, tmp_path):
+    extra = pd.DataFrame({"path": ["Actor_01/missing.wav", "Actor_01/03-01-05-01-01-01-01.wav"],
+                          "emotion": ["sad", "boredom"], "speaker": ["Actor_01", "Actor_01"]})
+    csv = _variant(small_subset, tmp_path, lambda f: pd.concat([f, extra], ignore_index=True))
+    events = []
+    result = train(csv, tmp_path / "models" / "mine", for_preset("quick", epochs=1), progress=events.append,
+                   should_stop=lambda: True)
+    assert result.status == "stopped"
+    start = next(e for e in events if e["stage"] == "start")
+    assert start["n_skipped"] == 2 and start["skipped"] == "skipped 2 rows: 1 file not found, 1 unknown emotion"
+    assert start["split_mode"] == "speaker" and start["speakers_overlap"] is False
