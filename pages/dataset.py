@@ -7,7 +7,7 @@ import streamlit as st
 from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, mel_figure, setup, short,
                      waveform_figure)
 from ser import EMOTIONS, SerError
-from ser.labels import usable_rows
+from ser.labels import speaker_split_problem, training_problem, usable_rows
 
 setup()
 st.title("📂 Dataset")
@@ -39,7 +39,13 @@ if labels["speaker"].str.len().gt(0).any():
     fig.update_layout(height=380, legend_title_text="")
     right.plotly_chart(fig, width="stretch")
 else:
-    right.info("This dataset names no speakers, so training will split it by clip, not by speaker.")
+    right.info("This dataset names no speakers.")
+cannot, no_speakers = training_problem(ok), speaker_split_problem(ok)
+if cannot:
+    st.warning(f"Training on this dataset is not possible: {cannot}.")
+elif no_speakers:
+    st.warning(f"Training cannot split this dataset by speaker: {no_speakers}. The Train page offers a split by "
+               "clip instead, where speakers overlap and the test scores are on voices heard in training.")
 
 if problems:
     st.subheader(f"⚠️ {len(problems)} problems in the labels")

@@ -214,6 +214,9 @@ if report.get("emotions_absent"):
 st.caption(f"Preset **{data['config'].get('train', {}).get('preset', '?')}** · trained in "
            f"{run.get('wall_s', '?')} s · test speakers: {split_speakers or 'n/a'}"
            + (f" · {report['n_skipped']} clips skipped" if report.get("n_skipped") else ""))
+if report.get("speakers_overlap"):
+    st.caption("⚠️ Clip split: speakers overlap. The test clips' voices were also heard in training, so these "
+               "scores are higher than on voices the model never heard.")
 
 left, right = st.columns([3, 2])
 with left:

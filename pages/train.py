@@ -66,7 +66,10 @@ def show_run() -> None:
         parts = " · ".join(f"{counts.get(k, 0)} {label}" for k, label in
                            (("train", "training"), ("val", "validation"), ("test", "test")))
         st.caption(f"{start.get('n_clips', '?')} clips from {short(start.get('labels', ''))} · split by "
-                   f"{start.get('split_mode')}: {parts} · preset {start.get('preset')}")
+                   f"{start.get('split_mode')}: {parts} · preset {start.get('preset')}"
+                   + (f" · {start['skipped']}" if start.get("skipped") else ""))
+        if start.get("speakers_overlap"):
+            st.caption("⚠️ Clip split: speakers overlap, so the test scores are on voices heard in training.")
     if s["features"]:
         done, total = s["features"]
         st.progress(done / max(total, 1), text=f"Extracting features: {done} of {total} clips")
@@ -116,13 +119,42 @@ def show_run() -> None:
     st.session_state["was_running"] = is_running
 
 
+SPLIT_LABELS = {"speaker": "by speaker (test voices never heard)", "clip": "by clip (speakers overlap)"}
+
+
+def what_the_data_allows(csv: str | None) -> tuple[str | None, str | None]:
+    """Say before training what ``csv`` allows; return (why it cannot be trained, why not by speaker)."""
+    from ser.labels import read_usable, speaker_split_problem, training_problem
+
+    if not csv:
+        return None, None
+    try:
+        _, good, _ = read_usable(csv)
+    except SerError as exc:
+        st.error(str(exc))
+        return str(exc), None
+    cannot, no_speakers = training_problem(good), speaker_split_problem(good)
+    if cannot:
+        st.error(f"This dataset cannot be trained on: {cannot}.")
+    elif no_speakers:
+        st.warning(f"A speaker split is not possible: {no_speakers}. To train anyway choose Split “by clip”: "
+                   "speakers will overlap, and the test scores will be on voices heard in training.")
+    else:
+        st.caption(f"Split by speaker possible: {good['speaker'].nunique()} speakers, at least 3 of every emotion, "
+                   "so the test voices are never heard in training.")
+    return cannot, no_speakers
+
+
 def settings() -> None:
     """The training settings and the Start button."""
     csv = dataset_picker("Dataset to train on")
+    cannot, no_speakers = what_the_data_allows(csv)
+    if st.session_state.get("p_tr_split") not in SPLIT_MODES:  # "auto" from before: by speaker
+        st.session_state["p_tr_split"] = "speaker"
     with st.form("train_form", border=True):
         c1, c2, c3 = st.columns(3)
         for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
-                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "auto", "p_tr_ensemble": 0,
+                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "speaker", "p_tr_ensemble": 0,
                              "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
             st.session_state.setdefault(key, default)
         preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
@@ -133,9 +165,10 @@ def settings() -> None:
         lr = c1.number_input("Learning rate (0 = the preset's)", 0.0, 0.1, key="p_tr_lr", format="%.5f",
                              help="Default: " + ", ".join(f"{k} {v:g}" for k, v in PRESET_LEARNING_RATE.items()))
         patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
-        split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split",
-                             help="auto: by speaker when the labels name speakers, so test voices are never heard "
-                                  "in training; otherwise by clip.")
+        split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split", format_func=SPLIT_LABELS.get,
+                             help="By speaker: whole speakers are held out, so the test voices are never heard in "
+                                  "training; needs every clip's speaker and at least 3 speakers of every emotion. "
+                                  "By clip: only when you choose it; speakers overlap and the reports say so.")
         ensemble = c1.number_input("Networks averaged (0 = the preset's)", 0, 10, key="p_tr_ensemble",
                                    help="Train this many networks from different random starts and average "
                                         "their answers: steadier, and each one adds a training run. Default: "
@@ -154,6 +187,11 @@ def settings() -> None:
                      "or digit.")
         elif not csv:
             st.error("Choose a dataset first.")
+        elif cannot:
+            st.error(f"Not started: {cannot}")
+        elif split == "speaker" and no_speakers:
+            st.error(f"Not started: a speaker split is not possible ({no_speakers}). Choose Split “by clip” to "
+                     "train with speakers overlapping.")
         else:
             try:
                 start_training_process(labels=csv, models_dir=models_dir(), name=name, options={

@@ -156,3 +156,70 @@ def test_evaluate_shows_the_shipped_models_robustness_chart():
     at.selectbox(key="p_ev_rob_cond").set_value("telephone").run()
     no_exception(at)
     assert len(at.get("audio")) >= 1 and not at.error
+
+
+# Bad data and bad model folders: one line on the page, never a traceback; what the data allows, said first.
+
+def _add_folder(at: AppTest, folder) -> None:
+    at.text_input(key="other_dataset").set_value(str(folder)).run()
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+
+
+def test_dataset_page_on_a_header_only_csv_shows_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
+    (tmp_path / "all_labels.csv").write_text("path,emotion,speaker\n")
+    at = open_app()
+    _add_folder(at, tmp_path)
+    no_exception(at)
+    assert [e.value for e in at.error] == [f"{tmp_path / 'all_labels.csv'}: has a header but no rows; add one row "
+                                           "per clip (path, emotion, speaker)."]
+
+
+def test_train_page_says_a_speaker_split_is_not_possible_and_offers_a_clip_split(tmp_path, monkeypatch, real_clip,
+                                                                                 own_models_folder):
+    from ser.runs import current_run
+
+    monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
+    rows = ["path,emotion"]
+    for i, emotion in enumerate(e for e in EMOTIONS for _ in range(3)):
+        (tmp_path / f"c{i}.wav").write_bytes(real_clip.read_bytes())
+        rows.append(f"c{i}.wav,{emotion}")
+    (tmp_path / "all_labels.csv").write_text("\n".join(rows) + "\n")
+    at = open_app("pages/train.py")
+    _add_folder(at, tmp_path)
+    no_exception(at)
+    assert any("A speaker split is not possible: 24 clips name no speaker" in w.value for w in at.warning)
+    assert at.selectbox(key="p_tr_split").options == ["by speaker (test voices never heard)",
+                                                      "by clip (speakers overlap)"]
+    next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
+    no_exception(at)
+    assert any(e.value.startswith("Not started: a speaker split is not possible") for e in at.error)
+    assert current_run(own_models_folder) is None  # nothing was started
+
+
+def test_evaluate_page_says_speakers_overlap_after_a_clip_split(own_models_folder):
+    import shutil
+
+    clips = own_models_folder / "clips"
+    shutil.copytree(own_models_folder / "default", clips)
+    report = json.loads((clips / "report.json").read_text())
+    (clips / "report.json").write_text(json.dumps({**report, "split_mode": "clip", "speakers_overlap": True}))
+    at = open_app("pages/evaluate.py")
+    at.selectbox(key="p_model").set_value("clips").run()
+    no_exception(at)
+    assert any("Clip split: speakers overlap" in c.value for c in at.caption)
+    at.selectbox(key="p_model").set_value("default").run()
+    assert not any("speakers overlap" in c.value for c in at.caption)
+
+
+def test_predict_page_with_a_config_that_is_not_sers_shows_one_line(own_models_folder):
+    import shutil
+
+    broken = own_models_folder / "broken"
+    shutil.copytree(own_models_folder / "default", broken)
+    (broken / "config.json").write_text("[]")
+    at = open_app("pages/predict.py")
+    at.selectbox(key="p_model").set_value("broken").run()
+    no_exception(at)
+    assert [e.value for e in at.error] == [f"{broken / 'config.json'}: is a JSON list, not the settings object ser "
+                                           "writes; retrain or restore config.json."]
