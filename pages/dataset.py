@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, mel_figure, setup, short,
+from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, setup, short,
                      waveform_figure)
 from ser import EMOTIONS, SerError
 from ser.labels import speaker_split_problem, training_problem, usable_rows
@@ -91,10 +91,22 @@ except SerError as exc:
     st.stop()
 st.audio(y, sample_rate=sr)
 st.plotly_chart(waveform_figure(y, sr), width="stretch")
-a, b = st.columns(2)
-a.plotly_chart(mel_figure(y, sr), width="stretch")
-import librosa  # noqa: E402  (only once a clip is shown)
+from ser.config import Config  # noqa: E402  (only once a clip is shown)
+from ser.features import model_view  # noqa: E402
 
-mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, n_fft=1024, hop_length=256)
-b.plotly_chart(heatmap_figure(mfcc, sr=sr, hop_length=256, title="MFCC", y_label="coefficient", colorbar="value"),
-               width="stretch")
+config = Config()
+try:
+    rows_of = model_view(y, sr=sr, config=config, name=clip["path"])
+except SerError as exc:
+    st.error(str(exc))
+    st.stop()
+f = config.features
+st.caption(f"What the model sees: the clip trimmed of silence, brought to {config.audio.target_level_dbfs:g} dBFS, "
+           f"cut or padded to {f.max_frames} frames of {1000 * f.hop_length / config.audio.sample_rate_hz:g} ms "
+           f"({f.max_frames * f.hop_length / config.audio.sample_rate_hz:.2f} s).")
+a, b = st.columns(2)
+rate = config.audio.sample_rate_hz
+a.plotly_chart(heatmap_figure(rows_of["mel"], sr=rate, hop_length=f.hop_length, title="Mel spectrogram (dB)",
+                              y_label="mel band", colorbar="dB"), width="stretch")
+b.plotly_chart(heatmap_figure(rows_of["mfcc"], sr=rate, hop_length=f.hop_length, title="MFCC",
+                              y_label="coefficient", colorbar="value"), width="stretch")

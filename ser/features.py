@@ -30,6 +30,7 @@ __all__ = [
     "CONDITION_PREFIX",
     "pitch_features",
     "cache_max_bytes",
+    "model_view",
     "default_cache_dir",
 ]
 
@@ -108,6 +109,31 @@ def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = N
     if c.prosody:
         rows.append(pitch_features(power, sr=sr, n_fft=c.n_fft, fmin_hz=c.fmin_hz, fmax_hz=c.fmax_hz))
     return np.vstack(rows).astype(np.float32)
+
+
+def model_view(y: np.ndarray, *, sr: int, config: Config | None = None,
+               name: str = "<audio>") -> dict[str, np.ndarray]:
+    """The feature rows a model with ``config`` sees for a recording, by group.
+
+    The recording is prepared as for prediction (mono, resampled, trimmed, level-normalised), turned
+    into the feature matrix (cut or padded to ``max_frames``) and split into its row groups.
+
+    Parameters
+    ----------
+    y : array of shape (n,) or (n, channels), any level
+    sr : its sample rate
+
+    Returns
+    -------
+    dict mapping ``mel``, ``mfcc``, ``chroma``, ``zcr``, ``rms`` (and with prosody ``pitch``,
+    ``periodicity``) to arrays of shape (rows, max_frames)
+    """
+    from ser.audio import prepare_audio
+
+    config = config or Config()
+    prepared = prepare_audio(y, sr=sr, config=config.audio, name=name)
+    feats = extract_features(prepared, sr=config.audio.sample_rate_hz, config=config.features)
+    return {group: feats[rows] for group, rows in _row_slices(config.features).items()}
 
 
 @functools.lru_cache(maxsize=8)
