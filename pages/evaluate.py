@@ -17,7 +17,8 @@ from ser.runs import list_models
 
 setup()
 st.title("📊 Evaluate")
-st.caption("Scores on the test speakers: people whose voices the model never heard while training.")
+st.caption("Scores on held-out test clips: by default of speakers whose voices the model never heard while "
+           "training (a model trained with a clip split says so below).")
 
 
 def read_run(model_dir: Path) -> dict:

@@ -96,8 +96,11 @@ def show_run() -> None:
         st.plotly_chart(curves(s["epochs"]), width="stretch")
     if is_running:
         if st.button("⏹ Stop training", type="secondary"):
-            request_stop(models_dir())
-            st.toast("Stopping after the current batch…")
+            try:
+                request_stop(models_dir())
+                st.toast("Stopping after the current batch…")
+            except SerError as exc:
+                st.error(str(exc))
     elif record["status"] == "done":
         st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
                    f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}, "
