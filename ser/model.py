@@ -108,7 +108,9 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     name : str, optional
         The model's name (default ``ser_<preset>``); members of an ensemble need distinct names.
     """
-    import keras
+    from ser import backend
+
+    keras = backend.keras()
 
     if preset not in PRESETS:
         raise ConfigError(f"preset={preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
@@ -138,7 +140,9 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
 
 def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 0.0) -> Any:
     """Compile with Adam and (label-smoothed) categorical cross-entropy on one-hot targets."""
-    import keras
+    from ser import backend
+
+    keras = backend.keras()
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
