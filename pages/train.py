@@ -1,6 +1,5 @@
 """Train: start a training run from the browser and watch it learn."""
 
-import re
 import time
 from pathlib import Path
 
@@ -10,8 +9,9 @@ from plotly.subplots import make_subplots
 
 from pages._shared import models_dir, dataset_picker, setup, short
 from ser import SerError
+from ser.paths import check_name
 from ser.conditions import CONDITIONS
-from ser.config import PRESET_ENSEMBLE_SIZE, PRESET_LEARNING_RATE, SPLIT_MODES
+from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig
 from ser.progress import read_events, summarise
 from ser.runs import current_run, request_stop, start_training_process
 
@@ -20,13 +20,7 @@ st.title("🏋️ Train a model")
 st.caption("Training runs in the background: you can switch pages or close the browser and come back. "
            "A new model replaces an old one of the same name only when it finishes.")
 
-PRESET_HELP = {
-    "default": "Built for this computer: three small networks averaged, a few seconds an epoch each; "
-               "about 13 minutes on 1200 clips. The recommended choice.",
-    "quick": "Tiny and very fast; for trying the controls, not for accuracy.",
-    "seed": "The original large model: about 50 times slower; needs hours on a CPU.",
-}
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DEFAULTS = TrainConfig()  # the page's starting values are the config's own
 
 
 def fmt_s(s: float | None) -> str:
@@ -156,17 +150,18 @@ def settings() -> None:
         st.session_state["p_tr_split"] = "speaker"
     with st.form("train_form", border=True):
         c1, c2, c3 = st.columns(3)
-        for key, default in {"p_tr_preset": "default", "p_tr_epochs": 200, "p_tr_batch": 64, "p_tr_lr": 0.0,
-                             "p_tr_patience": 20, "p_tr_augment": True, "p_tr_split": "speaker", "p_tr_ensemble": 0,
+        for key, default in {"p_tr_preset": DEFAULTS.preset, "p_tr_epochs": DEFAULTS.epochs,
+                             "p_tr_batch": DEFAULTS.batch_size, "p_tr_lr": 0.0, "p_tr_patience": DEFAULTS.patience_epochs,
+                             "p_tr_augment": True, "p_tr_split": DEFAULTS.split_mode, "p_tr_ensemble": 0,
                              "p_tr_name": time.strftime("run-%Y%m%d-%H%M")}.items():
             st.session_state.setdefault(key, default)
-        preset = c1.selectbox("Model preset", list(PRESET_HELP), key="p_tr_preset", format_func=str.capitalize,
-                              help="\n\n".join(f"**{k}**: {v}" for k, v in PRESET_HELP.items()))
+        preset = c1.selectbox("Model preset", list(PRESET_TABLE), key="p_tr_preset", format_func=str.capitalize,
+                              help="\n\n".join(f"**{k}**: {v.description}" for k, v in PRESET_TABLE.items()))
         epochs = c2.number_input("Epochs (at most)", 1, 1000, key="p_tr_epochs",
                                  help="Training stops earlier when validation stops improving.")
         batch = c3.number_input("Batch size", 1, 512, key="p_tr_batch")
         lr = c1.number_input("Learning rate (0 = the preset's)", 0.0, 0.1, key="p_tr_lr", format="%.5f",
-                             help="Default: " + ", ".join(f"{k} {v:g}" for k, v in PRESET_LEARNING_RATE.items()))
+                             help="Default: " + ", ".join(f"{k} {v.learning_rate:g}" for k, v in PRESET_TABLE.items()))
         patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
         split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split", format_func=SPLIT_LABELS.get,
                              help="By speaker: whole speakers are held out, so the test voices are never heard in "
@@ -175,7 +170,7 @@ def settings() -> None:
         ensemble = c1.number_input("Networks averaged (0 = the preset's)", 0, 10, key="p_tr_ensemble",
                                    help="Train this many networks from different random starts and average "
                                         "their answers: steadier, and each one adds a training run. Default: "
-                                   + ", ".join(f"{k} {v}" for k, v in PRESET_ENSEMBLE_SIZE.items()))
+                                   + ", ".join(f"{k} {v.ensemble_size}" for k, v in PRESET_TABLE.items()))
         augment = c2.checkbox("Augment training clips (rooms, noise, phone lines, stretch, pitch)", key="p_tr_augment",
                               help="Training hears each training clip as recorded and three more ways; "
                                    "the Augmentations page plays them.")
@@ -185,9 +180,13 @@ def settings() -> None:
         st.caption(f"A model named “{name}” exists; it will be replaced only if the new run finishes.")
 
     if start:
-        if not NAME_RE.match(name or ""):
-            st.error(f"Run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64), starting with a letter "
-                     "or digit.")
+        try:
+            check_name(name, what="run name")
+            bad_name = None
+        except SerError as exc:
+            bad_name = str(exc)
+        if bad_name:
+            st.error(bad_name)
         elif not csv:
             st.error("Choose a dataset first.")
         elif cannot:

@@ -14,8 +14,10 @@ def test_round_trip(tmp_path):
 
 
 def test_frozen_and_182_rows():
+    import dataclasses
+
     c = Config()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'n_mels'"):
         c.features.n_mels = 64  # type: ignore[misc]
     assert c.features.n_features == 182
     assert c.features.window_s(16_000) == pytest.approx(95 * 512 / 16_000)
@@ -93,3 +95,21 @@ def test_split_modes_are_speaker_or_clip_and_the_old_auto_still_loads():
     old = Config().to_dict()
     old["train"]["split_mode"] = "auto"  # what models trained before this wrote
     assert Config.from_dict(old).train.split_mode == "auto"
+
+
+def test_one_table_of_presets():
+    from ser.config import PRESET_TABLE, PRESETS
+
+    assert Config() == for_preset("default")  # the plain config is the default preset, ensemble included
+    assert PRESETS == tuple(PRESET_TABLE)
+    for name, row in PRESET_TABLE.items():
+        t = for_preset(name).train
+        assert (t.learning_rate, t.ensemble_size, t.label_smoothing, t.class_weights) == (
+            row.learning_rate, row.ensemble_size, row.label_smoothing, row.class_weights)
+
+
+def test_a_config_written_before_ensembles_loads_as_one_network(tmp_path):
+    data = json.loads(json.dumps(for_preset("quick").to_dict()))
+    del data["train"]["ensemble_size"]
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    assert Config.load(tmp_path / "config.json").train.ensemble_size == 1
