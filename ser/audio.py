@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -11,9 +13,13 @@ import numpy as np
 from ser.config import AudioConfig
 from ser.errors import AudioError
 
-__all__ = ["load_audio", "prepare_audio", "finish_audio", "normalize_level", "trim_silence", "SILENCE_PEAK"]
+__all__ = ["load_audio", "read_audio", "Decoded", "decode", "prepare_audio", "finish_audio", "normalize_level",
+           "trim_silence", "SILENCE_PEAK", "FULL_SCALE", "CLIPPED_SHARE"]
 
 SILENCE_PEAK = 1e-4  # peak amplitude below which a signal counts as digital silence
+FULL_SCALE = 0.999  # a sample this loud (1.0 is full scale) counts as clipped
+CLIPPED_SHARE = 0.001  # warn when at least this share of the samples is at full scale
+BLOCK_S = 30.0  # seconds read at a time by read_audio
 
 
 def _name(source: object, name: str | None) -> str:
@@ -142,8 +148,32 @@ def finish_audio(y: np.ndarray, *, config: AudioConfig | None = None, name: str 
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def decode(source: str | Path | BinaryIO | bytes, *, name: str | None = None) -> tuple[np.ndarray, int]:
+def _open(source: str | Path | BinaryIO | bytes, label: str):
+    """``source`` as something soundfile opens; :class:`AudioError` if a path is not a file."""
+    if isinstance(source, (bytes, bytearray)):
+        return io.BytesIO(source)
+    if isinstance(source, (str, Path)) and not Path(source).is_file():
+        raise AudioError(f"{label}: file not found.")
+    return source
+
+
+def _unreadable(label: str, exc: Exception) -> AudioError:
+    return AudioError(f"{label}: not a readable audio file ({exc}); use WAV, FLAC, OGG or MP3.")
+
+
+def _too_long(label: str, duration_s: float, limit_s: float) -> AudioError:
+    return AudioError(f"{label}: {duration_s:.0f} s is too long (limit {limit_s:.0f} s); cut it into shorter clips.")
+
+
+_READ_ERRORS: tuple[type[Exception], ...] = (RuntimeError, TypeError, ValueError)  # + sf.LibsndfileError, a RuntimeError
+
+
+def decode(source: str | Path | BinaryIO | bytes, *, name: str | None = None,
+           max_duration_s: float | None = None) -> tuple[np.ndarray, int]:
     """Decode a file (path, bytes or file object) without any processing.
+
+    With ``max_duration_s`` a longer file is refused from its header, before any sample is decoded.
+    Long audio is better read by :func:`read_audio`, which holds only the mono signal at the model's rate.
 
     Returns
     -------
@@ -153,20 +183,144 @@ def decode(source: str | Path | BinaryIO | bytes, *, name: str | None = None) ->
     import soundfile as sf
 
     label = _name(source, name)
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(source)
-    if isinstance(source, (str, Path)) and not Path(source).is_file():
-        raise AudioError(f"{label}: file not found.")
+    source = _open(source, label)
     try:
-        y, sr = sf.read(source, dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(f"{label}: not a readable audio file ({exc}); use WAV, FLAC, OGG or MP3.") from exc
+        with sf.SoundFile(source) as f:
+            if max_duration_s is not None and f.frames / f.samplerate > max_duration_s:
+                raise _too_long(label, f.frames / f.samplerate, max_duration_s)
+            y, sr = f.read(dtype="float32", always_2d=False), f.samplerate
+    except _READ_ERRORS as exc:
+        raise _unreadable(label, exc) from exc
     return y, int(sr)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file read by :func:`read_audio`: mono at the configured rate, before trimming and level.
+
+    Attributes
+    ----------
+    y : np.ndarray, shape (n,), float32
+        Channels averaged, resampled to ``sr``; what ``prepare_audio(..., finish=False)`` returns.
+    sr : int
+    duration_s : float
+        Seconds of audio read from the file.
+    peak : float
+        Largest absolute sample as decoded (1.0 is full scale).
+    clipped : float
+        Share of the decoded samples at full scale (``>= FULL_SCALE``).
+    warnings : tuple of str
+        One line each, naming the file: clipping, samples far above full scale, a file that ends early.
+    """
+
+    y: np.ndarray
+    sr: int
+    duration_s: float
+    peak: float
+    clipped: float
+    warnings: tuple[str, ...] = ()
+
+
+def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | None = None,
+               name: str | None = None, block_s: float = BLOCK_S) -> Decoded:
+    """Read a file block by block into a mono waveform at the configured rate, checking as it goes.
+
+    The duration is checked from the header first: a file longer than ``config.max_duration_s`` is
+    refused before any sample is decoded. Then ``block_s`` seconds at a time are decoded, mixed down
+    and resampled (soxr's streaming HQ resampler, as ``librosa.resample(res_type="soxr_hq")`` does
+    at once), so memory holds the mono result at ``config.sample_rate_hz`` and one block: at most
+    ~40 MB for the 600 s limit at 16 kHz, whatever the file's rate and channels.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+    config : AudioConfig, optional
+    name : str, optional
+        Name for messages; defaults to the path or the file object's ``name``.
+    block_s : float
+        Seconds decoded at a time.
+
+    Returns
+    -------
+    Decoded
+        ``y`` of shape (n,), float32 at ``config.sample_rate_hz``, with the file's warnings.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, unreadable, too long, empty, silent, or has NaN or infinite samples.
+    """
+    import soundfile as sf
+
+    config = config or AudioConfig()
+    label = _name(source, name)
+    target = config.sample_rate_hz
+    try:
+        f = sf.SoundFile(_open(source, label))
+    except _READ_ERRORS as exc:
+        raise _unreadable(label, exc) from exc
+    with f:
+        sr, channels, frames = int(f.samplerate), f.channels, f.frames
+        declared = frames
+        cut = re.search(r"\bdata : (\d+) \(should be (\d+)\)", f.extra_info)  # a WAV cut short
+        if cut and 0 < int(cut[2]) < int(cut[1]) < 0xFFFFFF00:  # (streamed WAVs say 0xFFFFFFFF: not cut)
+            declared = int(frames * int(cut[1]) / int(cut[2]))
+        if frames / sr > config.max_duration_s:
+            raise _too_long(label, frames / sr, config.max_duration_s)
+        limit = int(config.max_duration_s * sr)
+        blocksize = max(1, int(block_s * sr))
+        stream = None
+        if sr != target:
+            import soxr
+
+            stream = soxr.ResampleStream(sr, target, 1, dtype="float32", quality="HQ")
+        parts: list[np.ndarray] = []
+        n_read, peak, n_full = 0, 0.0, 0
+        while True:
+            try:
+                block = f.read(blocksize, dtype="float32", always_2d=True)
+            except _READ_ERRORS as exc:
+                raise _unreadable(label, exc) from exc
+            if len(block) == 0:
+                break
+            n_read += len(block)
+            if n_read > limit:  # a header that understates the length
+                raise _too_long(label, n_read / sr, config.max_duration_s)
+            if not np.all(np.isfinite(block)):
+                raise AudioError(f"{label}: the audio has NaN or infinite samples; re-export the file.")
+            magnitude = np.abs(block)
+            peak = max(peak, float(magnitude.max()))
+            n_full += int(np.count_nonzero(magnitude >= FULL_SCALE))
+            mono = block.mean(axis=1) if channels > 1 else block[:, 0].copy()
+            parts.append(stream.resample_chunk(mono, last=False) if stream else mono)
+    if stream is not None:
+        parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+    y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    if stream is not None:  # the length librosa.resample gives
+        n = int(np.ceil(n_read * target / sr))
+        y = np.pad(y, (0, max(0, n - y.size)))[:n]
+    y = prepare_audio(y, sr=target, config=config, name=label, finish=False)
+    clipped = n_full / max(1, n_read * channels)
+    warnings = []
+    if declared > n_read:
+        warnings.append(f"{label}: the file ends early (its header says {declared / sr:.1f} s, "
+                        f"{n_read / sr:.1f} s could be read); re-export or download it again.")
+    if peak > 1.0:
+        level = f"{peak:.0f} times full scale" if peak >= 2 else f"{20 * np.log10(peak):.1f} dB above full scale"
+        warnings.append(f"{label}: the samples reach {level}; the file was probably exported with the wrong "
+                        "scale (the level is normalised here, but check the export).")
+    elif clipped >= CLIPPED_SHARE:
+        share = f"{clipped:.0%}" if clipped >= 0.01 else f"{clipped:.1%}"
+        warnings.append(f"{label}: {share} of the samples are at full scale: the recording is clipped, "
+                        "which can change the emotion heard; record with less gain.")
+    return Decoded(y, target, n_read / sr, peak, clipped, tuple(warnings))
 
 
 def load_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | None = None,
                name: str | None = None) -> tuple[np.ndarray, int]:
     """Load any format soundfile reads as a checked mono waveform at the configured rate.
+
+    Read block by block (:func:`read_audio`), then trimmed and level-normalised (:func:`finish_audio`).
 
     Parameters
     ----------
@@ -183,5 +337,5 @@ def load_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
     """
     config = config or AudioConfig()
     label = _name(source, name)
-    y, sr = decode(source, name=label)
-    return prepare_audio(y, sr=sr, config=config, name=label), config.sample_rate_hz
+    raw = read_audio(source, config=config, name=label)
+    return finish_audio(raw.y, config=config, name=label), config.sample_rate_hz

@@ -1,4 +1,5 @@
 import io
+import re
 
 import numpy as np
 import pytest
@@ -61,3 +62,80 @@ def test_trim_removes_silence_around_sound():
     y = np.concatenate([np.zeros(8000, np.float32), tone(duration_s=1.0), np.zeros(8000, np.float32)])
     out = prepare_audio(y, sr=16_000)
     assert 0.8 * 16_000 < out.size < 1.1 * 16_000
+
+
+def _long_flac(path, *, hours: float, sr: int = 8_000) -> None:
+    """A FLAC of ``hours`` that is small on disk: silence with a seeded 1 s tone+noise blip each minute."""
+    rng = np.random.default_rng(0)
+    t = np.arange(sr) / sr
+    blip = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(sr)).astype(np.float32)
+    minute = np.zeros(60 * sr, np.float32)
+    minute[:sr] = blip
+    with sf.SoundFile(path, "w", samplerate=sr, channels=1, format="FLAC", subtype="PCM_16") as f:
+        for _ in range(int(hours * 60)):
+            f.write(minute)
+
+
+PEAK_RSS = """
+import resource, sys
+from ser.audio import load_audio
+from ser.errors import AudioError
+try:
+    load_audio(sys.argv[1])
+    print("accepted")
+except AudioError as exc:
+    print(exc)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_hours_long_flac_is_refused_from_its_header_with_little_memory(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    path = tmp_path / "long.flac"
+    _long_flac(path, hours=3)
+    assert path.stat().st_size < 5 * 2 ** 20  # small on disk, 3 h (346 MB as float32) decoded
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(path)], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == f"{path}: 10800 s is too long (limit 600 s); cut it into shorter clips."
+    assert int(out[1]) < 250, f"peak RSS {out[1]} MB"
+
+
+def test_long_48k_stereo_is_read_block_by_block_as_whole_decoding_would(tmp_path):
+    """Streaming decode + resampling gives the samples decode + prepare_audio give."""
+    from ser.audio import decode
+
+    rng = np.random.default_rng(1)
+    y = tone(sr=48_000, duration_s=25.0)
+    stereo = np.stack([y, 0.5 * y + 0.01 * rng.standard_normal(y.size).astype(np.float32)], axis=1)
+    path = tmp_path / "s.flac"
+    sf.write(path, stereo, 48_000, subtype="PCM_24")
+    raw, sr = decode(path)
+    ref = prepare_audio(raw, sr=sr, finish=False)
+    from ser.audio import read_audio
+
+    got = read_audio(path, block_s=2.0)
+    assert got.sr == 16_000 and got.y.shape == ref.shape
+    np.testing.assert_allclose(got.y, ref, atol=1e-4)
+    assert got.duration_s == pytest.approx(25.0)
+
+
+def test_warnings_for_clipping_far_above_full_scale_and_truncation(tmp_path):
+    from ser.audio import read_audio
+
+    y = tone(duration_s=2.0)
+    sf.write(tmp_path / "loud.wav", 50 * y / np.abs(y).max(), 16_000, subtype="FLOAT")
+    assert any("50 times full scale" in w for w in read_audio(tmp_path / "loud.wav").warnings)
+    sf.write(tmp_path / "clipped.wav", np.clip(8 * y, -1, 1), 16_000, subtype="PCM_16")
+    assert any(re.search(r"clipped\.wav: \d+% of the samples are at full scale", w)
+               for w in read_audio(tmp_path / "clipped.wav").warnings)
+    assert read_audio(tmp_path / "loud.wav").warnings[0].startswith(f"{tmp_path / 'loud.wav'}:")
+    data = (tmp_path / "clipped.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[:len(data) // 2])
+    assert any(re.search(r"cut\.wav: the file ends early", w) for w in read_audio(tmp_path / "cut.wav").warnings)
+    assert read_audio(tmp_path / "clipped.wav").warnings[:1] != ()
+    sf.write(tmp_path / "fine.wav", y, 16_000)
+    assert read_audio(tmp_path / "fine.wav").warnings == ()
