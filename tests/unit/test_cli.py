@@ -9,9 +9,12 @@ def test_evaluate_writes_report(trained_quick_model, small_subset, tmp_path, fea
     assert main(["evaluate", "--model", str(trained_quick_model), "--labels", str(small_subset),
                  "--out", str(tmp_path / "ev"), "--cache-dir", str(feature_cache)]) == 0
     report = json.loads((tmp_path / "ev" / "report.json").read_text())
-    assert report["n_clips"] == 96 and 0 <= report["accuracy"] <= 1
+    preds = pd.read_csv(tmp_path / "ev" / "predictions.csv")
+    assert report["n_clips"] == len(preds) == 96
+    assert report["accuracy"] == (preds["true"] == preds["predicted"]).mean()
+    assert sum(map(sum, report["confusion"]["matrix"])) == 96
     assert {"accuracy", "macro_f1", "weighted_f1", "per_class", "confusion", "n_skipped"} <= set(report)
-    assert "accuracy" in capsys.readouterr().out
+    assert f"accuracy {report['accuracy']:.3f}" in capsys.readouterr().out
 
 
 def test_predict_bad_file_exit_2_others_still_predicted(trained_quick_model, real_clip, tmp_path, capsys):
