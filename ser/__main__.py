@@ -197,10 +197,16 @@ def cmd_predict(a: argparse.Namespace) -> int:
             status = 2
             continue
         if a.json:
-            print(json.dumps({"file": f, "emotion": pred.emotion, "probabilities": pred.probabilities}))
+            print(json.dumps({"file": f, **pred.to_dict()}))
+            continue
+        for warning in pred.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if pred.emotion is None:
+            print(f"{f}: {pred.reason}")
         else:
             top = ", ".join(f"{e} {p:.2f}" for e, p in sorted(pred.probabilities.items(), key=lambda kv: -kv[1])[:3])
-            print(f"{f}: {pred.emotion} ({top})")
+            windows = f" from {pred.n_windows} windows of speech" if pred.n_windows > 1 else ""
+            print(f"{f}: {pred.emotion} ({top}){windows}")
     return status
 
 

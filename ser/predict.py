@@ -18,14 +18,51 @@ MODEL_FILES = ("model.keras", "model.h5")
 
 @dataclass(frozen=True)
 class Prediction:
-    """The most likely emotion and the probability of each."""
+    """The most likely emotion and the probability of each, or no emotion and why not.
 
-    emotion: str
+    Attributes
+    ----------
+    emotion : str or None
+        ``None`` when the audio holds no speech (``reason`` says so): no emotion is guessed then.
+    probabilities : dict
+        One per emotion (empty when ``emotion`` is ``None``): for audio longer than the model's
+        window, the mean over the windows that hold speech, each weighted by its share of speech.
+    n_windows : int
+        Windows of speech the probabilities come from (0 when there is no speech).
+    reason : str
+        Why there is no emotion (``"no speech detected"``), else empty.
+    warnings : tuple of str
+        One line each about the input: clipping, samples far above full scale, a file that ends early.
+    duration_s : float
+        Seconds of audio given.
+    timeline : tuple of dict
+        With ``timeline=True``: :meth:`Predictor.predict_timeline`'s rows for the same audio.
+    """
+
+    emotion: str | None
     probabilities: dict[str, float]
+    n_windows: int = 1
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    timeline: tuple[dict[str, Any], ...] = ()
 
     @property
-    def confidence(self) -> float:
-        return self.probabilities[self.emotion]
+    def confidence(self) -> float | None:
+        return self.probabilities[self.emotion] if self.emotion is not None else None
+
+    def __str__(self) -> str:
+        """``"calm 0.57"``, ``"calm 0.57 from 9 windows of speech"`` or ``"no speech detected"``."""
+        if self.emotion is None:
+            return self.reason
+        return f"{self.emotion} {self.confidence:.2f}" + (
+            f" from {self.n_windows} windows of speech" if self.n_windows > 1 else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as JSON-ready values (no timeline)."""
+        return {"emotion": self.emotion, "confidence": self.confidence, "probabilities": self.probabilities,
+                "n_windows": self.n_windows, "reason": self.reason, "warnings": list(self.warnings),
+                "duration_s": round(self.duration_s, 3)}
 
 
 class Predictor:
@@ -83,62 +120,123 @@ class Predictor:
         out = [np.asarray(self.model.predict_on_batch(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.emotions)), dtype=np.float32)
 
-    def _prediction(self, probs: np.ndarray) -> Prediction:
-        return Prediction(self.emotions[int(np.argmax(probs))],
-                          {e: float(p) for e, p in zip(self.emotions, probs)})
-
-    def predict(self, y: np.ndarray, *, sr: int, name: str = "<audio>") -> Prediction:
+    def predict(self, y: np.ndarray, *, sr: int, name: str = "<audio>", timeline: bool = False) -> Prediction:
         """Predict a decoded waveform (any rate, mono or (samples, channels)).
 
-        The signal is prepared as in training (resampled, silence trimmed); audio longer
-        than the model's window is scored on its first window here, and window by window
-        by :meth:`predict_timeline`.
+        The signal is prepared as in training (resampled, silence trimmed, level normalised) once.
+        Audio without speech (:mod:`ser.speech`) gets no emotion but ``reason="no speech detected"``;
+        audio longer than the model's window is scored window by window (half-window hop, the last
+        window ending at the end) and the windows that hold speech are averaged, each weighted by
+        its share of speech. ``timeline=True`` adds :meth:`predict_timeline`'s rows, from the same
+        prepared signal.
         """
         from ser.audio import prepare_audio
-        from ser.features import extract_features
 
-        y = prepare_audio(y, sr=sr, config=self.config.audio, name=name)
-        feats = extract_features(y, sr=self.config.audio.sample_rate_hz, config=self.config.features)
-        return self._prediction(self.predict_features(feats[None])[0])
+        raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
+        return self._predict_raw(raw, name=name, timeline=timeline, duration_s=len(y) / sr)
 
-    def predict_file(self, source: str | Path | BinaryIO | bytes, *, name: str | None = None) -> Prediction:
-        """Predict a file (path, bytes or file object) of any format soundfile reads."""
-        from ser.audio import decode
+    def predict_file(self, source: str | Path | BinaryIO | bytes, *, name: str | None = None,
+                     timeline: bool = False) -> Prediction:
+        """Predict a file (path, bytes or file object) of any format soundfile reads.
 
-        y, sr = decode(source, name=name)
-        return self.predict(y, sr=sr, name=name or str(getattr(source, "name", source)))
+        The file is read once, block by block (:func:`ser.audio.read_audio`: a file longer than the
+        config's ``max_duration_s`` is refused from its header); its warnings come with the prediction.
+        """
+        from ser.audio import read_audio
+
+        label = name or str(getattr(source, "name", None) or (source if isinstance(source, (str, Path)) else "<audio>"))
+        decoded = read_audio(source, config=self.config.audio, name=label)
+        return self._predict_raw(decoded.y, name=label, timeline=timeline, duration_s=decoded.duration_s,
+                                 warnings=decoded.warnings)
 
     def window_s(self) -> float:
         """Seconds of (trimmed) audio the model looks at at once."""
         return self.config.features.window_s(self.config.audio.sample_rate_hz)
 
+    def _windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Speech weight (:func:`ser.speech.speech_weight`) and probabilities of each window of ``y``.
+
+        Returns
+        -------
+        weights : np.ndarray, shape (len(starts),)
+        probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
+        """
+        from ser.features import extract_features
+        from ser.speech import FRAME_S, speech_frames, speech_weight
+
+        rate = self.config.audio.sample_rate_hz
+        window = self.config.features.window_samples
+        frames = speech_frames(y, sr=rate)
+        per_frame = FRAME_S * rate
+        weights = np.array([speech_weight(y[s:s + window], sr=rate,
+                                          probs=frames[int(s // per_frame):int(np.ceil(min(len(y), s + window)
+                                                                                       / per_frame))])
+                            for s in starts])
+        probs = np.zeros((len(starts), len(self.emotions)), np.float32)
+        keep = np.flatnonzero(weights > 0)
+        if keep.size:
+            X = np.stack([extract_features(y[starts[i]:starts[i] + window], sr=rate, config=self.config.features)
+                          for i in keep])
+            probs[keep] = self.predict_features(X)
+        return weights, probs
+
+    def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
+                     warnings: tuple[str, ...] = ()) -> Prediction:
+        """The prediction for a signal that :func:`ser.audio.prepare_audio` left unfinished."""
+        from ser.audio import finish_audio
+        from ser.speech import NO_SPEECH
+
+        y = finish_audio(raw, config=self.config.audio, name=name)
+        window = self.config.features.window_samples
+        if len(y) <= window:
+            starts = [0]
+        else:
+            hop = window // 2
+            starts = sorted({*range(0, len(y) - window + 1, hop), len(y) - window})
+        weights, probs = self._windows(y, starts)
+        rows = tuple(self._timeline(raw, name=name)) if timeline else ()
+        if not np.any(weights > 0):
+            return Prediction(None, {}, n_windows=0, reason=NO_SPEECH, warnings=tuple(warnings),
+                              duration_s=duration_s, timeline=rows)
+        mean = (weights[:, None] * probs).sum(axis=0) / weights.sum()
+        return Prediction(self.emotions[int(np.argmax(mean))], {e: float(p) for e, p in zip(self.emotions, mean)},
+                          n_windows=int(np.count_nonzero(weights)), warnings=tuple(warnings),
+                          duration_s=duration_s, timeline=rows)
+
     def predict_timeline(self, y: np.ndarray, *, sr: int, hop_s: float | None = None,
                          name: str = "<audio>") -> list[dict[str, Any]]:
         """Emotion over time: the model's window slid over the audio.
 
-        Silence is not trimmed here, so times match the original audio.
+        Silence is not trimmed here, so times match the original audio. Windows without speech
+        (:mod:`ser.speech`) are not given to the model: their ``emotion`` is ``None`` and every
+        probability 0.
 
         Returns
         -------
-        list of dicts with ``start_s``, ``end_s``, ``emotion`` and one probability per emotion
+        list of dicts with ``start_s``, ``end_s``, ``emotion`` (or ``None``), ``speech`` (the window's
+        speech weight, 0 for none) and one probability per emotion
         """
+        from ser.audio import prepare_audio
+
+        raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
+        return self._timeline(raw, hop_s=hop_s, name=name)
+
+    def _timeline(self, raw: np.ndarray, *, hop_s: float | None = None, name: str = "<audio>") -> list[dict[str, Any]]:
         from dataclasses import replace
 
-        from ser.audio import prepare_audio
-        from ser.features import extract_features
+        from ser.audio import finish_audio
 
         audio_cfg = replace(self.config.audio, trim_silence=False)
         rate = audio_cfg.sample_rate_hz
-        y = prepare_audio(y, sr=sr, config=audio_cfg, name=name)
+        y = finish_audio(raw, config=audio_cfg, name=name)
         window = self.config.features.window_samples
         hop = int((hop_s if hop_s else self.window_s() / 2) * rate)
         starts = list(range(0, max(1, len(y) - window + hop), hop))
-        X = np.stack([extract_features(y[s:s + window], sr=rate, config=self.config.features) for s in starts])
-        probs = self.predict_features(X)
+        weights, probs = self._windows(y, starts)
         rows = []
-        for s, p in zip(starts, probs):
+        for s, w, p in zip(starts, weights, probs):
             rows.append({"start_s": s / rate, "end_s": min(len(y), s + window) / rate,
-                         "emotion": self.emotions[int(np.argmax(p))],
+                         "emotion": self.emotions[int(np.argmax(p))] if w > 0 else None, "speech": float(w),
                          **{e: float(v) for e, v in zip(self.emotions, p)}})
         return rows
 

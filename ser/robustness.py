@@ -110,7 +110,10 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     for probe, y in non_speech_probes(sr=sr).items():
         try:
             pred = predictor.predict(y, sr=sr, name=probe)
-            probes[probe] = {"emotion": pred.emotion, "confidence": round(pred.confidence, 4)}
+            if pred.emotion is None:  # no speech detected: no emotion guessed
+                probes[probe] = {"emotion": None, "refused": pred.reason}
+            else:
+                probes[probe] = {"emotion": pred.emotion, "confidence": round(pred.confidence, 4)}
         except AudioError as exc:
             probes[probe] = {"emotion": None, "refused": str(exc)}
     clean = rows[0]

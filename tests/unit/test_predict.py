@@ -36,7 +36,8 @@ def test_timeline_covers_long_audio(predictor, ravdess):
     rows = predictor.predict_timeline(y, sr=16_000)
     assert len(rows) >= 3
     assert rows[0]["start_s"] == 0 and rows[-1]["end_s"] == pytest.approx(len(y) / 16_000, abs=0.05)
-    assert all(sum(r[e] for e in EMOTIONS) == pytest.approx(1, abs=1e-4) for r in rows)
+    assert all(sum(r[e] for e in EMOTIONS) == pytest.approx(1, abs=1e-4) for r in rows if r["emotion"])
+    assert all(r["speech"] > 0 for r in rows)  # three clips of speech, a window never falls in silence alone
 
 
 def test_bad_audio_and_bad_model(predictor, tmp_path):
@@ -59,3 +60,94 @@ def test_h5_copy_loads_and_agrees(trained_quick_model, tmp_path, real_clip):
     a = Predictor.load(tmp_path).predict_file(real_clip).probabilities
     b = Predictor.load(trained_quick_model).predict_file(real_clip).probabilities
     assert max(abs(a[e] - b[e]) for e in EMOTIONS) < 1e-4
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from tests.conftest import DEFAULT_MODEL
+
+    return Predictor.load(DEFAULT_MODEL)
+
+
+@pytest.mark.parametrize("kind", ["white noise", "pink noise", "440 Hz tone", "DC"])
+def test_non_speech_gets_no_emotion(shipped, kind):
+    from tests.unit.test_speech import non_speech
+
+    pred = shipped.predict(non_speech(kind), sr=16_000, name=kind)
+    assert pred.emotion is None and pred.confidence is None and pred.n_windows == 0
+    assert pred.reason == "no speech detected" and str(pred) == "no speech detected"
+
+
+def test_far_above_full_scale_float_file_warns_and_still_predicts(shipped, tmp_path):
+    from tests.conftest import DEMO
+
+    clip = next((DEMO / "Actor_19").glob("*.wav"))
+    y, sr = sf.read(clip, dtype="float32")
+    sf.write(tmp_path / "x50.wav", 50 * y / np.abs(y).max(), sr, subtype="FLOAT")
+    loud, ref = shipped.predict_file(tmp_path / "x50.wav"), shipped.predict_file(clip)
+    assert loud.emotion == ref.emotion and any("50 times full scale" in w for w in loud.warnings)
+
+
+def _clips_predicted_right(emotion: str) -> list:
+    import pandas as pd
+
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    preds = pd.read_csv(DEFAULT_MODEL / "predictions.csv")
+    demo = set(pd.read_csv(DEMO / "all_labels.csv").path)
+    ok = preds[(preds.true == emotion) & (preds.predicted == emotion) & preds.path.isin(demo)]
+    return [DEMO / p for p in ok.sort_values(emotion, ascending=False).path]
+
+
+def test_long_upload_is_judged_on_all_its_speech(shipped):
+    """One angry clip then ten calm ones: the first window says angry, the whole upload calm."""
+    angry, calm = _clips_predicted_right("angry")[0], _clips_predicted_right("calm")[:10]
+    gap = np.zeros(8_000, np.float32)
+    y = np.concatenate([c for p in [angry, *calm] for c in (sf.read(p, dtype="float32")[0], gap)])
+    assert len(y) / 16_000 > 25
+    pred = shipped.predict(y, sr=16_000)
+    assert shipped.predict_file(angry).emotion == "angry"
+    assert pred.emotion == "calm" and pred.n_windows >= 10
+    assert str(pred).startswith("calm ") and f"from {pred.n_windows} windows of speech" in str(pred)
+
+
+def test_an_upload_is_decoded_and_prepared_once(shipped, monkeypatch):
+    import soundfile
+
+    import ser.audio
+
+    calm = _clips_predicted_right("calm")[:6]
+    buf = __import__("io").BytesIO()
+    sf.write(buf, np.concatenate([sf.read(p, dtype="float32")[0] for p in calm]), 16_000, format="WAV")
+    calls = {"open": 0, "prepare": 0}
+    real_open, real_prepare = soundfile.SoundFile, ser.audio.prepare_audio
+
+    def counted(key, fn):
+        def wrapper(*a, **k):
+            calls[key] += 1
+            return fn(*a, **k)
+        return wrapper
+
+    monkeypatch.setattr(soundfile, "SoundFile", counted("open", real_open))
+    monkeypatch.setattr(ser.audio, "prepare_audio", counted("prepare", real_prepare))
+    pred = shipped.predict_file(buf.getvalue(), name="six.wav", timeline=True)
+    assert pred.emotion is not None and len(pred.timeline) >= 5 and pred.duration_s > 10
+    assert calls == {"open": 1, "prepare": 1}
+
+
+def test_cli_says_no_speech_in_text_and_json(tmp_path, capsys):
+    import json
+
+    from ser.__main__ import main
+    from tests.conftest import DEFAULT_MODEL
+    from tests.unit.test_speech import non_speech
+
+    sf.write(tmp_path / "hum.wav", non_speech("440 Hz tone"), 16_000)
+    speech = _clips_predicted_right("calm")[0]
+    assert main(["predict", "--model", str(DEFAULT_MODEL), str(tmp_path / "hum.wav"), str(speech)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{tmp_path / 'hum.wav'}: no speech detected" and out[1].startswith(f"{speech}: calm (")
+    assert main(["predict", "--model", str(DEFAULT_MODEL), "--json", str(tmp_path / "hum.wav"), str(speech)]) == 0
+    hum, clip = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hum["emotion"] is None and hum["reason"] == "no speech detected" and hum["probabilities"] == {}
+    assert clip["emotion"] == "calm" and clip["n_windows"] == 1 and len(clip["probabilities"]) == 8
