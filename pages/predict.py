@@ -22,12 +22,18 @@ EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "ang
          "disgust": "🤢", "surprised": "😲"}
 
 
+NO_SPEECH_COLOR = "#c8cbd4"
+
+
 def timeline_figure(rows: list[dict]):
+    """Emotion over time; windows without speech are a grey "no speech" band, not an emotion."""
     df = pd.DataFrame(rows)
     df["time_s"] = (df["start_s"] + df["end_s"]) / 2
-    long = df.melt(id_vars="time_s", value_vars=predictor.emotions, var_name="emotion", value_name="probability")
-    fig = px.area(long, x="time_s", y="probability", color="emotion", color_discrete_map=EMOTION_COLORS,
-                  title="Emotion over time")
+    df["no speech"] = (df["speech"] == 0).astype(float)
+    long = df.melt(id_vars="time_s", value_vars=[*predictor.emotions, "no speech"], var_name="emotion",
+                   value_name="probability")
+    fig = px.area(long, x="time_s", y="probability", color="emotion",
+                  color_discrete_map={**EMOTION_COLORS, "no speech": NO_SPEECH_COLOR}, title="Emotion over time")
     fig.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title="seconds (middle of each window)",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
@@ -35,32 +41,34 @@ def timeline_figure(rows: list[dict]):
 
 def analyse(name: str, data: bytes) -> dict | None:
     """Show one clip's prediction; return a row for the summary table, or None if it failed."""
-    from ser.audio import decode, prepare_audio
-
     st.markdown(f"#### {name}")
     try:
-        y, sr = decode(data, name=name)
-        pred = predictor.predict(y, sr=sr, name=name)
+        pred = predictor.predict_file(data, name=name, timeline=True)  # decoded and prepared once
     except SerError as exc:
         st.error(str(exc))
         return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
+    for warning in pred.warnings:
+        st.warning(warning)
     left, right = st.columns([1, 2])
     with left:
         st.audio(data)
-        st.metric("Predicted emotion", f"{EMOJI.get(pred.emotion, '')} {pred.emotion}",
-                  delta=f"{pred.confidence:.0%} sure", delta_color="off")
-        duration = len(y) / sr
-        st.caption(f"{duration:.1f} s of audio; the model listens to {predictor.window_s():.1f} s at a time.")
-    right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
-    try:
-        trimmed = prepare_audio(y, sr=sr, config=predictor.config.audio, name=name)
-        if len(trimmed) / predictor.config.audio.sample_rate_hz > predictor.window_s():
-            st.plotly_chart(timeline_figure(predictor.predict_timeline(y, sr=sr, name=name)), width="stretch",
-                            key=f"t-{name}")
-    except SerError as exc:
-        st.warning(str(exc))
-    return {"file": name, "emotion": pred.emotion, "confidence": pred.confidence, "problem": "",
-            **pred.probabilities}
+        if pred.emotion is None:
+            st.metric("Predicted emotion", f"🔇 {pred.reason}")
+        else:
+            st.metric("Predicted emotion", f"{EMOJI.get(pred.emotion, '')} {pred.emotion}",
+                      delta=f"{pred.confidence:.0%} sure", delta_color="off")
+        windows = f"; this is the mean of {pred.n_windows} windows of speech" if pred.n_windows > 1 else ""
+        st.caption(f"{pred.duration_s:.1f} s of audio; the model listens to {predictor.window_s():.1f} s at a "
+                   f"time{windows}.")
+    if pred.emotion is None:
+        right.info("No speech detected: the model only judges voices, so it names no emotion for noise, tones "
+                   "or silence.")
+    else:
+        right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
+    if pred.n_windows > 1:  # speech longer than the model's window
+        st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
+    return {"file": name, "emotion": pred.emotion or pred.reason, "confidence": pred.confidence,
+            "problem": "; ".join(pred.warnings), **pred.probabilities}
 
 
 upload_tab, record_tab = st.tabs(["📁 Upload files", "🎙️ Record"])
