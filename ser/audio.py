@@ -268,7 +268,7 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
         if frames / sr > config.max_duration_s:
             raise _too_long(label, frames / sr, config.max_duration_s)
         limit = int(config.max_duration_s * sr)
-        blocksize = max(1, int(block_s * sr))
+        blocksize = max(1, min(int(block_s * sr), 2 ** 21 // channels))  # a block is at most 8 MB as float32
         stream = None
         if sr != target:
             import soxr
