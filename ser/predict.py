@@ -174,10 +174,10 @@ class Predictor:
                             for s in starts])
         probs = np.zeros((len(starts), len(self.emotions)), np.float32)
         keep = np.flatnonzero(weights > 0)
-        if keep.size:
+        for chunk in np.array_split(keep, -(-keep.size // 32)) if keep.size else []:  # 32 at a time: bounded memory
             X = np.stack([extract_features(y[starts[i]:starts[i] + window], sr=rate, config=self.config.features)
-                          for i in keep])
-            probs[keep] = self.predict_features(X)
+                          for i in chunk])
+            probs[chunk] = self.predict_features(X, batch_size=32)
         return weights, probs
 
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
