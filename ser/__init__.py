@@ -5,7 +5,8 @@ by the modules that build, train or run a model (`ser.model`, `ser.train`,
 `ser.predict`, `ser.evaluate`).
 """
 
-from ser.errors import AudioError, ConfigError, LabelsError, ModelError, PathError, SerError, TrainingError
+from ser.errors import (AudioError, ConfigError, LabelsError, ModelError, PathError, SerError, Stopped,
+                        TrainingError)
 
 EMOTIONS: tuple[str, ...] = (
     "neutral",
@@ -28,5 +29,6 @@ __all__ = [
     "ModelError",
     "PathError",
     "SerError",
+    "Stopped",
     "TrainingError",
 ]

@@ -59,8 +59,9 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 def cmd_train(a: argparse.Namespace) -> int:
     from ser.config import for_preset
-    from ser.runs import claim, finish
-    from ser.train import staging_dir_for, train
+    from ser.errors import Stopped
+    from ser.runs import claim, finish, staging_dir_for
+    from ser.train import train
 
     named = {"epochs": a.epochs, "batch_size": a.batch_size, "learning_rate": a.learning_rate,
              "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
@@ -95,7 +96,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     except SerError as exc:
         finish(out.parent, status="failed", progress=staging / "progress.jsonl", error=str(exc))
         raise
-    if result.status == "stopped":
+    except Stopped:
         finish(out.parent, status="stopped", progress=staging / "progress.jsonl")
         _say(f"stopped; nothing was installed at {out}")
         return 3

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ser.config import Config
-from ser.errors import LabelsError
+from ser.errors import LabelsError, Stopped
 from ser.progress import ProgressFn
 
 __all__ = ["cross_validate", "speaker_folds"]
@@ -62,19 +62,19 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
         Its ``train.seed`` fixes both the test speakers set aside and the folds.
     n_folds : int
     out_dir : folder for ``cv.json`` and ``cv_probs.npz`` (pooled probabilities), optional
-    should_stop : polled between files and batches; when true, :class:`ser.features.Cancelled` is raised
+    should_stop : polled between files and batches; when true, :class:`ser.errors.Stopped` is raised
 
     Returns
     -------
     dict with ``accuracy``, ``macro_f1`` (pooled), ``folds`` (per-fold scores and best epochs),
     ``test_speakers`` (excluded) and ``wall_s``.
     """
+    from ser.dataset import features_for_split
     from ser.evaluate import report_from_predictions
-    from ser.features import Cancelled
+    from ser.fit import fit
     from ser.labels import read_usable
     from ser.predict import Predictor
     from ser.split import split_labels
-    from ser.train import Stopped, _features_for_split, _fit
 
     config = config or Config()
     emit = progress or (lambda event: None)
@@ -99,16 +99,15 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
         part = pool.copy()
         part["split"] = np.where(folds == k, "val", "train")
         try:
-            data, _ = _features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
-                                          progress=lambda e, k=k: emit({**e, "fold": k}))
+            data, _ = features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
+                                         progress=lambda e, k=k: emit({**e, "fold": k}))
+            with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
+                config.save(Path(tmp) / "config.json")
+                fit(data, config, Path(tmp), progress=lambda e, k=k: emit({**e, "fold": k}), should_stop=stop)
+                probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
+                history = (Path(tmp) / "history.csv").read_text()
         except Stopped as exc:
-            raise Cancelled(f"cross-validation stopped: {exc}") from exc
-        with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
-            config.save(Path(tmp) / "config.json")
-            if _fit(data, config, Path(tmp), lambda e, k=k: emit({**e, "fold": k}), stop) == "stopped":
-                raise Cancelled("cross-validation stopped")  # no model was saved for this fold
-            probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
-            history = (Path(tmp) / "history.csv").read_text()
+            raise Stopped(f"cross-validation stopped in fold {k + 1} of {n_folds}: {exc}") from exc
         if out is not None:
             (out / f"history_fold{k}.csv").write_text(history)
         rep = report_from_predictions(data["val"]["y"], [emotions[i] for i in probs.argmax(1)], emotions=emotions)

@@ -7,7 +7,7 @@ dashboard can show it to a person as it is.
 
 from __future__ import annotations
 
-__all__ = ["SerError", "AudioError", "LabelsError", "ConfigError", "ModelError", "TrainingError", "PathError"]
+__all__ = ["SerError", "AudioError", "LabelsError", "ConfigError", "ModelError", "TrainingError", "PathError", "Stopped"]
 
 
 class SerError(Exception):
@@ -36,3 +36,9 @@ class TrainingError(SerError):
 
 class PathError(SerError):
     """A name that would reach outside its folder, or a folder outside those `ser` may read."""
+
+
+class Stopped(Exception):
+    """A long job (features, training, cross-validation, robustness) ended because a stop was
+    requested (its ``should_stop()`` turned true). Not a :class:`SerError`: nothing is wrong with the
+    input, and nothing was installed."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ser.config import AudioConfig, AugmentConfig, Config, FeatureConfig
+from ser.errors import Stopped
 
 __all__ = [
     "extract_features",
@@ -417,7 +418,7 @@ def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | 
 
     A file that fails gives its :class:`~ser.errors.SerError` in its place instead of
     stopping the rest. ``progress(done, total)`` is called after each file. When
-    ``should_stop()`` turns true, pending files are cancelled and :class:`Cancelled` is raised.
+    ``should_stop()`` turns true, pending files are cancelled and :class:`ser.errors.Stopped` is raised.
     """
     from ser.errors import SerError
 
@@ -436,7 +437,7 @@ def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | 
             if progress:
                 progress(i + 1, total)
             if should_stop and should_stop():
-                raise Cancelled(f"stopped after {i + 1} of {total} files")
+                raise Stopped(f"stopped after {i + 1} of {total} files")
         if use_cache:
             FeatureCache(cache_dir).prune()
         return results
@@ -455,13 +456,9 @@ def extract_many(tasks: Sequence[ClipTask], *, config: Config, cache_dir: str | 
             if progress:
                 progress(done, total)
             if should_stop and should_stop():
-                raise Cancelled(f"stopped after {done} of {total} files")
+                raise Stopped(f"stopped after {done} of {total} files")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if use_cache:
         FeatureCache(cache_dir).prune()  # bounded: least recently used matrices go first
     return results
-
-
-class Cancelled(Exception):
-    """Raised by :func:`extract_many` when ``should_stop()`` asked it to stop."""

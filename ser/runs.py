@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -36,7 +37,8 @@ except ImportError:  # not POSIX: no lock, as before
     fcntl = None
 
 __all__ = ["current_run", "claim", "finish", "start_training_process", "request_stop", "list_models",
-           "models_lock", "recover", "RUN_RECORD", "LOCK_FILE", "TRASH"]
+           "models_lock", "recover", "staging_dir_for", "prepare_staging", "install", "RUN_RECORD", "LOCK_FILE",
+           "TRASH"]
 
 RUN_RECORD = ".training.json"
 LOCK_FILE = ".training.lock"
@@ -170,8 +172,6 @@ def start_training_process(*, labels: str | Path, models_dir: str | Path, name: 
 
 
 def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: dict[str, Any]) -> dict[str, Any]:
-    from ser.train import staging_dir_for
-
     run = current_run(models_dir)
     if run and run["running"]:
         raise TrainingError(f"a training run ({run['name']!r}) is in progress; wait for it or stop it first.")
@@ -272,3 +272,73 @@ def list_models(models_dir: str | Path) -> list[Path]:
     found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
              and (p / "config.json").is_file() and any((p / f).is_file() for f in MODEL_FILES)]
     return sorted(found, key=lambda p: (p.name != "default", -p.stat().st_mtime))
+
+
+# --- staging folders and installing a finished model -----------------------------------------
+
+def staging_dir_for(out_dir: Path) -> Path:
+    """A new staging folder for ``out_dir``: ``<parent>/.staging/<name>-<date>-<time>-<pid>``.
+
+    Raises :class:`~ser.errors.PathError` if the model folder's name is not one plain name.
+    """
+    name = check_name(Path(out_dir).name, what="model folder name")
+    return Path(out_dir).parent / ".staging" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+def _owner_file(staging: Path) -> Path:
+    """``<staging>.owner`` beside the staging folder: ``"<pid> <start time>"`` of the process training in it."""
+    return staging.with_name(staging.name + ".owner")
+
+
+def _in_use(staging: Path) -> bool:
+    """Whether a live process works in ``staging``: the one its owner file names, or, before a run
+    wrote one, the one whose id ends the folder's name (a dashboard that has just started it)."""
+    try:
+        pid, started = _owner_file(staging).read_text().split()
+        return _alive(int(pid), None if started == "None" else int(started))
+    except FileNotFoundError:
+        return _alive(int(staging.name.rpartition("-")[2]))
+    except (OSError, ValueError):
+        return False
+
+
+def prepare_staging(out_dir: Path, staging: Path | None) -> Path:
+    """Check the model folder's name, make the staging folder and mark it as this process's.
+
+    Earlier staging folders of the *same* name (``<name>-<date>-<time>-<pid>``: failed or stopped
+    tries) are deleted once no live process works in them; other names' folders are never touched.
+    """
+    name = check_name(out_dir.name, what="model folder name")
+    staging = staging or staging_dir_for(out_dir)
+    staging.mkdir(parents=True, exist_ok=True)
+    _owner_file(staging).write_text(f"{os.getpid()} {_started(os.getpid())}")
+    earlier = re.compile(re.escape(name) + r"-\d{8}-\d{6}-\d+")
+    for old in staging.parent.iterdir():
+        if old != staging and earlier.fullmatch(old.name) and old.is_dir() and not old.is_symlink() \
+                and not _in_use(old):
+            shutil.rmtree(old, ignore_errors=True)
+            _owner_file(old).unlink(missing_ok=True)
+    return staging
+
+
+def install(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging``; the old model is deleted only once the new one is in.
+
+    Two renames (the old model to ``.trash``, the new one in) under the models folder's lock
+    (:func:`ser.runs.models_lock`). A process killed between them leaves no model folder but
+    its ``.trash`` copy, which :func:`ser.runs.recover` (run here first and by ``list_models``)
+    moves back; killed after them, the ``.trash`` copy is deleted there too.
+    """
+    staging, out_dir = Path(staging), Path(out_dir)
+    check_name(out_dir.name, what="model folder name")
+    with models_lock(out_dir.parent):
+        _recover_locked(out_dir.parent)
+        trash = None
+        if out_dir.exists():
+            trash = out_dir.parent / TRASH / f"{out_dir.name}-{time.time_ns()}"
+            trash.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out_dir, trash)
+        os.replace(staging, out_dir)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+    _owner_file(staging).unlink(missing_ok=True)

@@ -45,11 +45,11 @@ def test_cross_validation_never_touches_the_test_speakers(small_subset, feature_
     assert json.loads((tmp_path / "cv.json").read_text())["macro_f1"] == result["macro_f1"]
 
 
-def test_stopping_during_training_raises_cancelled(small_subset, feature_cache):
-    from ser.features import Cancelled
+def test_stopping_during_training_raises_stopped(small_subset, feature_cache):
+    from ser.errors import Stopped
 
     seen = []
-    with pytest.raises(Cancelled, match="cross-validation stopped"):
+    with pytest.raises(Stopped, match="cross-validation stopped in fold 1 of 2: stop requested"):
         cross_validate(small_subset, for_preset("quick", epochs=50), n_folds=2, cache_dir=feature_cache,
                        progress=seen.append, should_stop=lambda: any(e["stage"] == "epoch" for e in seen))
     assert not any(e["stage"] == "fold" for e in seen)

@@ -141,7 +141,7 @@ def test_a_reused_process_id_does_not_keep_a_dead_run_running(tmp_path):
 
 
 def test_stop_after_the_run_installed_says_nothing_is_running(tmp_path):
-    from ser.train import install
+    from ser.runs import install
 
     staging = tmp_path / ".staging" / "mine-20250101-000000-1"
     staging.mkdir(parents=True)

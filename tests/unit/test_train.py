@@ -7,48 +7,8 @@ from ser.config import for_preset
 from ser.errors import LabelsError
 from ser.labels import read_labels
 from ser.split import split_labels
-from ser.train import _features_for_split, train
-
-
-def test_only_training_clips_are_augmented(small_subset, feature_cache):
-    labels = read_labels(small_subset)
-    split = split_labels(labels, seed=0)
-    config = for_preset("quick")
-    data, failed = _features_for_split(split, config, cache_dir=feature_cache, progress=lambda e: None,
-                                       should_stop=lambda: False)
-    assert not failed
-    speaker_of = dict(zip(split.path, split.speaker))
-    for part in ("val", "test"):
-        assert all("#" not in p for p in data[part]["path"])  # originals only
-    augmented = [p for p in data["train"]["path"] if "#" in p]
-    assert len(augmented) == 3 * (split.split == "train").sum()
-    train_speakers = {speaker_of[p.split("#")[0]] for p in data["train"]["path"]}
-    held_out = {speaker_of[p] for part in ("val", "test") for p in data[part]["path"]}
-    assert not train_speakers & held_out
-
-
-def test_babble_is_made_of_training_speakers_only(small_subset, feature_cache, monkeypatch):
-    import ser.features
-
-    seen = []
-    real = ser.features.extract_many
-
-    def spy(tasks, **kw):
-        seen.extend(tasks)
-        return real(tasks, **kw)
-
-    monkeypatch.setattr(ser.features, "extract_many", spy)
-    split = split_labels(read_labels(small_subset), seed=0)
-    _features_for_split(split, for_preset("quick"), cache_dir=feature_cache, progress=lambda e: None,
-                        should_stop=lambda: False)
-    part = dict(zip(split.abspath, split.split))
-    speaker = dict(zip(split.abspath, split.speaker))
-    train_tasks = [t for t in seen if part[t.path] == "train"]
-    assert train_tasks and all(t.babble for t in train_tasks)
-    for t in seen:
-        assert all(part[b] == "train" and speaker[b] != speaker[t.path] for b in t.babble)
-        if part[t.path] != "train":
-            assert t.versions == ("original",) and not t.babble
+from ser.errors import Stopped
+from ser.train import train
 
 
 def test_trained_run_has_every_file(trained_quick_model):
@@ -80,17 +40,20 @@ def test_failed_training_leaves_the_old_model(tmp_path):
 
 def test_stopped_training_installs_nothing(small_subset, feature_cache, tmp_path):
     out = _existing_model(tmp_path)
-    result = train(small_subset, out, for_preset("quick", epochs=50), cache_dir=feature_cache,
-                   should_stop=lambda: True)
-    assert result.status == "stopped" and result.model_dir is None
+    events = []
+    with pytest.raises(Stopped, match="stopped after"):
+        train(small_subset, out, for_preset("quick", epochs=50), cache_dir=feature_cache, progress=events.append,
+              should_stop=lambda: True)
     assert (out / "model.keras").read_text() == "the good model"
-    assert json.loads((result.staging_dir / "progress.jsonl").read_text().splitlines()[-1])["stage"] == "stopped"
+    assert events[-1]["stage"] == "stopped"
+    staging = next(p for p in (tmp_path / "models" / ".staging").iterdir() if p.is_dir())
+    assert json.loads((staging / "progress.jsonl").read_text().splitlines()[-1])["stage"] == "stopped"
 
 
 def test_successful_training_replaces_the_old_model(small_subset, feature_cache, tmp_path):
     out = _existing_model(tmp_path)
     result = train(small_subset, out, for_preset("quick", epochs=1, augment=False), cache_dir=feature_cache)
-    assert result.status == "done" and (out / "model.h5").is_file()
+    assert result.model_dir == out and (out / "model.h5").is_file()
     assert (out / "model.keras").read_bytes()[:2] == b"PK"  # a real Keras archive now
     assert not any((tmp_path / "models" / ".trash").iterdir())
 
@@ -103,7 +66,7 @@ def test_ensemble_saves_one_model_that_averages_its_members(small_subset, featur
     out = tmp_path / "models" / "pair"
     result = train(small_subset, out, for_preset("quick", epochs=2, ensemble_size=2, augment=False),
                    cache_dir=feature_cache)
-    assert result.status == "done"
+    assert result.model_dir == out
     history = pd.read_csv(out / "history.csv")
     assert history.groupby("member").size().to_dict() == {1: 2, 2: 2}
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(("member", "history"))) == ["history.csv"]
@@ -178,7 +141,7 @@ def test_cleanup_removes_only_this_names_stale_staging(tmp_path):
 _INSTALL_AND_DIE = """
 import os, shutil, signal, sys
 from pathlib import Path
-import ser.train
+import ser.runs
 
 staging, out, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 
@@ -194,7 +157,7 @@ if point == "between renames":  # just before the new model is moved in: the old
     os.rename = dying(os.rename, lambda src: src == staging)
 else:  # the new model is in place, the old one not yet deleted
     shutil.rmtree = dying(shutil.rmtree, lambda p: ".trash" in p.parts)
-ser.train.install(staging, out)
+ser.runs.install(staging, out)
 """
 
 
@@ -264,9 +227,9 @@ def test_the_start_event_says_how_many_rows_were_skipped(small_subset, tmp_path)
                           "emotion": ["sad", "boredom"], "speaker": ["Actor_01", "Actor_01"]})
     csv = _variant(small_subset, tmp_path, lambda f: pd.concat([f, extra], ignore_index=True))
     events = []
-    result = train(csv, tmp_path / "models" / "mine", for_preset("quick", epochs=1), progress=events.append,
-                   should_stop=lambda: True)
-    assert result.status == "stopped"
+    with pytest.raises(Stopped):
+        train(csv, tmp_path / "models" / "mine", for_preset("quick", epochs=1), progress=events.append,
+              should_stop=lambda: True)
     start = next(e for e in events if e["stage"] == "start")
     assert start["n_skipped"] == 2 and start["skipped"] == "skipped 2 rows: 1 file not found, 1 unknown emotion"
     assert start["split_mode"] == "speaker" and start["speakers_overlap"] is False

@@ -1,0 +1,66 @@
+"""The data a training sees: a split's clips turned into (augmented, cached) feature matrices.
+
+Shared by :mod:`ser.train` and :mod:`ser.cv`: labels are read by :mod:`ser.labels` and split by
+:mod:`ser.split`; this module makes the features of each part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ser.config import Config
+from ser.progress import ProgressFn
+
+__all__ = ["features_for_split"]
+
+
+def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | Path | None = None,
+                       progress: ProgressFn | None = None,
+                       should_stop: Callable[[], bool] | None = None) -> tuple[dict[str, dict[str, list]], list]:
+    """Features of a split: training clips in every version (if augmenting), the others original only.
+
+    Babble noise for a training clip is made of other *training* speakers' clips only, so no
+    validation or test voice is heard in training.
+
+    Parameters
+    ----------
+    split : DataFrame with ``abspath``, ``path``, ``emotion``, ``split`` (``train``/``val``/``test``)
+        and optionally ``speaker``, as :func:`ser.split.split_labels` gives
+    progress : receives ``{"stage": "features", "step", "total"}`` events
+    should_stop : polled between files; when true, :class:`ser.errors.Stopped` is raised
+
+    Returns
+    -------
+    data : dict mapping ``train``/``val``/``test`` to ``{"X": [arrays (n_features, max_frames)],
+        "y": [emotions], "path": [paths, ``path#version`` for augmented versions]}``
+    failed : list of ``(path, message)`` of the clips that could not be read
+    """
+    from ser.augment import VERSIONS, babble_pools
+    from ser.features import ClipTask, extract_many
+
+    train_versions = VERSIONS if config.augment.enabled else ("original",)
+    is_train = (split["split"] == "train").to_numpy()
+    train_rows = split[is_train]
+    speakers = train_rows["speaker"].tolist() if "speaker" in split and split["speaker"].notna().all() else None
+    pools = iter(babble_pools(train_rows["abspath"].tolist(), speakers, seed=config.train.seed)
+                 if config.augment.enabled else [])
+    tasks = [ClipTask(p, train_versions, next(pools, ())) if t else ClipTask(p, ("original",))
+             for p, t in zip(split["abspath"], is_train)]
+    emit = progress or (lambda event: None)
+    results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
+                           progress=lambda d, t: emit({"stage": "features", "step": d, "total": t}))
+    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": []} for s in ("train", "val", "test")}
+    failed = []
+    for rec, res in zip(split.itertuples(index=False), results):
+        if isinstance(res, Exception):
+            failed.append((rec.path, str(res)))
+            continue
+        for version, feats in res.items():
+            d = data[rec.split]
+            d["X"].append(feats)
+            d["y"].append(rec.emotion)
+            d["path"].append(rec.path if version == "original" else f"{rec.path}#{version}")
+    return data, failed
