@@ -170,7 +170,8 @@ def robustness_section(model_dir: Path) -> None:
                      hide_index=True, width="stretch")
         if probes:
             st.caption("With no voice at all: " + "; ".join(
-                f"{k} → " + (f"{v['emotion']} ({v['confidence']:.0%})" if v.get("emotion") else "refused")
+                f"{k} → " + (f"{v['emotion']} ({v['confidence']:.0%})" if v.get("emotion") else
+                             "no speech detected" if v.get("refused") == "no speech detected" else "refused")
                 for k, v in probes.items()) + ".")
     with right:
         labels = pd.read_csv(DEMO_LABELS)

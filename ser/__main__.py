@@ -166,7 +166,8 @@ def robustness_table(report: dict) -> str:
     for r in report["conditions"]:
         lines.append(f"{r['label']:<36} {r['accuracy']:>8.3f} {r['macro_f1']:>8.3f} {r['uar']:>6.3f} "
                      f"{r['agreement']:>7.0%}")
-    probes = ", ".join(f"{k}: " + (f"{v['emotion']} {v['confidence']:.2f}" if v.get("emotion") else "refused")
+    probes = ", ".join(f"{k}: " + (f"{v['emotion']} {v['confidence']:.2f}" if v.get("emotion")
+                                 else "no speech detected" if v.get("refused") == "no speech detected" else "refused")
                        for k, v in report.get("non_speech", {}).items())
     return "\n".join(lines + ([f"no speech at all -> {probes}"] if probes else []) + [report.get("summary", "")])
 

@@ -76,8 +76,10 @@ def _long_flac(path, *, hours: float, sr: int = 8_000) -> None:
             f.write(minute)
 
 
+# VmHWM, not ru_maxrss: a child forked from a large pytest process keeps the parent's size in ru_maxrss
 PEAK_RSS = """
-import resource, sys
+import re, sys
+from pathlib import Path
 from ser.audio import load_audio
 from ser.errors import AudioError
 try:
@@ -85,7 +87,7 @@ try:
     print("accepted")
 except AudioError as exc:
     print(exc)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) // 1024)
 """
 
 
