@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._housekeeping import sidebar
+from pages._ui.housekeeping import sidebar
 
 st.set_page_config(page_title="Speech Emotion Recognition", page_icon="🎙️", layout="wide")
 

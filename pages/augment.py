@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from pages._shared import dataset_picker, labels_or_error, mel_figure, setup, waveform_figure
+from pages._ui.datasets import dataset_picker, labels_or_error
+from pages._ui.plots import mel_figure, waveform_figure
+from pages._ui.state import setup
 from ser import SerError
 from ser.config import AugmentConfig
 from ser.labels import usable_rows

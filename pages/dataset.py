@@ -4,8 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._shared import (EMOTION_COLORS, dataset_picker, heatmap_figure, labels_or_error, setup, short,
-                     waveform_figure)
+from pages._ui.datasets import dataset_picker, labels_or_error
+from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure
+from pages._ui.state import setup, short
 from ser import EMOTIONS, SerError
 from ser.labels import speaker_split_problem, training_problem, usable_rows
 

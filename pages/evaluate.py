@@ -11,7 +11,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._shared import DEMO_LABELS, EMOTION_COLORS, dataset_picker, models_dir, model_picker, setup, short
+from pages._ui.datasets import DEMO_LABELS, dataset_picker
+from pages._ui.models import model_picker
+from pages._ui.plots import EMOTION_COLORS, probability_figure
+from pages._ui.state import models_dir, setup, short
 from ser import SerError
 from ser.runs import list_models
 
@@ -279,8 +282,6 @@ if preds is not None and len(preds):
                 st.caption("(this clip is not on this machine: neither in the model's dataset folder, nor among "
                            "the demo clips, nor in a folder the dashboard may read)")
         probs = {e: float(row[e]) for e in report["confusion"]["labels"] if e in row}
-        from pages._shared import probability_figure
-
         y.plotly_chart(probability_figure(probs, height=240), width="stretch")
 
 st.subheader("Compare two runs")

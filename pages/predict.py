@@ -4,7 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._shared import EMOTION_COLORS, model_picker, predictor_or_error, probability_figure, setup
+from pages._ui.models import model_picker, predictor_or_error
+from pages._ui.plots import EMOTION_COLORS, probability_figure
+from pages._ui.state import setup
 from ser import SerError
 
 setup()

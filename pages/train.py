@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages._shared import models_dir, dataset_picker, setup, short
+from pages._ui.datasets import dataset_picker
+from pages._ui.state import models_dir, setup, short
 from ser import SerError
 from ser.paths import check_name
 from ser.conditions import CONDITIONS

@@ -74,13 +74,13 @@ def check_inside(path: str | Path, roots: list[Path] | None = None, *, what: str
 
 
 def portable(path: str | Path) -> str:
-    """``path`` as stored in a model's files: relative to the project when inside it (so that a model
-    trained on one machine finds its clips on another), else absolute."""
+    """``path`` as stored in a model's files: relative to the project when inside it or beside it
+    (``data/demo/...``, ``../shared/data/...``), so that a model trained on one machine finds its clips
+    on another checkout; else absolute."""
     p = Path(path).expanduser().resolve()
-    try:
-        return str(p.relative_to(PROJECT))
-    except ValueError:
-        return str(p)
+    if p.is_relative_to(PROJECT.parent):
+        return os.path.relpath(p, PROJECT)
+    return str(p)
 
 
 def from_portable(text: str | Path) -> Path:

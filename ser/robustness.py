@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ser.errors import LabelsError, ModelError
-from ser.paths import from_portable
+from ser.paths import from_portable, portable
 from ser.progress import ProgressFn
 
 __all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
@@ -182,7 +182,7 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
             raise LabelsError(f"{labels_csv}: none of the model's {split} clips is there; is it the folder the "
                               "model was trained on?")
     report = robustness_report(predictor, good, cache_dir=cache_dir, progress=progress)
-    report.update(labels=str(labels_csv), split=split, model=str(model_dir))
+    report.update(labels=portable(labels_csv), split=split, model=portable(model_dir))
     target = Path(out) if out is not None else model_dir / ROBUSTNESS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,5 +1,7 @@
 """Names that become paths stay plain; folders outside the allowed roots are refused, links resolved."""
 
+from pathlib import Path
+
 import pytest
 
 from ser.errors import PathError
@@ -35,3 +37,17 @@ def test_a_link_is_judged_by_where_it_points(tmp_path, monkeypatch):
     (tmp_path / "allowed" / "escape").symlink_to("/etc")
     with pytest.raises(PathError, match="outside"):
         check_inside(tmp_path / "allowed" / "escape")
+
+
+def test_stored_paths_are_relative_to_the_project_and_read_back_from_it(tmp_path, monkeypatch):
+    from ser.paths import find_clip, from_portable, portable
+
+    assert portable(PROJECT / "data" / "demo" / "all_labels.csv") == "data/demo/all_labels.csv"
+    assert portable(PROJECT.parent / "shared" / "data" / "x.csv") == "../shared/data/x.csv"
+    monkeypatch.chdir(tmp_path)  # read back from the project, not from where the process started
+    assert from_portable("data/demo/all_labels.csv") == PROJECT / "data" / "demo" / "all_labels.csv"
+    assert from_portable("/abs/x.csv") == Path("/abs/x.csv")
+    monkeypatch.delenv("SER_DATA_ROOTS", raising=False)
+    clip = "Actor_06/03-01-01-01-01-01-06.wav"
+    assert find_clip(clip, [tmp_path / "gone", PROJECT / "data" / "demo"]) == PROJECT / "data" / "demo" / clip
+    assert find_clip("../../../etc/passwd", [PROJECT / "data" / "demo"]) is None  # outside the allowed roots

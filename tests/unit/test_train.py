@@ -1,13 +1,11 @@
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from ser.config import for_preset
-from ser.errors import LabelsError
-from ser.labels import read_labels
-from ser.split import split_labels
-from ser.errors import Stopped
+from ser.errors import LabelsError, Stopped
 from ser.train import train
 
 

@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from ser.workers import pid_alive, stale_workers, stop_stale_workers
 from tests.conftest import REPO
 

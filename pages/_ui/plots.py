@@ -1,0 +1,53 @@
+"""Figures the pages draw: waveform, heat maps (mel, MFCC), probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+
+from ser import EMOTIONS
+
+EMOTION_COLORS = dict(zip(EMOTIONS, px.colors.qualitative.Set2))
+
+
+def waveform_figure(y: np.ndarray, sr: int, *, title: str = "Waveform", height: int = 200) -> go.Figure:
+    step = max(1, len(y) // 4000)  # enough points for the eye, few for the browser
+    t = np.arange(0, len(y), step) / sr
+    fig = go.Figure(go.Scatter(x=t, y=y[::step], mode="lines", line={"width": 1}))
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="seconds", yaxis_title="amplitude", showlegend=False)
+    return fig
+
+
+def heatmap_figure(z: np.ndarray, *, sr: int, hop_length: int, title: str, y_label: str,
+                   colorbar: str, height: int = 260) -> go.Figure:
+    t = np.arange(z.shape[1]) * hop_length / sr
+    fig = go.Figure(go.Heatmap(z=z, x=t, colorscale="Magma", colorbar={"title": colorbar}))
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="seconds", yaxis_title=y_label)
+    return fig
+
+
+def mel_figure(y: np.ndarray, sr: int, *, title: str = "Mel spectrogram", height: int = 260) -> go.Figure:
+    """The mel spectrogram with the model's own frame settings (``FeatureConfig``), so what is shown
+    is what the features are made of."""
+    import librosa
+
+    from ser.config import FeatureConfig
+
+    c = FeatureConfig()
+    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_fft=c.n_fft, hop_length=c.hop_length,
+                                                             n_mels=c.n_mels), ref=np.max)
+    return heatmap_figure(mel, sr=sr, hop_length=c.hop_length, title=title, y_label="mel band", colorbar="dB",
+                          height=height)
+
+
+def probability_figure(probabilities: dict[str, float], *, height: int = 280) -> go.Figure:
+    emos = list(probabilities)
+    fig = go.Figure(go.Bar(x=emos, y=[probabilities[e] for e in emos],
+                           marker_color=[EMOTION_COLORS.get(e, "#888") for e in emos],
+                           text=[f"{probabilities[e]:.0%}" for e in emos], textposition="outside"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"range": [0, 1.1],
+                      "tickformat": ".0%", "title": "probability"}, showlegend=False)
+    return fig
