@@ -77,7 +77,7 @@ def portable(path: str | Path) -> str:
     """``path`` as stored in a model's files: relative to the project when inside it or beside it
     (``data/demo/...``, ``../shared/data/...``), so that a model trained on one machine finds its clips
     on another checkout; else absolute."""
-    p = Path(path).expanduser().resolve()
+    p = Path(os.path.abspath(Path(path).expanduser()))  # links kept: ../shared may be one
     if p.is_relative_to(PROJECT.parent):
         return os.path.relpath(p, PROJECT)
     return str(p)
