@@ -107,10 +107,10 @@ def bench_training(paths: list[str], *, quick: bool) -> dict:
         if res.returncode != 0:
             raise RuntimeError(f"training benchmark of {preset} failed:\n{res.stderr[-2000:]}")
         out[preset] = json.loads(res.stdout.strip().splitlines()[-1])
-    from ser.config import PRESET_ENSEMBLE_SIZE
+    from ser.config import PRESET_TABLE
 
     out["seed_over_default"] = out["seed"]["step_s"] / out["default"]["step_s"]
-    out["default_networks"] = PRESET_ENSEMBLE_SIZE["default"]  # the preset trains this many, one after another
+    out["default_networks"] = PRESET_TABLE["default"].ensemble_size  # the preset trains this many, one after another
     out["seed_over_default_all_networks"] = out["seed_over_default"] / out["default_networks"]
     return out
 
