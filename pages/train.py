@@ -120,25 +120,32 @@ def show_run() -> None:
 SPLIT_LABELS = {"speaker": "by speaker (test voices never heard)", "clip": "by clip (speakers overlap)"}
 
 
-def what_the_data_allows(csv: str | None) -> tuple[str | None, str | None]:
-    """Say before training what ``csv`` allows; return (why it cannot be trained, why not by speaker)."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def data_allows(csv: str, mtime: float) -> tuple[str | None, str | None, int]:
+    """(why it cannot be trained, why not by speaker, speakers) for one version of ``csv``: read once,
+    not on every rerun (the page reruns every second while a run is followed)."""
     from ser.labels import read_usable, speaker_split_problem, training_problem
 
+    _, good, _ = read_usable(csv)
+    return training_problem(good), speaker_split_problem(good), int(good["speaker"].nunique())
+
+
+def what_the_data_allows(csv: str | None) -> tuple[str | None, str | None]:
+    """Say before training what ``csv`` allows; return (why it cannot be trained, why not by speaker)."""
     if not csv:
         return None, None
     try:
-        _, good, _ = read_usable(csv)
+        cannot, no_speakers, n_speakers = data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0)
     except SerError as exc:
         st.error(str(exc))
         return str(exc), None
-    cannot, no_speakers = training_problem(good), speaker_split_problem(good)
     if cannot:
         st.error(f"This dataset cannot be trained on: {cannot}.")
     elif no_speakers:
         st.warning(f"A speaker split is not possible: {no_speakers}. To train anyway choose Split “by clip”: "
                    "speakers will overlap, and the test scores will be on voices heard in training.")
     else:
-        st.caption(f"Split by speaker possible: {good['speaker'].nunique()} speakers, at least 3 of every emotion, "
+        st.caption(f"Split by speaker possible: {n_speakers} speakers, at least 3 of every emotion, "
                    "so the test voices are never heard in training.")
     return cannot, no_speakers
 
