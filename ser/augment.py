@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ser.conditions import RandomTransform
 from ser.config import AugmentConfig
 
 __all__ = ["AddGaussianNoise", "TimeStretch", "PitchShift", "make_transforms", "augment", "augment_versions",
@@ -25,16 +26,13 @@ condition with probability ``AugmentConfig.chain_p``."""
 
 
 @dataclass(frozen=True)
-class AddGaussianNoise:
+class AddGaussianNoise(RandomTransform):
     """White Gaussian noise at a signal-to-noise ratio drawn from ``[min_snr_db, max_snr_db]``."""
 
     min_snr_db: float = 15.0
     max_snr_db: float = 35.0
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         snr_db = rng.uniform(self.min_snr_db, self.max_snr_db)
         signal_rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
         noise_rms = signal_rms / (10 ** (snr_db / 20))
@@ -42,35 +40,29 @@ class AddGaussianNoise:
 
 
 @dataclass(frozen=True)
-class TimeStretch:
+class TimeStretch(RandomTransform):
     """Change speed without changing pitch, by a rate from ``[min_rate, max_rate]`` (>1 is faster)."""
 
     min_rate: float = 0.8
     max_rate: float = 1.25
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         import librosa
 
-        if rng.random() >= self.p:
-            return y
         rate = rng.uniform(self.min_rate, self.max_rate)
         return librosa.effects.time_stretch(y, rate=rate).astype(np.float32)
 
 
 @dataclass(frozen=True)
-class PitchShift:
+class PitchShift(RandomTransform):
     """Shift pitch by semitones from ``[min_semitones, max_semitones]``, keeping duration."""
 
     min_semitones: float = -3.0
     max_semitones: float = 3.0
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         import librosa
 
-        if rng.random() >= self.p:
-            return y
         steps = rng.uniform(self.min_semitones, self.max_semitones)
         return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps, res_type="soxr_hq").astype(np.float32)
 

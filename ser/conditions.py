@@ -28,7 +28,8 @@ from ser.errors import ConfigError
 __all__ = [
     "NOISE_COLORS", "colored_noise", "babble", "mix_at_snr", "room_impulse_response", "reverberate",
     "telephone", "codec", "eq_tilt", "clip_peaks", "apply_gain",
-    "AddBackgroundNoise", "RoomReverb", "EqTilt", "ChannelDegradation", "GainClipping", "RecordingChain",
+    "RandomTransform", "AddBackgroundNoise", "RoomReverb", "EqTilt", "ChannelDegradation", "GainClipping",
+    "RecordingChain",
     "CONDITIONS", "Condition", "apply_condition",
 ]
 
@@ -296,7 +297,24 @@ def apply_gain(y: np.ndarray, *, gain_db: float, full_scale: float = 1.0) -> np.
 
 
 @dataclass(frozen=True)
-class AddBackgroundNoise:
+class RandomTransform:
+    """A transform applied with probability ``p``, in the manner of audiomentations' transforms but with
+    an explicit generator: the draw that decides whether it applies comes first, then :meth:`apply`
+    draws its own parameters, so the same seed gives the same samples. Subclasses define ``apply``."""
+
+    p: float = field(default=1.0, kw_only=True)
+
+    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() >= self.p:
+            return y
+        return self.apply(y, sr=sr, rng=rng)
+
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AddBackgroundNoise(RandomTransform):
     """Noise at an SNR from ``[min_snr_db, max_snr_db]``: coloured, or babble when ``babble_sources`` are
     given (other training speakers' clips), each kind equally likely."""
 
@@ -304,11 +322,8 @@ class AddBackgroundNoise:
     max_snr_db: float = 30.0
     colors: tuple[str, ...] = NOISE_COLORS
     babble_sources: tuple[np.ndarray, ...] = field(default=(), compare=False, repr=False)
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         snr_db = rng.uniform(self.min_snr_db, self.max_snr_db)
         kinds = self.colors + (("babble",) if self.babble_sources else ())
         kind = kinds[int(rng.integers(len(kinds)))]
@@ -318,7 +333,7 @@ class AddBackgroundNoise:
 
 
 @dataclass(frozen=True)
-class RoomReverb:
+class RoomReverb(RandomTransform):
     """A room from a bank of ``n_rooms`` simulated rooms with RT60 in ``[min_rt60_s, max_rt60_s]``.
 
     The bank is simulated once per process (about 40 ms a room) from ``bank_seed``."""
@@ -327,37 +342,28 @@ class RoomReverb:
     max_rt60_s: float = 1.0
     n_rooms: int = 24
     bank_seed: int = 1234
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         bank = _rir_bank(sr, self.min_rt60_s, self.max_rt60_s, self.n_rooms, self.bank_seed)
         return reverberate(y, rir=bank[int(rng.integers(len(bank)))])
 
 
 @dataclass(frozen=True)
-class EqTilt:
+class EqTilt(RandomTransform):
     """A spectral tilt of up to ``max_db_per_octave`` either way."""
 
     max_db_per_octave: float = 3.0
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         return eq_tilt(y, sr=sr, db_per_octave=rng.uniform(-self.max_db_per_octave, self.max_db_per_octave))
 
 
 @dataclass(frozen=True)
-class ChannelDegradation:
+class ChannelDegradation(RandomTransform):
     """One of a telephone band, GSM, or MP3 at a compression level from [0.8, 0.97], equally likely."""
 
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         kind = ("telephone", "gsm", "mp3")[int(rng.integers(3))]
         if kind == "telephone":
             return telephone(y, sr=sr)
@@ -365,7 +371,7 @@ class ChannelDegradation:
 
 
 @dataclass(frozen=True)
-class GainClipping:
+class GainClipping(RandomTransform):
     """A gain from ``[min_gain_db, max_gain_db]`` clipped at full scale, and with probability
     ``clipping_p`` a mild clipping at a percentile from ``[min_percentile, 99.9]`` of the peaks."""
 
@@ -373,11 +379,8 @@ class GainClipping:
     max_gain_db: float = 10.0
     clipping_p: float = 0.15
     min_percentile: float = 95.0
-    p: float = 1.0
 
-    def __call__(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.p:
-            return y
+    def apply(self, y: np.ndarray, *, sr: int, rng: np.random.Generator) -> np.ndarray:
         y = apply_gain(y, gain_db=rng.uniform(self.min_gain_db, self.max_gain_db))
         if rng.random() < self.clipping_p:
             y = clip_peaks(y, percentile=rng.uniform(self.min_percentile, 99.9))
