@@ -14,16 +14,17 @@ DEMO_LABELS = REPO / "data" / "demo" / "all_labels.csv"
 
 
 def known_datasets() -> list[str]:
-    """Labels CSVs offered in dataset pickers: the demo set, other folders under data/, the
-    development corpus beside the checkout, and whatever the user typed this session."""
+    """Labels CSVs offered in dataset pickers: the demo set, other folders under data/, those in the
+    folders the operator allowed (``$SER_DATA_ROOTS``), and whatever the user added this session."""
     from ser.paths import data_roots, inside
 
+    roots = data_roots()
     found = [DEMO_LABELS] + sorted(p for p in (REPO / "data").glob("*/all_labels.csv") if p != DEMO_LABELS)
-    for root in data_roots()[1:]:  # folders the operator allowed in $SER_DATA_ROOTS
+    for root in roots[1:]:  # folders the operator allowed in $SER_DATA_ROOTS
         found += sorted(root.glob("all_labels.csv")) + sorted(root.glob("*/all_labels.csv"))
     out = []
     for p in found:
-        if p.is_file() and inside(p, data_roots()) and str(p) not in out:
+        if p.is_file() and inside(p, roots) and str(p) not in out:
             out.append(str(p))
     for extra in st.session_state.get("extra_datasets", []):
         if extra not in out:
