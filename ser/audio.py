@@ -57,7 +57,7 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
         If the signal is empty, not finite, silent, shorter than ``min_duration_s`` or longer
         than ``max_duration_s``.
     """
-    import librosa
+    from ser.dsp import resample
 
     config = config or AudioConfig()
     y = np.asarray(y, dtype=np.float32)
@@ -77,7 +77,7 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
         raise AudioError(f"{name}: the audio is silent (peak below {SILENCE_PEAK:g}); check the microphone "
                          "or the file.")
     if sr != config.sample_rate_hz:
-        y = librosa.resample(y, orig_sr=sr, target_sr=config.sample_rate_hz, res_type="soxr_hq")
+        y = resample(y, orig_sr=sr, target_sr=config.sample_rate_hz)
     y = np.ascontiguousarray(y, dtype=np.float32)
     return finish_audio(y, config=config, name=name) if finish else y
 

@@ -49,20 +49,6 @@ def _row_slices(config: FeatureConfig) -> dict[str, slice]:
 ROW_NAMES = _row_slices(FeatureConfig())
 
 
-@functools.lru_cache(maxsize=8)
-def _mel_basis(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
-
-
-@functools.lru_cache(maxsize=8)
-def _chroma_basis(sr: int, n_fft: int, n_chroma: int, tuning: float) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)
-
-
 def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None) -> np.ndarray:
     """Stacked mel (dB), MFCC, chroma, ZCR and RMS of ``y`` from one STFT.
 
@@ -70,7 +56,8 @@ def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = N
     ``config.window_samples``, so that exactly ``config.max_frames`` centred frames result.
     Mel, MFCC and chroma share one power spectrogram; ZCR and RMS are cheap time-domain
     features computed from the same framing. The mel and chroma filter banks are built
-    once per setting and reused (building them costs more than the STFT).
+    once per setting and reused (building them costs more than the STFT). The arithmetic is
+    :mod:`ser.dsp`'s (librosa's functions in numpy), so predicting does not import librosa.
 
     The output equals :func:`extract_features_reference` (each feature computed separately
     by librosa from the waveform with the same settings) up to float32 rounding. The one
@@ -92,20 +79,23 @@ def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = N
     np.ndarray, shape (config.n_features, config.max_frames), float32
         182 rows by default: mel 0-127, MFCC 128-167, chroma 168-179, ZCR 180, RMS 181.
     """
-    import librosa
+    from ser import dsp
 
     c = config or FeatureConfig()
-    y = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
-    power = np.abs(librosa.stft(y, n_fft=c.n_fft, hop_length=c.hop_length)) ** 2
-    mel_db = librosa.power_to_db(_mel_basis(sr, c.n_fft, c.n_mels) @ power, ref=1.0, top_db=c.top_db)
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=c.n_mfcc)
+    y = dsp.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
+    power = dsp.stft_power(y, n_fft=c.n_fft, hop_length=c.hop_length)
+    mel_db = dsp.power_to_db(dsp.mel_filters(sr=sr, n_fft=c.n_fft, n_mels=c.n_mels) @ power, ref=1.0,
+                             top_db=c.top_db)
+    mfcc = dsp.mfcc(mel_db, n_mfcc=c.n_mfcc)
     if c.chroma_tuning is None:
+        import librosa
+
         chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_chroma=c.n_chroma)
     else:  # what chroma_stft does, with its filter bank built once
-        chroma = librosa.util.normalize(_chroma_basis(sr, c.n_fft, c.n_chroma, c.chroma_tuning) @ power,
-                                        norm=np.inf, axis=-2)
-    zcr = librosa.feature.zero_crossing_rate(y, frame_length=c.n_fft, hop_length=c.hop_length)
-    rms = librosa.feature.rms(y=y, frame_length=c.n_fft, hop_length=c.hop_length)
+        chroma = dsp.normalize_max(dsp.chroma_filters(sr=sr, n_fft=c.n_fft, n_chroma=c.n_chroma,
+                                                      tuning=c.chroma_tuning) @ power)
+    zcr = dsp.zero_crossing_rate(y, frame_length=c.n_fft, hop_length=c.hop_length)
+    rms = dsp.rms(y, frame_length=c.n_fft, hop_length=c.hop_length)
     rows = [mel_db, mfcc, chroma, zcr, rms]
     if c.prosody:
         rows.append(pitch_features(power, sr=sr, n_fft=c.n_fft, fmin_hz=c.fmin_hz, fmax_hz=c.fmax_hz))

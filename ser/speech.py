@@ -58,9 +58,9 @@ def _session():
 def _at_vad_rate(y: np.ndarray, sr: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     if sr != VAD_RATE and y.size:
-        import librosa
+        from ser.dsp import resample
 
-        y = librosa.resample(y, orig_sr=sr, target_sr=VAD_RATE, res_type="soxr_hq")
+        y = resample(y, orig_sr=sr, target_sr=VAD_RATE)
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
@@ -109,12 +109,12 @@ def speech_like(y: np.ndarray, *, sr: int) -> bool:
     Measured on the frames within 30 dB of the loudest (1024-point STFT, hop 256 at 16 kHz); see the
     module's docstring for the thresholds and what they were measured on.
     """
-    import librosa
+    from ser import dsp
 
     y = _at_vad_rate(y, sr)
     if y.size < 2048:
         return False
-    S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256)) ** 2
+    S = dsp.stft_power(y, n_fft=1024, hop_length=256)
     energy = S.sum(axis=0)
     S = S[:, energy > energy.max() * 1e-3] + 1e-12
     if S.shape[1] < 4:
@@ -123,7 +123,7 @@ def speech_like(y: np.ndarray, *, sr: int) -> bool:
     peak = S.argmax(axis=0)
     near = np.clip(peak[None, :] + np.arange(-2, 3)[:, None], 0, S.shape[0] - 1)
     partial = np.take_along_axis(S, np.unique(near, axis=0), axis=0).sum(axis=0) / S.sum(axis=0)
-    shape = np.log(librosa.feature.melspectrogram(S=S, sr=VAD_RATE, n_mels=40) + 1e-10)
+    shape = np.log(dsp.mel_filters(sr=VAD_RATE, n_fft=1024, n_mels=40) @ S + 1e-10)
     shape -= shape.mean(axis=0)
     flux = np.sqrt(np.mean(np.diff(shape, axis=1) ** 2, axis=0))
     return bool(np.median(flatness) < MAX_FLATNESS and np.median(partial) < MAX_PARTIAL_SHARE

@@ -32,13 +32,13 @@ def heatmap_figure(z: np.ndarray, *, sr: int, hop_length: int, title: str, y_lab
 def mel_figure(y: np.ndarray, sr: int, *, title: str = "Mel spectrogram", height: int = 260) -> go.Figure:
     """The mel spectrogram with the model's own frame settings (``FeatureConfig``), so what is shown
     is what the features are made of."""
-    import librosa
-
+    from ser import dsp
     from ser.config import FeatureConfig
 
     c = FeatureConfig()
-    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_fft=c.n_fft, hop_length=c.hop_length,
-                                                             n_mels=c.n_mels), ref=np.max)
+    S = dsp.mel_filters(sr=sr, n_fft=c.n_fft, n_mels=c.n_mels) @ dsp.stft_power(y, n_fft=c.n_fft,
+                                                                               hop_length=c.hop_length)
+    mel = dsp.power_to_db(S, ref=float(S.max()))
     return heatmap_figure(mel, sr=sr, hop_length=c.hop_length, title=title, y_label="mel band", colorbar="dB",
                           height=height)
 
