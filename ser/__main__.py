@@ -1,4 +1,4 @@
-"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,robustness,predict}``.
+"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,robustness,predict,export}``.
 
 Each command prints one line per problem naming the file, and exits 2 on bad input.
 """
@@ -88,6 +88,8 @@ def cmd_train(a: argparse.Namespace) -> int:
             _say(f"epoch {e['epoch']}/{e['epochs']} loss {e['loss']:.3f} acc {e['accuracy']:.3f} "
                  f"val_loss {e['val_loss']:.3f} val_acc {e['val_accuracy']:.3f} lr {e['lr']:.2g} "
                  f"({e['epoch_s']:.1f} s)")
+        elif st == "export" and e.get("warning"):
+            _say(f"warning: {e['warning']}")
 
     command = "python -m ser " + shlex.join(sys.argv[1:])
     try:
@@ -189,7 +191,9 @@ def cmd_robustness(a: argparse.Namespace) -> int:
 def cmd_predict(a: argparse.Namespace) -> int:
     from ser.predict import Predictor
 
-    predictor = Predictor.load(a.model)
+    predictor = Predictor.load(a.model, runtime=a.runtime)
+    if predictor.fallback_reason:
+        print(f"note: predicting with Keras: {predictor.fallback_reason}", file=sys.stderr)
     status = 0
     for f in a.files:
         try:
@@ -212,9 +216,38 @@ def cmd_predict(a: argparse.Namespace) -> int:
     return status
 
 
+def cmd_export(a: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ser.export import EXPORT_FILE, export_onnx
+    from ser.model import load_saved_model
+    from ser.predict import MODEL_FILES, Predictor
+
+    model_dir = Path(a.model)
+    Predictor.load(model_dir, runtime="keras")  # refuses a folder whose model and config disagree
+    model, file = load_saved_model(model_dir, MODEL_FILES)
+    path = export_onnx(model, model_dir / EXPORT_FILE, source=file)
+    keras_probs, onnx_probs = _agreement(model_dir)
+    print(f"{path}: exported from {file.name}; largest difference from Keras on {len(keras_probs)} "
+          f"random inputs {np.abs(keras_probs - onnx_probs).max():.1e}")
+    return 0
+
+
+def _agreement(model_dir: Path) -> tuple:
+    """Both runtimes' probabilities for the same seeded random features."""
+    import numpy as np
+
+    from ser.predict import Predictor
+
+    keras_model = Predictor.load(model_dir, runtime="keras")
+    X = np.random.default_rng(0).normal(size=(8, *keras_model.input_shape)).astype(np.float32)
+    return keras_model.predict_features(X), Predictor.load(model_dir, runtime="onnx").predict_features(X)
+
+
 def parser() -> argparse.ArgumentParser:
     from ser.config import PRESETS, SPLIT_MODES
     from ser.labels import SCHEMES
+    from ser.predict import RUNTIMES
 
     p = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -284,8 +317,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("predict", help="predict the emotion of audio files")
     s.add_argument("--model", required=True)
     s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.add_argument("--runtime", default="auto", choices=RUNTIMES,
+                   help="auto: the ONNX export when the model has a current one, else Keras (default)")
     s.add_argument("files", nargs="+")
     s.set_defaults(fn=cmd_predict)
+
+    s = sub.add_parser("export", help="write model.onnx so the model predicts without TensorFlow")
+    s.add_argument("--model", required=True)
+    s.set_defaults(fn=cmd_export)
     return p
 
 

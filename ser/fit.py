@@ -17,7 +17,7 @@ __all__ = ["fit"]
 
 
 def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progress: ProgressFn | None = None,
-        should_stop: Callable[[], bool] | None = None) -> None:
+        should_stop: Callable[[], bool] | None = None, export: bool = True) -> None:
     """Train ``ensemble_size`` members (seeds ``model_seed``, ``model_seed + 1``, ...) and save one model.
 
     Each member keeps its best epoch on the validation speakers; with several members the saved
@@ -30,6 +30,8 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
     progress : receives ``batch`` and ``epoch`` events (see :mod:`ser.progress`)
     should_stop : polled after every batch; when true, :class:`ser.errors.Stopped` is raised and no
         model is saved
+    export : write the ONNX export that prediction runs without TensorFlow; a model the converter
+        cannot export is saved without one (an ``export`` event says why) and predicts with Keras
     """
     staging = Path(folder)
     emit = progress or (lambda event: None)
@@ -87,6 +89,15 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
         best = keras.Model(inputs, outputs, name=f"ser_{t.preset}_x{len(members)}")
     best.save(staging / "model.keras")
     best.save(staging / "model.h5")
+    if export:
+        from ser.errors import ModelError
+        from ser.export import export_onnx
+
+        emit({"stage": "export"})
+        try:
+            export_onnx(best, staging / "model.onnx", source=staging / "model.keras")
+        except ModelError as exc:
+            emit({"stage": "export", "warning": str(exc)})
 
 
 def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int,

@@ -11,11 +11,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ser import EMOTIONS
 from ser.errors import LabelsError
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: the CLI starts without it
+    import pandas as pd
 
 __all__ = [
     "normalise_emotion",
@@ -131,6 +133,8 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
         If the file is missing, a folder, unreadable, not a UTF-8 CSV, has no path or emotion
         column, or has no data row. The message names the file, never its contents.
     """
+    import pandas as pd
+
     csv_path = Path(csv_path)
     if csv_path.is_dir() and (csv_path / "all_labels.csv").exists():
         csv_path = csv_path / "all_labels.csv"
@@ -344,6 +348,8 @@ def labels_from_scheme(root: str | Path, *, scheme: str) -> tuple[pd.DataFrame, 
     labels : DataFrame with ``path, emotion, speaker`` (paths relative to ``root``)
     skipped : list of relative paths whose name did not match or whose emotion is not one of the 8
     """
+    import pandas as pd
+
     if scheme not in SCHEMES:
         raise LabelsError(f"scheme={scheme!r} is unknown; choose one of {', '.join(SCHEMES)}.")
     root = Path(root)

@@ -11,9 +11,10 @@ import numpy as np
 from ser.config import Config
 from ser.errors import ModelError
 
-__all__ = ["Prediction", "Predictor", "MODEL_FILES"]
+__all__ = ["Prediction", "Predictor", "MODEL_FILES", "RUNTIMES"]
 
 MODEL_FILES = ("model.keras", "model.h5")
+RUNTIMES = ("auto", "onnx", "keras")
 
 
 @dataclass(frozen=True)
@@ -68,32 +69,54 @@ class Prediction:
 class Predictor:
     """A loaded model with the config it was trained with.
 
+    ``runtime`` says what runs it: ``"onnx"`` (ONNX Runtime, :mod:`ser.export`) or ``"keras"``.
+
     Use :meth:`load`; then :meth:`predict` a waveform, :meth:`predict_file` a file, or
     :meth:`predict_timeline` for emotion over time in long audio.
     """
 
-    def __init__(self, model: Any, config: Config, model_dir: Path) -> None:
+    def __init__(self, model: Any, config: Config, model_dir: Path, *, runtime: str = "keras",
+                 fallback_reason: str = "") -> None:
         self.model = model
         self.config = config
         self.model_dir = model_dir
         self.emotions = list(config.emotions)
         self.input_shape = (config.features.n_features, config.features.max_frames)
+        self.runtime = runtime
+        self.fallback_reason = fallback_reason
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> "Predictor":
-        """Load ``config.json`` and ``model.keras`` (or, if that is damaged, ``model.h5``) from ``model_dir``.
+    def load(cls, model_dir: str | Path, *, runtime: str = "auto") -> "Predictor":
+        """Load ``config.json`` and the model from ``model_dir``.
+
+        Parameters
+        ----------
+        runtime : ``"auto"``, ``"onnx"`` or ``"keras"``
+            ``"auto"`` runs ``model.onnx`` with ONNX Runtime when it was exported from the model file
+            beside it (:func:`ser.export.export_status`), without importing TensorFlow, and otherwise
+            ``model.keras`` (or, if that is damaged, ``model.h5``) with Keras; ``fallback_reason`` then
+            says why. ``"onnx"`` refuses to fall back; ``"keras"`` never uses the export.
 
         Raises :class:`ConfigError` or :class:`ModelError`, one line naming the file, when the folder is
         missing, its config is not ser's, no model file loads, or model and config disagree.
         """
         model_dir = Path(model_dir)
+        if runtime not in RUNTIMES:
+            raise ModelError(f"runtime={runtime!r} is unknown; choose one of {', '.join(RUNTIMES)}.")
         if not model_dir.is_dir():
             raise ModelError(f"{model_dir}: no such model folder; train one or pick one under models/.")
+        from ser.export import export_status, load_onnx
         from ser.model import load_saved_model, model_files
 
         model_files(model_dir, MODEL_FILES)  # a folder without a model says so before its config is read
         config = Config.load(model_dir / "config.json")
-        model, file = load_saved_model(model_dir, MODEL_FILES)
+        reason = "" if runtime == "keras" else export_status(model_dir, source_files=MODEL_FILES)
+        if runtime == "onnx" and reason:
+            raise ModelError(f"{model_dir}: cannot predict with ONNX Runtime: {reason}.")
+        if runtime != "keras" and not reason:
+            model, file, used = load_onnx(model_dir), model_dir / "model.onnx", "onnx"
+        else:
+            (model, file), used = load_saved_model(model_dir, MODEL_FILES), "keras"
         expected = (None, *cls_shape(config))
         if tuple(model.input_shape) != expected:
             raise ModelError(f"{file}: takes input {model.input_shape}, but its config.json says {expected}; "
@@ -103,7 +126,7 @@ class Predictor:
             raise ModelError(f"{file}: gives {outputs} probabilities, but its config.json names "
                              f"{len(config.emotions)} emotions; the folder mixes files of two runs: retrain or "
                              "restore it.")
-        return cls(model, config, model_dir)
+        return cls(model, config, model_dir, runtime=used, fallback_reason=reason)
 
     def predict_features(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         """Probabilities for feature matrices.

@@ -2,7 +2,8 @@
 
 Each event is a dict with at least ``stage`` and ``time``; stages are ``start``,
 ``features`` (``step``, ``total``), ``epoch`` (``epoch``, ``epochs``, metrics, ``lr``),
-``batch`` (``step``, ``total``, ``epoch``), ``evaluate``, ``robustness`` (``step``, ``total``: clips
+``batch`` (``step``, ``total``, ``epoch``), ``export`` (the ONNX export; with ``warning`` when the
+model could not be exported), ``evaluate``, ``robustness`` (``step``, ``total``: clips
 scored under every recording condition), and one final ``done``,
 ``stopped`` or ``failed`` (``error``). When several models are trained and averaged,
 ``epoch`` and ``batch`` events also carry ``member`` (1-based) and ``members``.

@@ -6,12 +6,13 @@ import pytest
 
 from ser.config import for_preset
 from ser.errors import LabelsError, Stopped
+from ser.predict import Predictor
 from ser.train import train
 
 
 def test_trained_run_has_every_file(trained_quick_model):
     names = {p.name for p in trained_quick_model.iterdir()}
-    assert {"model.keras", "model.h5", "config.json", "history.csv", "split.csv", "report.json",
+    assert {"model.keras", "model.h5", "model.onnx", "config.json", "history.csv", "split.csv", "report.json",
             "predictions.csv", "progress.jsonl", "run.json", "robustness.json"} <= names
     history = pd.read_csv(trained_quick_model / "history.csv")
     assert len(history) == 3 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(history.columns)
@@ -19,6 +20,7 @@ def test_trained_run_has_every_file(trained_quick_model):
     assert report["n_clips"] == (pd.read_csv(trained_quick_model / "split.csv").split == "test").sum()
     stages = [json.loads(line)["stage"] for line in (trained_quick_model / "progress.jsonl").read_text().splitlines()]
     assert stages[0] == "start" and "features" in stages and "epoch" in stages and stages[-1] == "done"
+    assert "export" in stages and Predictor.load(trained_quick_model).runtime == "onnx"
 
 
 def _existing_model(tmp_path):
@@ -59,8 +61,6 @@ def test_successful_training_replaces_the_old_model(small_subset, feature_cache,
 def test_ensemble_saves_one_model_that_averages_its_members(small_subset, feature_cache, tmp_path):
     import numpy as np
 
-    from ser.predict import Predictor
-
     out = tmp_path / "models" / "pair"
     result = train(small_subset, out, for_preset("quick", epochs=2, ensemble_size=2, augment=False),
                    cache_dir=feature_cache)
@@ -68,12 +68,13 @@ def test_ensemble_saves_one_model_that_averages_its_members(small_subset, featur
     history = pd.read_csv(out / "history.csv")
     assert history.groupby("member").size().to_dict() == {1: 2, 2: 2}
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(("member", "history"))) == ["history.csv"]
-    predictor = Predictor.load(out)
+    predictor = Predictor.load(out, runtime="keras")
     nets = [layer for layer in predictor.model.layers if layer.name.startswith("ser_quick_member")]
     assert len(nets) == 2
     X = np.random.default_rng(0).normal(size=(3, *predictor.input_shape)).astype("float32")
     mean = np.mean([np.asarray(net(X, training=False)) for net in nets], axis=0)
     assert np.allclose(predictor.predict_features(X), mean, atol=1e-5)
+    assert np.allclose(Predictor.load(out).predict_features(X), mean, atol=1e-5)  # its ONNX export too
     assert not np.allclose(np.asarray(nets[0](X)), np.asarray(nets[1](X)), atol=1e-3)  # different starts
     epochs = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
     assert {(e["member"], e["members"]) for e in epochs if e["stage"] == "epoch"} == {(1, 2), (2, 2)}
