@@ -13,5 +13,7 @@ page = st.navigation([
     st.Page("pages/evaluate.py", title="Evaluate", icon="📊"),
     st.Page("pages/predict.py", title="Predict", icon="🔮"),
 ])
-sidebar()
-page.run()
+try:
+    page.run()
+finally:  # the housekeeping after the page (also when it stops early): it kept the first heading waiting 0.4 s
+    sidebar()

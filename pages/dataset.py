@@ -1,19 +1,21 @@
 """Dataset: what is in a labelled folder, what is wrong with it, and what a clip looks like."""
 
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from pages._ui.datasets import dataset_picker, labels_or_error
-from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure
 from pages._ui.state import setup, short
-from ser import EMOTIONS, SerError
-from ser.labels import speaker_split_problem, training_problem, usable_rows
 
 setup()
 st.title("📂 Dataset")
 st.caption("Browse labelled clips: how many of each emotion and speaker, any problems in the labels, "
            "and what each clip sounds and looks like.")
+# The landing page: its heading is drawn before the libraries the rest of it needs are imported.
+import pandas as pd  # noqa: E402
+import plotly.express as px  # noqa: E402
+
+from pages._ui.datasets import dataset_picker, labels_or_error  # noqa: E402
+from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure  # noqa: E402
+from ser import EMOTIONS, SerError  # noqa: E402
+from ser.labels import speaker_split_problem, training_problem, usable_rows  # noqa: E402
 
 csv = dataset_picker()
 labels, problems = labels_or_error(csv)
