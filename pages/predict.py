@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._ui.models import model_picker, predictor_or_error
+from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, probability_figure
 from pages._ui.state import setup
 from ser import SerError
@@ -19,6 +19,7 @@ if model_dir is None:
 predictor = predictor_or_error(model_dir)
 if predictor is None:
     st.stop()
+st.caption(runtime_caption(predictor))
 
 EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
          "disgust": "🤢", "surprised": "😲"}

@@ -11,19 +11,21 @@ from ser import SerError
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def load_predictor(model_dir: str, mtime: float):
+def load_predictor(model_dir: str, mtime: tuple[float, ...]):
     from ser.predict import Predictor
 
     return Predictor.load(model_dir)
 
 
 def predictor_or_error(model_dir: Path):
+    from ser.export import EXPORT_FILE
     from ser.predict import MODEL_FILES
 
-    file = next((model_dir / f for f in MODEL_FILES if (model_dir / f).is_file()), model_dir)
+    versions = tuple(f.stat().st_mtime if f.is_file() else 0.0
+                     for f in (model_dir / name for name in (*MODEL_FILES, EXPORT_FILE)))  # a new export reloads
     try:
-        return load_predictor(str(model_dir), file.stat().st_mtime)
-    except (SerError, FileNotFoundError) as exc:
+        return load_predictor(str(model_dir), versions)
+    except (SerError, FileNotFoundError, OSError) as exc:
         st.error(str(exc))
         return None
 
@@ -40,3 +42,11 @@ def model_picker(label: str = "Model", key: str = "p_model") -> Path | None:
         st.session_state[key] = names[0]
     name = st.selectbox(label, names, key=key)
     return models_dir() / name
+
+
+def runtime_caption(predictor) -> str:
+    """One line on what runs the model, for the pages that predict."""
+    if predictor.runtime == "onnx":
+        return "Runs on ONNX Runtime (the model's `model.onnx` export), without TensorFlow."
+    return (f"Runs on Keras/TensorFlow: {predictor.fallback_reason}." if predictor.fallback_reason
+            else "Runs on Keras/TensorFlow.")

@@ -223,3 +223,15 @@ def test_predict_page_with_a_config_that_is_not_sers_shows_one_line(own_models_f
     no_exception(at)
     assert [e.value for e in at.error] == [f"{broken / 'config.json'}: is a JSON list, not the settings object ser "
                                            "writes; retrain or restore config.json."]
+
+
+def test_predict_page_says_what_runs_the_model(own_models_folder):
+    at = open_app("pages/predict.py")
+    assert any("Runs on ONNX Runtime" in c.value for c in at.caption)
+    (own_models_folder / "default" / "model.onnx").unlink()
+    at.run()
+    assert any("Runs on Keras/TensorFlow: no model.onnx" in c.value for c in at.caption)
+    clip = next((DEMO / "Actor_06").glob("*.wav"))
+    at.file_uploader(key="uploads").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
+    no_exception(at)
+    assert any(m.label == "Predicted emotion" for m in at.metric)
