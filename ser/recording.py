@@ -1,0 +1,136 @@
+"""Your own clips, one recording at a time: saved as 16-bit WAV into a dataset folder, with a row
+appended to its ``all_labels.csv``, and a count of what a useful training still needs.
+
+The CSV is never edited in place: the new version is written beside it and renamed over it, so a
+crash leaves the old file or the new one, never half of one. Clips go to
+``<dataset>/<speaker>/<emotion>/<speaker>_<emotion>_<n>.wav``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ser import EMOTIONS
+from ser.errors import LabelsError
+
+__all__ = ["add_recording", "collection_status", "CollectionStatus", "MIN_CLIPS_PER_EMOTION", "MIN_SPEAKERS"]
+
+MIN_CLIPS_PER_EMOTION = 8
+MIN_SPEAKERS = 3
+_HEADER = ("path", "emotion", "speaker")
+
+
+def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotion: str,
+                  name: str = "recording") -> str:
+    """Save one recording into ``dataset_dir`` and append its row to ``all_labels.csv``.
+
+    Parameters
+    ----------
+    dataset_dir : the dataset's folder (made if missing, with a new ``all_labels.csv``)
+    audio : the recording as a file's bytes (any format soundfile reads; the microphone gives WAV)
+    speaker : who speaks (a plain name: letters, digits, ``.``, ``_``, ``-``)
+    emotion : one of the 8 emotions, any usual spelling
+    name : the recording's name, for messages
+
+    Returns
+    -------
+    The clip's path relative to ``dataset_dir``.
+
+    Raises
+    ------
+    AudioError
+        For audio that is unreadable, empty, silent or too long (checked before anything is written).
+    LabelsError, PathError
+        For an unknown emotion or a speaker name that is not a plain name.
+    """
+    import soundfile as sf
+
+    from ser.audio import decode, prepare_audio
+    from ser.config import AudioConfig
+    from ser.labels import normalise_emotion
+    from ser.paths import check_name
+
+    emo = normalise_emotion(emotion)
+    if emo is None:
+        raise LabelsError(f"emotion {emotion!r} is not one of {', '.join(EMOTIONS)}.")
+    speaker = check_name(speaker.strip(), what="speaker name")
+    limits = AudioConfig()
+    y, sr = decode(audio, name=name, max_duration_s=limits.max_duration_s)
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    prepare_audio(y, sr=sr, config=limits, name=name, finish=False)  # empty, silent, NaN: refused before writing
+    folder = Path(dataset_dir) / speaker / emo
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 1 + max((int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{speaker}_{emo}_*.wav")
+                 if p.stem.rsplit("_", 1)[1].isdigit()), default=0)
+    clip = folder / f"{speaker}_{emo}_{n:03d}.wav"
+    tmp = clip.with_name(f".{clip.name}.tmp")
+    pcm = np.clip(np.asarray(y, dtype=np.float32), -1.0, 1.0)
+    sf.write(tmp, pcm, sr, subtype="PCM_16", format="WAV")
+    os.replace(tmp, clip)
+    rel = clip.relative_to(dataset_dir).as_posix()
+    _append_row(Path(dataset_dir) / "all_labels.csv", (rel, emo, speaker))
+    return rel
+
+
+def _append_row(csv_path: Path, row: tuple[str, str, str]) -> None:
+    """Write the CSV with one more row to a temporary file beside it, then rename it over the old one."""
+    old = csv_path.read_bytes() if csv_path.is_file() else b""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if not old.strip():
+        writer.writerow(_HEADER)
+    writer.writerow(row)
+    sep = b"" if not old or old.endswith(b"\n") else b"\n"
+    tmp = csv_path.with_name(f".{csv_path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(old + sep + out.getvalue().encode())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, csv_path)
+
+
+@dataclass(frozen=True)
+class CollectionStatus:
+    """How far a collection is from a useful training.
+
+    Attributes
+    ----------
+    per_emotion : clips of each of the 8 emotions
+    speakers_per_emotion : distinct speakers of each emotion
+    missing : one line per thing still missing, empty when the speaker split can be trained
+    """
+
+    per_emotion: dict[str, int]
+    speakers_per_emotion: dict[str, int]
+    missing: tuple[str, ...]
+
+
+def collection_status(rows: list[tuple[str, str]], *, min_clips: int = MIN_CLIPS_PER_EMOTION,
+                      min_speakers: int = MIN_SPEAKERS) -> CollectionStatus:
+    """Counts per emotion and what is missing for a training with a speaker split: at least
+    ``min_clips`` clips of each emotion, from at least ``min_speakers`` speakers of each.
+
+    Parameters
+    ----------
+    rows : ``(emotion, speaker)`` of every clip
+    """
+    per = {e: 0 for e in EMOTIONS}
+    who: dict[str, set[str]] = {e: set() for e in EMOTIONS}
+    for emo, spk in rows:
+        if emo in per:
+            per[emo] += 1
+            if spk:
+                who[emo].add(spk)
+    missing = []
+    for e in EMOTIONS:
+        if per[e] < min_clips:
+            missing.append(f"{e}: {min_clips - per[e]} more clip(s)")
+        if len(who[e]) < min_speakers:
+            missing.append(f"{e}: {min_speakers - len(who[e])} more speaker(s)")
+    return CollectionStatus(per, {e: len(s) for e, s in who.items()}, tuple(missing))

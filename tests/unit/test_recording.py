@@ -1,0 +1,66 @@
+"""Recorded clips: 16-bit WAV in the dataset, one row appended to all_labels.csv, counts of what is missing."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from ser.errors import AudioError, LabelsError, PathError
+from ser.labels import read_labels, validate_labels
+from ser.recording import add_recording, collection_status
+from tests.conftest import tone
+
+
+def wav_bytes(y, sr=16000):
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV", subtype="FLOAT")
+    return buf.getvalue()
+
+
+def test_two_recordings_become_a_readable_dataset(tmp_path):
+    ds = tmp_path / "mine"
+    a = add_recording(ds, wav_bytes(tone(200.0, seed=1)), speaker="anna", emotion="Happy")
+    b = add_recording(ds, wav_bytes(tone(300.0, seed=2), sr=48000), speaker="anna", emotion="fear")
+    assert (a, b) == ("anna/happy/anna_happy_001.wav", "anna/fearful/anna_fearful_001.wav")
+    assert sf.info(ds / a).subtype == "PCM_16" and sf.info(ds / b).samplerate == 48000
+    labels = read_labels(ds / "all_labels.csv")
+    assert list(labels.path) == [a, b] and list(labels.emotion) == ["happy", "fearful"]
+    assert validate_labels(labels) == []
+    c = add_recording(ds, wav_bytes(tone(250.0, seed=3)), speaker="anna", emotion="happy")
+    assert c.endswith("anna_happy_002.wav") and len(pd.read_csv(ds / "all_labels.csv")) == 3
+
+
+def test_a_bad_recording_writes_nothing(tmp_path):
+    ds = tmp_path / "mine"
+    add_recording(ds, wav_bytes(tone()), speaker="ben", emotion="sad")
+    before = (ds / "all_labels.csv").read_bytes()
+    with pytest.raises(AudioError, match="mic: the audio is silent"):
+        add_recording(ds, wav_bytes(np.zeros(16000, np.float32)), speaker="ben", emotion="sad", name="mic")
+    with pytest.raises(AudioError, match="mic"):
+        add_recording(ds, b"not audio", speaker="ben", emotion="sad", name="mic")
+    with pytest.raises(LabelsError, match="emotion 'bored' is not one of"):
+        add_recording(ds, wav_bytes(tone()), speaker="ben", emotion="bored")
+    with pytest.raises(PathError, match="speaker name '../x' is not allowed"):
+        add_recording(ds, wav_bytes(tone()), speaker="../x", emotion="sad")
+    assert (ds / "all_labels.csv").read_bytes() == before
+    assert len(list(ds.rglob("*.wav"))) == 1 and not list(ds.rglob(".*tmp"))
+
+
+def test_a_csv_without_a_final_newline_gets_its_row_on_a_line_of_its_own(tmp_path):
+    ds = tmp_path / "mine"
+    ds.mkdir()
+    (ds / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,zoe")
+    add_recording(ds, wav_bytes(tone()), speaker="zoe", emotion="calm")
+    assert (ds / "all_labels.csv").read_text().splitlines()[1:] == ["old.wav,sad,zoe", "zoe/calm/zoe_calm_001.wav,calm,zoe"]
+
+
+def test_collection_status_says_what_is_missing():
+    rows = [("happy", "a"), ("happy", "b"), ("happy", "c"), ("sad", "a")]
+    status = collection_status(rows, min_clips=3, min_speakers=3)
+    assert status.per_emotion["happy"] == 3 and status.speakers_per_emotion["sad"] == 1
+    assert "sad: 2 more clip(s)" in status.missing and "sad: 2 more speaker(s)" in status.missing
+    assert not any(m.startswith("happy") for m in status.missing)
+    full = [(e, s) for e in status.per_emotion for s in "abc"]
+    assert collection_status(full, min_clips=3, min_speakers=3).missing == ()
