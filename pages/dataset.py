@@ -7,7 +7,19 @@ from pages._ui.state import setup, short
 setup()
 st.title("📂 Dataset")
 st.caption("Browse labelled clips: how many of each emotion and speaker, any problems in the labels, "
-           "and what each clip sounds and looks like.")
+           "and what each clip sounds and looks like; or bring your own: upload a zip, or record clips.")
+MODES = ["Browse", "New dataset from files", "Record clips"]
+mode = st.radio("View", MODES, horizontal=True, key="p_ds_mode", label_visibility="collapsed")
+if st.session_state.get("nd_saved"):
+    st.success(st.session_state.pop("nd_saved"))
+if mode != "Browse":
+    from pages._ui.collect import new_dataset_from_files, record_clips
+
+    if mode == MODES[1]:
+        new_dataset_from_files()
+    else:
+        record_clips()
+    st.stop()
 # The landing page: its heading is drawn before the libraries the rest of it needs are imported.
 import pandas as pd  # noqa: E402
 import plotly.express as px  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ser.errors import PathError
 
-__all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "check_name", "inside",
+__all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "datasets_dir", "check_name", "inside",
            "check_inside", "portable", "from_portable", "find_clip"]
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -26,9 +26,16 @@ DATA_ROOTS_ENV = "SER_DATA_ROOTS"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 
+def datasets_dir() -> Path:
+    """Where datasets made in the browser (uploads, recordings) are written: ``$SER_DATASETS_DIR``,
+    else ``<project>/data``. It is always one of :func:`data_roots`."""
+    return Path(os.environ.get("SER_DATASETS_DIR") or PROJECT / "data").expanduser().resolve()
+
+
 def data_roots() -> list[Path]:
-    """The folders data may be read from: ``<project>/data`` and those in ``$SER_DATA_ROOTS``."""
-    roots = [PROJECT / "data"]
+    """The folders data may be read from: ``<project>/data``, :func:`datasets_dir` and those in
+    ``$SER_DATA_ROOTS``."""
+    roots = [PROJECT / "data", datasets_dir()]
     for part in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep):
         if part.strip():
             roots.append(Path(part.strip()).expanduser())

@@ -16,10 +16,11 @@ DEMO_LABELS = REPO / "data" / "demo" / "all_labels.csv"
 def known_datasets() -> list[str]:
     """Labels CSVs offered in dataset pickers: the demo set, other folders under data/, those in the
     folders the operator allowed (``$SER_DATA_ROOTS``), and whatever the user added this session."""
-    from ser.paths import data_roots, inside
+    from ser.paths import data_roots, datasets_dir, inside
 
     roots = data_roots()
     found = [DEMO_LABELS] + sorted(p for p in (REPO / "data").glob("*/all_labels.csv") if p != DEMO_LABELS)
+    found += sorted(datasets_dir().glob("*/all_labels.csv"))  # made in the browser
     for root in roots[1:]:  # folders the operator allowed in $SER_DATA_ROOTS
         found += sorted(root.glob("all_labels.csv")) + sorted(root.glob("*/all_labels.csv"))
     out = []

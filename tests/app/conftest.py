@@ -14,6 +14,14 @@ from tests.conftest import DEFAULT_MODEL
 
 
 @pytest.fixture(autouse=True)
+def own_datasets_folder(tmp_path_factory, monkeypatch):
+    """Datasets made in the browser go to a folder of the test's own, never the project's data/."""
+    folder = tmp_path_factory.mktemp("app-datasets")
+    monkeypatch.setenv("SER_DATASETS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def own_models_folder(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("app-models")
     shutil.copytree(DEFAULT_MODEL, folder / "default")

@@ -40,3 +40,56 @@ def test_clip_view_shows_what_the_model_sees():
     np.testing.assert_allclose(_array(mel["z"]), expected["mel"], atol=1e-4)
     np.testing.assert_allclose(_array(heat["MFCC"]["z"]), expected["mfcc"], atol=1e-4)
     assert str(DEMO) in clip
+
+
+def _folders_zip(n_per: int = 2) -> bytes:
+    """A zip of demo clips in one folder per emotion, speakers as sub-folders."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    labels = pd.read_csv(DEMO / "all_labels.csv")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for (emo, spk), rows in labels.groupby(["emotion", "speaker"]):
+            for p in rows.path[:n_per]:
+                z.write(DEMO / p, f"my clips/{emo.capitalize()}/{spk}/{p.split('/')[-1]}")
+        z.writestr("my clips/notes/README.md", "recorded for a demo")
+    return buf.getvalue()
+
+
+def test_a_zip_of_emotion_folders_is_previewed_then_saved(own_datasets_folder):
+    at = open_app()
+    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
+    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(), "application/zip")).run()
+    no_exception(at)
+    assert not at.error
+    assert [p for p in own_datasets_folder.iterdir() if not p.name.startswith(".")] == []  # nothing saved yet
+    at.radio(key="nd_speaker_from").set_value("folder").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Clips to save"] == "64" and metrics["Speakers"] == "4" and metrics["Unreadable"] == "0"
+    assert at.text_input(key="nd_name").value == "my-clips"
+    at.button(key="nd_save").click().run()
+    no_exception(at)
+    saved = own_datasets_folder / "my-clips" / "all_labels.csv"
+    assert saved.is_file() and len(saved.read_text().splitlines()) == 65
+    assert at.radio(key="p_ds_mode").value == "Browse"
+    assert at.selectbox(key="p_dataset").value == str(saved)
+    assert {m.label: m.value for m in at.metric}["Clips"] == "64"
+    assert any("Saved 64 clips" in s.value for s in at.success)
+
+
+def test_a_hostile_zip_gets_one_line_and_nothing_is_written(own_datasets_folder):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("angry/../../../etc/cron.d/x.wav", b"RIFF")
+    at = open_app()
+    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
+    at.file_uploader(key="nd_files_0").set_value(("evil.zip", buf.getvalue(), "application/zip")).run()
+    no_exception(at)
+    assert len(at.error) == 1 and at.error[0].value.startswith("evil.zip: refused, 1 member(s) unsafe to extract")
+    assert list(own_datasets_folder.iterdir()) == []
