@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
-from pages._ui.plots import EMOTION_COLORS, probability_figure
+from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
 from ser import SerError
 
@@ -42,8 +42,33 @@ def timeline_figure(rows: list[dict]):
     return fig
 
 
-def analyse(name: str, data: bytes) -> dict | None:
-    """Show one clip's prediction; return a row for the summary table, or None if it failed."""
+@st.cache_data(max_entries=16, show_spinner="Finding which seconds drove it…")
+def explanation(model_key: tuple, name: str, data: bytes, _predictor):
+    """Occlusion over time (:func:`ser.explain.explain`), computed once per model and recording."""
+    from ser.audio import decode
+    from ser.explain import explain
+
+    y, sr = decode(data, name=name)
+    return y, sr, explain(_predictor, y, sr=sr, name=name)
+
+
+def why(name: str, data: bytes) -> None:
+    """Which seconds of the recording the prediction rests on, drawn over its waveform."""
+    try:
+        y, sr, e = explanation((str(model_dir), predictor.runtime), name, data, predictor)
+    except SerError as exc:
+        st.caption(f"No explanation: {exc}")
+        return
+    if e.emotion is None:
+        return
+    st.plotly_chart(explanation_figure(y, sr, e), width="stretch", key=f"why-{name}")
+    st.caption(f"**Why?** {e.sentence()} Each bar is how much less sure the model becomes when that quarter "
+               "second is silenced.")
+
+
+def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
+    """Show one clip's prediction (with ``explain``, which seconds drove it); return a row for the summary
+    table."""
     st.markdown(f"#### {name}")
     try:
         pred = predictor.predict_file(data, name=name, timeline=True)  # decoded and prepared once
@@ -68,6 +93,8 @@ def analyse(name: str, data: bytes) -> dict | None:
                    "or silence.")
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
+    if explain and pred.emotion is not None:
+        why(name, data)
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
     return {"file": name, "emotion": pred.emotion or pred.reason, "confidence": pred.confidence,
@@ -79,7 +106,7 @@ with upload_tab:
     files = st.file_uploader("Audio files (WAV, FLAC, OGG, MP3)", type=["wav", "flac", "ogg", "mp3"],
                              accept_multiple_files=True, key="uploads")
     if files:
-        rows = [r for f in files if (r := analyse(f.name, f.getvalue()))]
+        rows = [r for f in files if (r := analyse(f.name, f.getvalue(), explain=len(files) == 1))]
         if len(files) > 1:
             st.subheader("All uploads")
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
@@ -100,4 +127,4 @@ with record_tab:
         st.caption("Click the microphone and speak; it stops after 2 seconds of silence.")
         recorded = audio_recorder(text="", pause_threshold=2.0, icon_size="2x", key="mic2")
     if recorded:
-        analyse("recording.wav", recorded)
+        analyse("recording.wav", recorded, explain=True)

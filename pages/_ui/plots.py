@@ -51,3 +51,25 @@ def probability_figure(probabilities: dict[str, float], *, height: int = 280) ->
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis={"range": [0, 1.1],
                       "tickformat": ".0%", "title": "probability"}, showlegend=False)
     return fig
+
+
+def explanation_figure(y: np.ndarray, sr: int, explanation, *, height: int = 260) -> go.Figure:
+    """The waveform with, over it, how much each stretch supports the prediction (:mod:`ser.explain`):
+    tall coloured bars are the seconds the answer rests on, bars below zero argued against it."""
+    e = explanation
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    step = max(1, len(y) // 4000)
+    t = np.arange(0, len(y), step) / sr
+    peak = float(np.abs(y).max()) or 1.0
+    scale = max(float(np.abs(e.importance).max()), 1e-6)
+    color = EMOTION_COLORS.get(e.emotion, "#5b5bd6")
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=(e.starts_s + e.ends_s) / 2, y=e.importance, width=e.ends_s - e.starts_s,
+                         marker_color=[color if v > 0 else "#c8cbd4" for v in e.importance], opacity=0.75,
+                         name="support", hovertemplate="%{x:.2f} s: %{y:+.1%}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=t, y=y[::step] / peak * scale, mode="lines", line={"width": 1, "color": "#1f2330"},
+                             name="waveform", hoverinfo="skip"))
+    fig.update_layout(title=f"Which seconds made it “{e.emotion}”", height=height, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="seconds",
+                      yaxis={"title": "drop in probability without it", "tickformat": ".0%"}, bargap=0)
+    return fig

@@ -235,3 +235,30 @@ def test_predict_page_says_what_runs_the_model(own_models_folder):
     at.file_uploader(key="uploads").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
     no_exception(at)
     assert any(m.label == "Predicted emotion" for m in at.metric)
+
+
+def test_a_single_prediction_says_which_seconds_drove_it():
+    import base64
+
+    import numpy as np
+
+    from ser.audio import decode
+
+    at = open_app("pages/predict.py")
+    clip = DEMO / "Actor_12" / next(p.name for p in (DEMO / "Actor_12").glob("*.wav"))
+    at.file_uploader(key="uploads").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
+    no_exception(at)
+    emotion = next(m.value for m in at.metric if m.label == "Predicted emotion").split()[-1]
+    why = [s for s in _chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Which seconds")]
+    assert why and why[0]["layout"]["title"]["text"] == f"Which seconds made it “{emotion}”"
+    bars = why[0]["data"][0]
+    y, sr = decode(clip)
+    x = bars["x"]
+    n_bars = len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"])) if isinstance(x, dict) else len(x)
+    assert n_bars == int(np.ceil(len(y) / (0.25 * sr)))  # a bar for every quarter second
+    caption = next(c.value for c in at.caption if c.value.startswith("**Why?**"))
+    assert f"“{emotion}” rests most on" in caption or "No single stretch decides" in caption
+    second = next(p for p in (DEMO / "Actor_06").glob("*.wav"))
+    at.file_uploader(key="uploads").set_value([(clip.name, clip.read_bytes(), "audio/wav"),
+                                               (second.name, second.read_bytes(), "audio/wav")]).run()
+    assert not [s for s in _chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Which")]
