@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages._ui.datasets import DEMO_LABELS, dataset_picker
 from pages._ui.models import model_picker
 from pages._ui.plots import EMOTION_COLORS, probability_figure
+from ser.figures import confusion_figure, curves_figure, robustness_figure
 from pages._ui.state import models_dir, setup, short
 from ser import SerError
 from ser.runs import list_models
@@ -52,6 +52,14 @@ def derived_dir(model_dir: Path) -> Path:
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
+def html_report(model_dir: str, stamp: str) -> str:
+    """The stakeholders' report (:func:`ser.report.build_report`), built on the first click, then cached."""
+    from ser.report import build_report
+
+    return build_report(model_dir)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
 def model_zip(model_dir: str, stamp: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -59,21 +67,6 @@ def model_zip(model_dir: str, stamp: str) -> bytes:
             if (Path(model_dir) / f).is_file():
                 z.write(Path(model_dir) / f, f)
     return buf.getvalue()
-
-
-def confusion_figure(report: dict, *, normalise: bool) -> go.Figure:
-    labels = report["confusion"]["labels"]
-    cm = np.array(report["confusion"]["matrix"], dtype=float)
-    if normalise:
-        z = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-        text = [[f"{v:.0%}" for v in row] for row in z]
-    else:
-        z, text = cm, [[f"{int(v)}" for v in row] for row in cm]
-    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
-                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>"))
-    fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="predicted emotion", yaxis_title="true emotion", yaxis_autorange="reversed")
-    return fig
 
 
 def class_table(report: dict) -> pd.DataFrame:
@@ -87,25 +80,6 @@ def headline(col, name: str, data: dict) -> None:
     col.metric(f"{name}: accuracy", f"{r['accuracy']:.1%}")
     col.metric(f"{name}: macro F1", f"{r['macro_f1']:.1%}",
                help="The F1 score averaged over emotions, each counting equally.")
-
-
-def robustness_figure(rows: list[dict]) -> go.Figure:
-    labels = [r["label"] for r in rows]
-    clean = rows[0]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=[r["accuracy"] for r in rows], name="accuracy",
-                         marker_color=["#5b5bd6" if r["name"] == "clean" else "#9b9be8" for r in rows],
-                         text=[f"{r['accuracy']:.0%}" for r in rows], textposition="outside",
-                         customdata=[r["agreement"] for r in rows],
-                         hovertemplate="%{x}<br>accuracy %{y:.1%}<br>same answer as clean: "
-                                       "%{customdata:.0%}<extra></extra>"))
-    fig.add_trace(go.Bar(x=labels, y=[r["macro_f1"] for r in rows], name="macro F1", marker_color="#e4572e",
-                         opacity=0.75))
-    fig.add_hline(y=clean["accuracy"], line_dash="dash", line_color="#5b5bd6",
-                  annotation_text="clean accuracy", annotation_position="top right")
-    fig.update_layout(barmode="group", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis={"range": [0, 1.05], "tickformat": ".0%"}, legend={"orientation": "h", "y": 1.12})
-    return fig
 
 
 @st.cache_data(show_spinner="Applying the condition…", max_entries=32)
@@ -250,14 +224,8 @@ if data["history"] is not None:
         st.caption(f"This model averages {h['member'].nunique()} networks trained from different random "
                    "starts; each line is one of them.")
     a, b = st.columns(2)
-    for col, metric, title in ((a, "loss", "Loss"), (b, "accuracy", "Accuracy")):
-        long = h.melt(id_vars=["epoch", "member"], value_vars=[metric, f"val_{metric}"], var_name="set",
-                      value_name="value")
-        long["set"] = long["set"].map({metric: "training", f"val_{metric}": "validation"})
-        fig = px.line(long, x="epoch", y="value", color="set", line_group="member", hover_data=["member"],
-                      title=title, labels={"value": metric})
-        fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="")
-        col.plotly_chart(fig, width="stretch")
+    for col, metric in ((a, "loss"), (b, "accuracy")):
+        col.plotly_chart(curves_figure(data["history"], metric=metric), width="stretch")
 
 preds = data["predictions"]
 if preds is not None and len(preds):
@@ -303,6 +271,12 @@ else:
     st.caption("Train another run to compare it with this one.")
 
 st.subheader("Downloads")
+st.download_button("📄 Download report (HTML, for people without the app)",
+                   lambda: html_report(str(model_dir), model_stamp(model_dir)), type="primary",
+                   file_name=f"{model_dir.name}-report.html", mime="text/html", on_click="ignore", key="ev_report")
+st.caption("One file that opens offline in any browser: a model card (what it does and does not do, data, split, "
+           "settings), the scores and confusion matrix, training curves, robustness, misclassified clips to "
+           "listen to, and known limitations. Also `python -m ser report --model MODEL --out report.html`.")
 d1, d2, d3 = st.columns(3)
 d1.download_button("Report (JSON)", json.dumps(report, indent=2), file_name=f"{model_dir.name}-report.json",
                    mime="application/json")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,robustness,predict,export}``.
+"""Command line: ``python -m ser {labels,validate,train,cv,evaluate,robustness,predict,export,report}``.
 
 Each command prints one line per problem naming the file, and exits 2 on bad input.
 """
@@ -216,6 +216,14 @@ def cmd_predict(a: argparse.Namespace) -> int:
     return status
 
 
+def cmd_report(a: argparse.Namespace) -> int:
+    from ser.report import write_report_html
+
+    out = write_report_html(a.model, a.out)
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens offline in any browser)")
+    return 0
+
+
 def cmd_export(a: argparse.Namespace) -> int:
     import numpy as np
 
@@ -321,6 +329,11 @@ def parser() -> argparse.ArgumentParser:
                    help="auto: the ONNX export when the model has a current one, else Keras (default)")
     s.add_argument("files", nargs="+")
     s.set_defaults(fn=cmd_predict)
+
+    s = sub.add_parser("report", help="one self-contained HTML report of a model, for people without the app")
+    s.add_argument("--model", required=True)
+    s.add_argument("--out", default="report.html")
+    s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("export", help="write model.onnx so the model predicts without TensorFlow")
     s.add_argument("--model", required=True)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
 
-from ser import EMOTIONS
 
-EMOTION_COLORS = dict(zip(EMOTIONS, px.colors.qualitative.Set2))
+from ser.figures import EMOTION_COLORS  # one palette for pages and reports
 
 
 def waveform_figure(y: np.ndarray, sr: int, *, title: str = "Waveform", height: int = 200) -> go.Figure:

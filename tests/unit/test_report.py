@@ -1,0 +1,46 @@
+"""The stakeholders' HTML report: every section, inlined charts and clips, nothing fetched."""
+
+import re
+import shutil
+
+import pytest
+
+from ser.errors import ModelError
+from ser.report import MAX_CLIPS, build_report, write_report_html
+from tests.conftest import DEFAULT_MODEL
+
+
+def test_the_shipped_models_report_has_every_section_and_needs_no_network(tmp_path, capsys):
+    from ser.__main__ import main
+
+    assert main(["report", "--model", str(DEFAULT_MODEL), "--out", str(tmp_path / "r.html")]) == 0
+    assert "opens offline" in capsys.readouterr().out
+    text = (tmp_path / "r.html").read_text()
+    for section in ("model-card", "scores", "training", "robustness", "misclassified", "limitations"):
+        assert f"<h2 id='{section}'" in text
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=|<img[^>]+src=['\"]http", text)  # nothing to fetch
+    for chart in ("confusion", "f1", "loss", "accuracy", "robustness"):
+        assert f'<div id="{chart}" class="plotly-graph-div"' in text
+    assert text.count("<audio") == MAX_CLIPS and text.count("data:audio/wav;base64,") == MAX_CLIPS
+    assert "Actor_06, Actor_12, Actor_18, Actor_19" in text  # who was held out
+    assert "CC BY-NC-SA" in text and "63.3%" in text
+
+
+def test_a_model_without_its_clips_or_robustness_still_reports(tmp_path):
+    import pandas as pd
+
+    model = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, model, ignore=shutil.ignore_patterns("robustness.json", "run.json"))
+    preds = pd.read_csv(model / "predictions.csv")
+    preds.assign(path="elsewhere/" + preds.path.str.replace("/", "_")).to_csv(model / "predictions.csv", index=False)
+    text = build_report(model)
+    assert "has no robustness report" in text and "<audio" not in text
+    assert "the clips are not on the machine" in text
+
+
+def test_a_folder_without_a_report_is_one_line(tmp_path):
+    with pytest.raises(ModelError, match="has no report.json; its training did not reach evaluation"):
+        write_report_html(tmp_path, tmp_path / "r.html")
+    with pytest.raises(ModelError, match="no such model folder"):
+        build_report(tmp_path / "missing")
+    assert not (tmp_path / "r.html").exists()
