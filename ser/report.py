@@ -67,7 +67,9 @@ def _table(rows: list[list], header: list[str]) -> str:
 
 
 def _figure(fig, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
+    height = f"{fig.layout.height or 450}px"  # the chart's own height, not its container's
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, default_height=height,
+                       config={"displaylogo": False})
 
 
 def _licence(labels_csv: Path | None) -> str:

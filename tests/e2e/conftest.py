@@ -34,10 +34,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     models = tmp_path_factory.mktemp("e2e") / "models"
     models.mkdir()
     shutil.copytree(DEFAULT_MODEL, models / "default")
-    env = {"SER_MODELS_DIR": str(models),
+    datasets = models.parent / "datasets"  # where the browser's uploads and recordings are saved
+    env = {"SER_MODELS_DIR": str(models), "SER_DATASETS_DIR": str(datasets),
            "SER_DATA_ROOTS": str(tmp_path_factory.getbasetemp())}  # the tests' own datasets live there
     with open(models.parent / "streamlit.log", "wb") as log, streamlit_app(env=env, log=log) as app:
-        yield {"url": app["url"], "models": models}
+        yield {"url": app["url"], "models": models, "datasets": datasets}
 
 
 @pytest.fixture(scope="session")
