@@ -425,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
              ("extraction", lambda: bench_cold_extraction(a.extract_labels, n_clips=96 if a.quick else None,
                                                           floor_clips=24 if a.quick else 200)),
              ("training", lambda: bench_training(paths, quick=a.quick)),
-             ("prediction", lambda: bench_prediction(Path(a.model), paths[0], calls=50)),
+             ("prediction", lambda: bench_prediction(Path(a.model), paths[0], calls=50,
+                                                     cold_runs=1 if a.quick else 3)),
              ("app", lambda: bench_app_start(repeats=1 if a.quick else 5))]
     for name, fn in steps:
         if name in a.skip:

@@ -39,7 +39,7 @@ def data_roots() -> list[Path]:
     for part in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep):
         if part.strip():
             roots.append(Path(part.strip()).expanduser())
-    return [r.resolve() for r in roots]
+    return list(dict.fromkeys(r.resolve() for r in roots))  # in order, each once
 
 
 def check_name(name: object, *, what: str = "name") -> str:

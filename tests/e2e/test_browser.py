@@ -149,7 +149,7 @@ def test_train_progress_survives_leaving_and_appears_in_evaluate(page, shots, ap
     page.get_by_role("heading", name="Evaluate").first.wait_for()
     settle(page)
     expect(page.locator('input[aria-label="Run"]')).to_have_value("e2e-run")
-    page.get_by_text("Confusion matrix").wait_for()
+    page.get_by_role("heading", name="Confusion matrix").wait_for()
     assert page.locator(EXCEPTION).count() == 0
     page.screenshot(path=str(shots / "evaluate-e2e-run.png"), full_page=True)
     assert (app_server["models"] / "e2e-run" / "model.keras").is_file()
