@@ -388,11 +388,12 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
     UploadError
         When a dataset of that name exists and ``overwrite`` is false, or there is no row to save.
     """
-    from ser.paths import check_name
+    from ser.paths import check_name, check_writable_dataset
 
     name = check_name(name, what="dataset name")
     datasets_dir = Path(datasets_dir)
     target = datasets_dir / name
+    check_writable_dataset(target)
     if name.startswith(INCOMING_PREFIX.strip(".")) or target.resolve().parent != datasets_dir.resolve():
         raise PathError(f"dataset name {name!r} is not allowed; pick another.")
     if not len(labels):

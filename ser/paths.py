@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ser.errors import PathError
 
-__all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "datasets_dir", "check_name", "inside",
+__all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "datasets_dir", "check_writable_dataset", "check_name", "inside",
            "check_inside", "portable", "from_portable", "find_clip"]
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -30,6 +30,16 @@ def datasets_dir() -> Path:
     """Where datasets made in the browser (uploads, recordings) are written: ``$SER_DATASETS_DIR``,
     else ``<project>/data``. It is always one of :func:`data_roots`."""
     return Path(os.environ.get("SER_DATASETS_DIR") or PROJECT / "data").expanduser().resolve()
+
+
+def check_writable_dataset(folder: str | Path) -> Path:
+    """``folder`` resolved, unless it is the shipped demo dataset, which uploads and recordings never
+    change (:class:`PathError`)."""
+    target = Path(folder).expanduser().resolve()
+    if target == DEMO_DIR.resolve():
+        raise PathError(f"{target.name}: the shipped demo clips are not changed from the dashboard; pick another "
+                        "dataset name.")
+    return target
 
 
 def data_roots() -> list[Path]:

@@ -54,8 +54,9 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     from ser.audio import decode, prepare_audio
     from ser.config import AudioConfig
     from ser.labels import normalise_emotion
-    from ser.paths import check_name
+    from ser.paths import check_name, check_writable_dataset
 
+    check_writable_dataset(dataset_dir)
     emo = normalise_emotion(emotion)
     if emo is None:
         raise LabelsError(f"emotion {emotion!r} is not one of {', '.join(EMOTIONS)}.")

@@ -186,3 +186,16 @@ def test_labels_csv_and_corpus_names_and_loose_files(datasets):
     assert {r[1] for r in plan_labels(loose, emotion="Happy").rows} == {"happy"}
     with pytest.raises(UploadError, match="notes.txt: is not audio"):
         unpack([("notes.txt", b"hi")], datasets_dir=datasets)
+
+
+def test_the_shipped_demo_dataset_is_never_replaced():
+    from ser.paths import DEMO_DIR
+
+    up = unpack(make_zip({"angry/a.wav": demo_clip("angry").read_bytes()}), datasets_dir=DEMO_DIR.parent)
+    try:
+        with pytest.raises(PathError, match="demo: the shipped demo clips are not changed from the dashboard"):
+            save_dataset(up, preview(up, plan_labels(up))["labels"], name="demo", datasets_dir=DEMO_DIR.parent,
+                         overwrite=True)
+    finally:
+        discard(up)
+    assert (DEMO_DIR / "all_labels.csv").is_file() and not up.folder.exists()

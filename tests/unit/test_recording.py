@@ -64,3 +64,12 @@ def test_collection_status_says_what_is_missing():
     assert not any(m.startswith("happy") for m in status.missing)
     full = [(e, s) for e in status.per_emotion for s in "abc"]
     assert collection_status(full, min_clips=3, min_speakers=3).missing == ()
+
+
+def test_recordings_never_go_into_the_shipped_demo_clips():
+    from ser.paths import DEMO_DIR
+
+    before = (DEMO_DIR / "all_labels.csv").read_bytes()
+    with pytest.raises(PathError, match="the shipped demo clips are not changed"):
+        add_recording(DEMO_DIR, wav_bytes(tone()), speaker="anna", emotion="happy")
+    assert (DEMO_DIR / "all_labels.csv").read_bytes() == before and not (DEMO_DIR / "anna").exists()
