@@ -68,9 +68,10 @@ def test_predict_upload_real_clip_and_bad_file(page, shots, tmp_path):
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(clip))
     page.get_by_text("Predicted emotion").first.wait_for()
     settle(page)
-    bars = page.locator(".js-plotly-plot .bars .point")
+    bars = page.locator(".js-plotly-plot").first.locator(".bars .point")  # the probabilities: the first chart
     bars.nth(7).wait_for()
     assert bars.count() == 8, bars.count()
+    page.get_by_text("Which seconds made it").first.wait_for()  # then why
     page.screenshot(path=str(shots / "predict-upload.png"), full_page=True)
     bad = tmp_path / "notes.wav"
     bad.write_text("this is a text file, not audio")
@@ -89,9 +90,11 @@ def test_predict_record_with_each_recorder(page, shots):
     page.wait_for_timeout(3500)
     box.get_by_role("button", name="Stop recording").click()
     page.get_by_text("Predicted emotion").first.wait_for()
-    page.locator(".js-plotly-plot .bars .point").nth(7).wait_for()
+    probabilities = page.locator(".js-plotly-plot").first.locator(".bars .point")
+    probabilities.nth(7).wait_for()
+    page.get_by_text("Which seconds made it").first.wait_for()  # a recording is explained too
     settle(page)
-    assert page.locator(".js-plotly-plot .bars .point").count() == 8
+    assert probabilities.count() == 8
     page.screenshot(path=str(shots / "predict-record-builtin.png"), full_page=True)
 
     page.get_by_text("Hands-free recorder").click()
