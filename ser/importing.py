@@ -24,6 +24,7 @@ import stat
 import time
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
@@ -143,6 +144,10 @@ def _check_directory(infos: list[zipfile.ZipInfo], *, source: str, limits: Limit
         if i.file_size > 2**20 and i.file_size > limits.max_ratio * max(i.compress_size, 1):
             raise UploadError(f"{source}: refused, {i.filename[:60]!r} is compressed {i.file_size // max(i.compress_size, 1)}"
                               f"× (a zip bomb?); audio compresses a few times at most.")
+    packed = sum(i.compress_size for i in files)
+    if total > 64 * 2**20 and total > limits.max_ratio * max(packed, 1):  # many small bombs together
+        raise UploadError(f"{source}: refused, it unpacks {total // max(packed, 1)}× larger than it is (a zip "
+                          "bomb?); audio compresses a few times at most.")
     litter = [(i.filename, "system file") for i in files if _OS_LITTER.search(i.filename)]
     others = [i.filename for i in files if not _OS_LITTER.search(i.filename)
               and Path(i.filename).suffix.lower() not in AUDIO_SUFFIXES and not _TEXT_OK.search(i.filename)]
@@ -154,10 +159,14 @@ def _check_directory(infos: list[zipfile.ZipInfo], *, source: str, limits: Limit
 
 
 def _incoming(datasets_dir: Path) -> Path:
-    datasets_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_incoming(datasets_dir)
-    folder = datasets_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex[:12]}"
-    folder.mkdir()
+    try:
+        datasets_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_incoming(datasets_dir)
+        folder = datasets_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+    except OSError as exc:
+        raise UploadError(f"{datasets_dir}: cannot be written ({exc.strerror}); ask the operator to make it "
+                          "writable or to set $SER_DATASETS_DIR.") from exc
     return folder
 
 
@@ -223,7 +232,7 @@ def unpack(upload: str | Path | bytes | BinaryIO | list[tuple[str, bytes]], *, d
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(info) as src:
                     _copy_bounded(src, target, limit=info.file_size, name=info.filename, source=name)
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise UploadError(f"{name}: is damaged ({type(exc).__name__}); zip the folder again.") from exc
         except BaseException:
@@ -242,6 +251,14 @@ def _unpack_files(files: list[tuple[str, bytes]], *, datasets_dir: Path, limits:
         if len(data) > limits.max_file_mb * 2**20:
             raise UploadError(f"{base}: is {len(data) / 2**20:,.0f} MB, more than {limits.max_file_mb:,.0f} MB for one "
                               "file; cut it into clips.")
+    total = sum(len(data) for _, data in files)
+    if total > limits.max_total_mb * 2**20:
+        raise UploadError(f"the uploaded files hold {total / 2**20:,.0f} MB, more than {limits.max_total_mb:,.0f} MB; "
+                          "upload them in parts.")
+    names = [Path(fname).name for fname, _ in files]
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise UploadError(f"{twice[0]}: uploaded twice; rename one of them or zip them in folders.")
     folder = _incoming(datasets_dir)
     for fname, data in files:
         (folder / Path(fname).name).write_bytes(data)
@@ -400,6 +417,9 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
         raise UploadError(f"{name}: no usable clip to save; fix the problems listed in the preview first.")
     if target.exists() and not overwrite:
         raise UploadError(f"{target}: a dataset of that name exists; pick another name or confirm replacing it.")
+    import posixpath
+
+    labels = labels.assign(path=[posixpath.normpath(p) for p in labels["path"]])  # "./a.wav", "a//b.wav"
     tmp = unpacked.folder / ".all_labels.csv.tmp"
     labels[["path", "emotion", "speaker"]].to_csv(tmp, index=False)
     os.replace(tmp, unpacked.folder / "all_labels.csv")
@@ -411,7 +431,11 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
     if target.exists():  # replaced only now that the new one is complete
         old = datasets_dir / f"{INCOMING_PREFIX}old-{uuid.uuid4().hex[:8]}"
         target.rename(old)
-        unpacked.folder.rename(target)
+        try:
+            unpacked.folder.rename(target)
+        except OSError:
+            old.rename(target)  # the old dataset back where it was
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         unpacked.folder.rename(target)

@@ -36,7 +36,8 @@ def check_writable_dataset(folder: str | Path) -> Path:
     """``folder`` resolved, unless it is the shipped demo dataset, which uploads and recordings never
     change (:class:`PathError`)."""
     target = Path(folder).expanduser().resolve()
-    if target == DEMO_DIR.resolve():
+    demo = DEMO_DIR.resolve()
+    if target == demo or (target.parent == demo.parent and target.name.lower() == demo.name.lower()):
         raise PathError(f"{target.name}: the shipped demo clips are not changed from the dashboard; pick another "
                         "dataset name.")
     return target

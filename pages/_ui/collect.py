@@ -39,13 +39,14 @@ def _unpack(files) -> None:
     """Unpack a new upload once (a rerun with the same files reuses it); the previous one is discarded."""
     from ser.importing import discard, unpack
 
-    key = tuple((f.name, f.size) for f in files)
+    key = tuple((f.name, f.size, getattr(f, "file_id", "")) for f in files)
     if st.session_state.get("nd_key") == key:
         return
     old = st.session_state.pop("nd_unpacked", None)
     if old is not None:
         discard(old)
     st.session_state["nd_key"], st.session_state["nd_error"] = key, ""
+    st.session_state.pop("nd_unpacked", None)
     try:
         if len(files) == 1 and files[0].name.lower().endswith(".zip"):
             unpacked = unpack(files[0], datasets_dir=_datasets_dir(), name=files[0].name)
@@ -63,12 +64,13 @@ def _save(labels) -> None:
 
     unpacked = st.session_state.get("nd_unpacked")
     try:
-        target = save_dataset(unpacked, labels, name=st.session_state.get("nd_name", ""),
-                              datasets_dir=_datasets_dir(), overwrite=st.session_state.get("nd_overwrite", False))
+        name = st.session_state.get("nd_name", "")
+        target = save_dataset(unpacked, labels, name=name, datasets_dir=_datasets_dir(),
+                              overwrite=st.session_state.get(f"nd_overwrite_{name}", False))
     except SerError as exc:
         st.session_state["nd_save_error"] = str(exc)
         return
-    for key in ("nd_unpacked", "nd_key", "nd_save_error", "nd_overwrite"):
+    for key in ("nd_unpacked", "nd_key", "nd_save_error", f"nd_overwrite_{name}"):
         st.session_state.pop(key, None)
     st.session_state["nd_uploader_n"] = st.session_state.get("nd_uploader_n", 0) + 1  # an empty uploader
     st.session_state["nd_saved"] = f"Saved {len(labels)} clips as {short(target)}."
@@ -93,8 +95,9 @@ def new_dataset_from_files() -> None:
     if not files:
         return
     _unpack(files)
-    if st.session_state.get("nd_error"):
-        st.error(st.session_state["nd_error"])
+    if st.session_state.get("nd_error") or "nd_unpacked" not in st.session_state:
+        st.error(st.session_state.get("nd_error") or "The upload could not be unpacked; upload it again.")
+        st.session_state.pop("nd_key", None)  # a rerun tries again
         return
     unpacked = st.session_state["nd_unpacked"]
     kw = {}
@@ -136,11 +139,12 @@ def new_dataset_from_files() -> None:
         st.caption(f"{len(unpacked.skipped)} system file(s) skipped (`__MACOSX`, `.DS_Store`, …).")
     st.text_input("Dataset name", key="nd_name", help="Letters, digits, '.', '_' or '-'; it becomes a folder "
                                                        f"under {short(_datasets_dir())}.")
-    exists = (_datasets_dir() / st.session_state.get("nd_name", "")).is_dir() and st.session_state.get("nd_name")
-    if exists:
-        st.checkbox(f"Replace the existing dataset “{st.session_state['nd_name']}”", key="nd_overwrite")
+    name = st.session_state.get("nd_name", "")
+    exists = bool(name) and (_datasets_dir() / name).is_dir()
+    if exists:  # one confirmation per name: ticking it for one name never replaces another
+        st.checkbox(f"Replace the existing dataset “{name}”", key=f"nd_overwrite_{name}")
     st.button("Save dataset", type="primary", on_click=_save, args=(labels,), key="nd_save",
-              disabled=not len(labels) or (exists and not st.session_state.get("nd_overwrite")))
+              disabled=not len(labels) or (exists and not st.session_state.get(f"nd_overwrite_{name}")))
     if st.session_state.get("nd_save_error"):
         st.error(st.session_state.pop("nd_save_error"))
 

@@ -20,7 +20,8 @@ def known_datasets() -> list[str]:
 
     roots = data_roots()
     found = [DEMO_LABELS] + sorted(p for p in (REPO / "data").glob("*/all_labels.csv") if p != DEMO_LABELS)
-    found += sorted(datasets_dir().glob("*/all_labels.csv"))  # made in the browser
+    found += sorted(p for p in datasets_dir().glob("*/all_labels.csv")  # made in the browser;
+                    if not p.parent.name.startswith("."))  # not an upload still being looked at
     for root in roots[1:]:  # folders the operator allowed in $SER_DATA_ROOTS
         found += sorted(root.glob("all_labels.csv")) + sorted(root.glob("*/all_labels.csv"))
     out = []

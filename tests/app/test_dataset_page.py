@@ -93,3 +93,18 @@ def test_a_hostile_zip_gets_one_line_and_nothing_is_written(own_datasets_folder)
     no_exception(at)
     assert len(at.error) == 1 and at.error[0].value.startswith("evil.zip: refused, 1 member(s) unsafe to extract")
     assert list(own_datasets_folder.iterdir()) == []
+
+
+def test_the_replace_confirmation_belongs_to_one_name(own_datasets_folder):
+    for name in ("first", "second"):
+        (own_datasets_folder / name).mkdir()
+        (own_datasets_folder / name / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
+    at = open_app()
+    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
+    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
+    at.text_input(key="nd_name").set_value("first").run()
+    at.checkbox(key="nd_overwrite_first").check().run()
+    assert not at.button(key="nd_save").disabled
+    at.text_input(key="nd_name").set_value("second").run()
+    assert not at.checkbox(key="nd_overwrite_second").value and at.button(key="nd_save").disabled
+    assert "old.wav" in (own_datasets_folder / "second" / "all_labels.csv").read_text()

@@ -199,3 +199,26 @@ def test_the_shipped_demo_dataset_is_never_replaced():
     finally:
         discard(up)
     assert (DEMO_DIR / "all_labels.csv").is_file() and not up.folder.exists()
+
+
+def test_paths_written_loosely_in_the_csv_keep_their_clips(datasets):
+    csv = "path,emotion,speaker\n./x/1.wav,angry,a1\nx//2.wav,sad,a2\n"
+    up = unpack(make_zip({"x/1.wav": demo_clip("angry").read_bytes(), "x/2.wav": demo_clip("sad").read_bytes(),
+                          "all_labels.csv": csv.encode()}), datasets_dir=datasets)
+    target = save_dataset(up, preview(up, plan_labels(up))["labels"], name="loose", datasets_dir=datasets)
+    assert list(pd.read_csv(target / "all_labels.csv").path) == ["x/1.wav", "x/2.wav"]
+    assert (target / "x" / "1.wav").is_file() and (target / "x" / "2.wav").is_file()
+
+
+def test_a_corrupt_member_and_many_small_bombs_are_one_line(datasets):
+    data = bytearray(make_zip({"angry/a.wav": demo_clip("angry").read_bytes()}))
+    middle = len(data) // 2
+    data[middle:middle + 64] = b"\xff" * 64  # a damaged deflate stream
+    with pytest.raises(UploadError, match="upload.zip: is damaged"):
+        unpack(bytes(data), datasets_dir=datasets)
+    bombs = make_zip({f"angry/{k}.wav": b"\0" * (900 * 1024) for k in range(80)})  # 70 MB from ~100 kB
+    with pytest.raises(UploadError, match=r"refused, it unpacks \d+× larger than it is \(a zip bomb\?\)"):
+        unpack(bombs, datasets_dir=datasets)
+    with pytest.raises(UploadError, match="take.wav: uploaded twice"):
+        unpack([("a/take.wav", b"RIFF"), ("b/take.wav", b"RIFF")], datasets_dir=datasets)
+    assert not list(datasets.glob(f"{INCOMING_PREFIX}*"))
