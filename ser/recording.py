@@ -8,9 +8,12 @@ crash leaves the old file or the new one, never half of one. Clips go to
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,9 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     -------
     The clip's path relative to ``dataset_dir``.
 
+    Clips are numbered, written and listed under a lock on the dataset, so two people keeping clips
+    at once never take the same number nor lose a row.
+
     Raises
     ------
     AudioError
@@ -65,18 +71,47 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     y, sr = decode(audio, name=name, max_duration_s=limits.max_duration_s)
     y = y.mean(axis=1) if y.ndim == 2 else y
     prepare_audio(y, sr=sr, config=limits, name=name, finish=False)  # empty, silent, NaN: refused before writing
-    folder = Path(dataset_dir) / speaker / emo
-    folder.mkdir(parents=True, exist_ok=True)
-    n = 1 + max((int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{speaker}_{emo}_*.wav")
-                 if p.stem.rsplit("_", 1)[1].isdigit()), default=0)
-    clip = folder / f"{speaker}_{emo}_{n:03d}.wav"
-    tmp = clip.with_name(f".{clip.name}.tmp")
-    pcm = np.clip(np.asarray(y, dtype=np.float32), -1.0, 1.0)
-    sf.write(tmp, pcm, sr, subtype="PCM_16", format="WAV")
-    os.replace(tmp, clip)
-    rel = clip.relative_to(dataset_dir).as_posix()
-    _append_row(Path(dataset_dir) / "all_labels.csv", (rel, emo, speaker))
+    dataset_dir = Path(dataset_dir)
+    csv_path = dataset_dir / "all_labels.csv"
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(dataset_dir):  # two browser sessions keeping clips at once take turns
+        _check_header(csv_path)
+        folder = dataset_dir / speaker / emo
+        folder.mkdir(parents=True, exist_ok=True)
+        n = 1 + max((int(p.stem.rsplit("_", 1)[1]) for p in folder.glob(f"{speaker}_{emo}_*.wav")
+                     if p.stem.rsplit("_", 1)[1].isdigit()), default=0)
+        clip = folder / f"{speaker}_{emo}_{n:03d}.wav"
+        tmp = clip.with_name(f".{clip.name}.{uuid.uuid4().hex[:8]}.tmp")
+        pcm = np.clip(np.asarray(y, dtype=np.float32), -1.0, 1.0)
+        sf.write(tmp, pcm, sr, subtype="PCM_16", format="WAV")
+        os.replace(tmp, clip)
+        rel = clip.relative_to(dataset_dir).as_posix()
+        _append_row(csv_path, (rel, emo, speaker))
     return rel
+
+
+@contextlib.contextmanager
+def _locked(dataset_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the dataset (``.lock`` in its folder) for the block."""
+    with open(dataset_dir / ".lock", "a") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except ImportError:  # no fcntl (Windows): one process at a time is the operator's care
+            pass
+        yield
+
+
+def _check_header(csv_path: Path) -> None:
+    """Rows are appended as ``path,emotion,speaker``: a CSV with other columns or separators is refused."""
+    if not csv_path.is_file():
+        return
+    with open(csv_path, encoding="utf-8", errors="replace") as f:
+        first = f.readline().strip().lstrip("\ufeff")
+    if first and first.lower() != ",".join(_HEADER):
+        raise LabelsError(f"{csv_path}: its columns are {first[:60]!r}, not path,emotion,speaker; record into a "
+                          "new dataset name, or rewrite this file's header.")
 
 
 def _append_row(csv_path: Path, row: tuple[str, str, str]) -> None:
@@ -88,7 +123,7 @@ def _append_row(csv_path: Path, row: tuple[str, str, str]) -> None:
         writer.writerow(_HEADER)
     writer.writerow(row)
     sep = b"" if not old or old.endswith(b"\n") else b"\n"
-    tmp = csv_path.with_name(f".{csv_path.name}.{os.getpid()}.tmp")
+    tmp = csv_path.with_name(f".{csv_path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "wb") as f:
         f.write(old + sep + out.getvalue().encode())
         f.flush()

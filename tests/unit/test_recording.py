@@ -73,3 +73,23 @@ def test_recordings_never_go_into_the_shipped_demo_clips():
     with pytest.raises(PathError, match="the shipped demo clips are not changed"):
         add_recording(DEMO_DIR, wav_bytes(tone()), speaker="anna", emotion="happy")
     assert (DEMO_DIR / "all_labels.csv").read_bytes() == before and not (DEMO_DIR / "anna").exists()
+
+
+def test_a_csv_with_other_columns_is_refused_before_the_clip_is_saved(tmp_path):
+    ds = tmp_path / "theirs"
+    ds.mkdir()
+    (ds / "all_labels.csv").write_text("file;label\nx.wav;sad\n")
+    with pytest.raises(LabelsError, match=r"its columns are 'file;label', not path,emotion,speaker"):
+        add_recording(ds, wav_bytes(tone()), speaker="zoe", emotion="calm")
+    assert (ds / "all_labels.csv").read_text() == "file;label\nx.wav;sad\n" and not list(ds.rglob("*.wav"))
+
+
+def test_two_sessions_keeping_clips_at_once_lose_nothing(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ds = tmp_path / "shared"
+    audio = wav_bytes(tone())
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: add_recording(ds, audio, speaker="anna", emotion="sad"), range(8)))
+    assert len(set(paths)) == 8 and len(list(ds.rglob("*.wav"))) == 8
+    assert sorted(pd.read_csv(ds / "all_labels.csv").path) == sorted(paths)
