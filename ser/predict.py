@@ -113,9 +113,15 @@ class Predictor:
         reason = "" if runtime == "keras" else export_status(model_dir, source_files=MODEL_FILES)
         if runtime == "onnx" and reason:
             raise ModelError(f"{model_dir}: cannot predict with ONNX Runtime: {reason}.")
+        model = None
         if runtime != "keras" and not reason:
-            model, file, used = load_onnx(model_dir), model_dir / "model.onnx", "onnx"
-        else:
+            try:
+                model, file, used = load_onnx(model_dir), model_dir / "model.onnx", "onnx"
+            except ModelError as exc:  # readable but not ser's shape: Keras, unless ONNX was asked for
+                if runtime == "onnx":
+                    raise
+                reason = str(exc).split(": ", 1)[-1].rstrip(".")
+        if model is None:
             (model, file), used = load_saved_model(model_dir, MODEL_FILES), "keras"
         expected = (None, *cls_shape(config))
         if tuple(model.input_shape) != expected:

@@ -91,3 +91,23 @@ def test_cli_predict_with_the_export_imports_neither_tensorflow_nor_librosa(real
     out = subprocess.run([sys.executable, "-c", code, str(DEFAULT_MODEL), str(real_clip)], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert "angry" in out[0] and out[-1] == "[]"
+
+
+def test_an_export_of_another_shape_falls_back_to_keras_unless_onnx_was_asked_for(model_copy, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, 4])
+    y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 4])
+    graph = helper.make_graph([helper.make_node("Identity", ["features"], ["out"])], "other", [x], [y])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    from ser.export import file_sha256
+
+    for key, value in (("ser_source_sha256", file_sha256(model_copy / "model.keras")), ("ser_source", "model.keras")):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, model_copy / "model.onnx")
+    predictor = Predictor.load(model_copy)
+    assert predictor.runtime == "keras" and "not ser's features" in predictor.fallback_reason
+    with pytest.raises(ModelError, match="not ser's features"):
+        Predictor.load(model_copy, runtime="onnx")
