@@ -16,25 +16,13 @@ from pages._ui.plots import EMOTION_COLORS, probability_figure
 from ser.figures import confusion_figure, curves_figure, robustness_figure
 from pages._ui.state import models_dir, setup, short
 from ser import SerError
+from ser.evaluate import clip_folders, read_results
 from ser.runs import list_models
 
 setup()
 st.title("📊 Evaluate")
 st.caption("Scores on held-out test clips: by default of speakers whose voices the model never heard while "
            "training (a model trained with a clip split says so below).")
-
-
-def read_run(model_dir: Path) -> dict:
-    def j(name):
-        p = model_dir / name
-        return json.loads(p.read_text()) if p.is_file() else None
-
-    def c(name):
-        p = model_dir / name
-        return pd.read_csv(p) if p.is_file() else None
-
-    return {"report": j("report.json"), "run": j("run.json") or {}, "config": j("config.json") or {},
-            "history": c("history.csv"), "predictions": c("predictions.csv"), "split": c("split.csv")}
 
 
 def model_stamp(model_dir: Path) -> str:
@@ -168,7 +156,7 @@ def robustness_section(model_dir: Path) -> None:
 model_dir = model_picker("Run")
 if model_dir is None:
     st.stop()
-data = read_run(model_dir)
+data = read_results(model_dir)
 if data["report"] is None:
     st.warning(f"{short(model_dir)} has no report.json; its training did not reach evaluation.")
     st.stop()
@@ -231,10 +219,9 @@ preds = data["predictions"]
 if preds is not None and len(preds):
     wrong = preds[preds["true"] != preds["predicted"]].reset_index(drop=True)
     st.subheader(f"Misclassified test clips ({len(wrong)} of {len(preds)})")
-    from ser.paths import DEMO_DIR, find_clip, from_portable
+    from ser.paths import find_clip
 
-    folders = [from_portable(run["labels"]).parent] if run.get("labels") else []
-    clips = [find_clip(p, folders + [DEMO_DIR]) for p in wrong["path"]]
+    clips = [find_clip(p, clip_folders(run)) for p in wrong["path"]]
     if len(wrong):
         wrong = wrong.assign(audio=["▶ here" if c else "not on this machine" for c in clips])
         st.dataframe(wrong[["path", "true", "predicted", "audio"]], hide_index=True, width="stretch", height=220)
@@ -256,7 +243,7 @@ st.subheader("Compare two runs")
 others = [m.name for m in list_models(models_dir()) if m != model_dir]
 if others:
     other = st.selectbox("Compare with", others, key="p_ev_other")
-    od = read_run(models_dir() / other)
+    od = read_results(models_dir() / other)
     if od["report"]:
         a, b = st.columns(2)
         headline(a, model_dir.name, data)

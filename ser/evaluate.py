@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["report_from_predictions", "write_report", "evaluate_model"]
+__all__ = ["report_from_predictions", "write_report", "evaluate_model", "read_results", "clip_folders"]
 
 
 def report_from_predictions(y_true: Sequence[str], y_pred: Sequence[str], *, emotions: Sequence[str],
@@ -105,3 +105,35 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
     return write_report(out_dir, paths=[good["path"][i] for i in ok], y_true=[good["emotion"][i] for i in ok],
                         probs=probs, emotions=predictor.emotions, n_skipped=n_skipped,
                         extra={"model": str(model_dir), "labels": str(labels_csv)})
+
+
+def read_results(model_dir: str | Path) -> dict[str, Any]:
+    """What a training wrote into ``model_dir``, each ``None`` where the file is missing (``run`` and
+    ``config`` are ``{}`` then).
+
+    Returns
+    -------
+    dict with ``report``, ``run``, ``config``, ``robustness`` (JSON files) and ``history``, ``split``,
+    ``predictions`` (DataFrames of the CSVs)
+    """
+    model_dir = Path(model_dir)
+
+    def j(name):
+        p = model_dir / name
+        return json.loads(p.read_text()) if p.is_file() else None
+
+    def c(name):
+        p = model_dir / name
+        return pd.read_csv(p) if p.is_file() else None
+
+    return {"report": j("report.json"), "run": j("run.json") or {}, "config": j("config.json") or {},
+            "robustness": j("robustness.json"), "history": c("history.csv"), "split": c("split.csv"),
+            "predictions": c("predictions.csv")}
+
+
+def clip_folders(run: dict[str, Any]) -> list[Path]:
+    """Where a run's test clips may be found on this machine (for :func:`ser.paths.find_clip`): the folder
+    of the labels it was trained on, then the demo clips."""
+    from ser.paths import DEMO_DIR, from_portable
+
+    return ([from_portable(run["labels"]).parent] if run.get("labels") else []) + [DEMO_DIR]

@@ -15,7 +15,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import re
 from pathlib import Path
 
@@ -41,23 +40,13 @@ th{background:#f3f4f8}td:first-child,th:first-child{text-align:left}
 
 
 def _load(model_dir: Path) -> dict:
-    import pandas as pd
+    from ser.evaluate import read_results
 
-    def j(name):
-        p = model_dir / name
-        return json.loads(p.read_text()) if p.is_file() else None
-
-    def c(name):
-        p = model_dir / name
-        return pd.read_csv(p) if p.is_file() else None
-
-    report = j("report.json")
-    if report is None:
+    results = read_results(model_dir)
+    if results["report"] is None:
         raise ModelError(f"{model_dir}: has no report.json; its training did not reach evaluation, so there is "
                          "nothing to report. Train it again.")
-    return {"report": report, "run": j("run.json") or {}, "config": j("config.json") or {},
-            "robustness": j("robustness.json"), "history": c("history.csv"), "split": c("split.csv"),
-            "predictions": c("predictions.csv")}
+    return results
 
 
 def _table(rows: list[list], header: list[str]) -> str:
@@ -112,7 +101,8 @@ def build_report(model_dir: str | Path) -> str:
     import plotly.offline
 
     from ser.figures import confusion_figure, curves_figure, f1_figure, robustness_figure
-    from ser.paths import DEMO_DIR, find_clip, from_portable
+    from ser.evaluate import clip_folders
+    from ser.paths import find_clip, from_portable
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -205,10 +195,9 @@ def build_report(model_dir: str | Path) -> str:
     if preds is not None and len(preds):
         wrong = preds[preds["true"] != preds["predicted"]]
         parts.append(f"<p>{len(wrong)} of {len(preds)} test clips were misclassified. A few to listen to:</p>")
-        folders = [labels_csv.parent] if labels_csv is not None else []
         shown = 0
         for row in wrong.itertuples(index=False):
-            clip = find_clip(row.path, folders + [DEMO_DIR])
+            clip = find_clip(row.path, clip_folders(run))
             if clip is None:
                 continue
             try:
