@@ -16,7 +16,6 @@ Every export records the SHA-256 of the Keras file it was made from (ONNX metada
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,22 +24,14 @@ from typing import Any
 import numpy as np
 
 from ser.errors import ModelError
+from ser.features import file_digest
 
-__all__ = ["EXPORT_FILE", "OnnxModel", "export_onnx", "load_onnx", "export_status", "file_sha256"]
+__all__ = ["EXPORT_FILE", "OnnxModel", "export_onnx", "load_onnx", "export_status"]
 
 EXPORT_FILE = "model.onnx"
 _SOURCE_KEY = "ser_source_sha256"
 _SOURCE_NAME_KEY = "ser_source"
 _OPSET = 17
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def export_onnx(model: Any, path: str | Path, *, source: str | Path) -> Path:
@@ -100,7 +91,7 @@ def export_onnx(model: Any, path: str | Path, *, source: str | Path) -> Path:
     if [i.name for i in proto.graph.input] != ["features"]:
         raise ModelError(f"{model.name}: its ONNX export takes inputs {[i.name for i in proto.graph.input]}, "
                          "not the features alone; it still predicts with Keras.")
-    for key, value in ((_SOURCE_KEY, file_sha256(source)), (_SOURCE_NAME_KEY, Path(source).name)):
+    for key, value in ((_SOURCE_KEY, file_digest(source, algorithm="sha256")), (_SOURCE_NAME_KEY, Path(source).name)):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -151,7 +142,7 @@ def export_status(model_dir: str | Path, *, source_files: tuple[str, ...] = ("mo
     name = meta.get(_SOURCE_NAME_KEY, "")
     if name not in source_files or not (model_dir / name).is_file():
         return f"{EXPORT_FILE} names no model file here"
-    if meta.get(_SOURCE_KEY) != file_sha256(model_dir / name):
+    if meta.get(_SOURCE_KEY) != file_digest(model_dir / name, algorithm="sha256"):
         return f"{EXPORT_FILE} was made from an earlier {name} (run: python -m ser export --model {model_dir})"
     return ""
 

@@ -244,9 +244,10 @@ def cache_max_bytes() -> int:
     return int(max(mb, 0) * 1024 * 1024)
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-1 of a file's bytes: the cache key follows the content, not the name."""
-    h = hashlib.sha1()
+def file_digest(path: str | Path, *, algorithm: str = "sha1") -> str:
+    """Hex digest of a file's bytes, read in 1 MiB blocks (SHA-1 by default: the feature cache's key
+    follows the content, not the name)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)

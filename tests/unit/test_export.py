@@ -101,9 +101,10 @@ def test_an_export_of_another_shape_falls_back_to_keras_unless_onnx_was_asked_fo
     y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 4])
     graph = helper.make_graph([helper.make_node("Identity", ["features"], ["out"])], "other", [x], [y])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    from ser.export import file_sha256
+    from ser.features import file_digest
 
-    for key, value in (("ser_source_sha256", file_sha256(model_copy / "model.keras")), ("ser_source", "model.keras")):
+    digest = file_digest(model_copy / "model.keras", algorithm="sha256")
+    for key, value in (("ser_source_sha256", digest), ("ser_source", "model.keras")):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, model_copy / "model.onnx")
