@@ -28,6 +28,17 @@ def go(page, title: str) -> None:
     settle(page)
 
 
+def start_training(page, *, run: str, epochs: int, patience: int) -> None:
+    """On the Train page: the quick preset with these epochs and patience, named ``run``, started."""
+    page.locator('input[aria-label="Epochs (at most)"]').fill(str(epochs))
+    page.locator('input[aria-label="Early-stopping patience (epochs)"]').fill(str(patience))
+    page.locator('input[aria-label="Run name"]').fill(run)
+    preset = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model preset")
+    preset.click()
+    page.get_by_role("option", name="Quick").click()
+    page.get_by_role("button", name="Start training").click()
+
+
 def test_every_page_loads_without_exception(page, shots):
     for title in ("Augmentations", "Train", "Evaluate", "Predict", "Dataset"):
         go(page, title)
@@ -124,13 +135,7 @@ def test_train_progress_survives_leaving_and_appears_in_evaluate(page, shots, ap
     page.get_by_role("button", name="Add dataset").click()
     settle(page)
     expect(page.locator('input[aria-label="Dataset to train on"]')).to_have_value(str(subset.resolve()))
-    page.locator('input[aria-label="Epochs (at most)"]').fill("150")
-    page.locator('input[aria-label="Early-stopping patience (epochs)"]').fill("150")
-    page.locator('input[aria-label="Run name"]').fill("e2e-run")
-    preset = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model preset")
-    preset.click()
-    page.get_by_role("option", name="Quick").click()
-    page.get_by_role("button", name="Start training").click()
+    start_training(page, run="e2e-run", epochs=150, patience=150)
     page.get_by_text("Run “e2e-run” — running").wait_for(timeout=60_000)
     page.locator('[data-testid="stProgress"]').first.wait_for()
     page.get_by_text(re.compile(r"Epoch \d+ of at most")).first.wait_for(timeout=180_000)

@@ -1,7 +1,6 @@
 """Bringing your own voices, in the browser only: a zip of clips to a trained model and a prediction,
 recording labelled clips with the microphone, and the stakeholders' report opened offline."""
 
-import io
 import re
 import zipfile
 
@@ -9,7 +8,7 @@ import pandas as pd
 from playwright.sync_api import expect
 
 from tests.conftest import DEMO
-from tests.e2e.test_browser import EXCEPTION, go, settle
+from tests.e2e.test_browser import EXCEPTION, go, settle, start_training
 
 
 def folders_zip(path) -> None:
@@ -47,13 +46,7 @@ def test_a_zip_of_clips_becomes_a_dataset_a_model_and_a_prediction(page, shots, 
 
     go(page, "Train")  # the new dataset is the one picked
     expect(page.locator('input[aria-label="Dataset to train on"]')).to_have_value(str(saved))
-    page.locator('input[aria-label="Epochs (at most)"]').fill("3")
-    page.locator('input[aria-label="Early-stopping patience (epochs)"]').fill("3")
-    page.locator('input[aria-label="Run name"]').fill("e2e-zip-run")
-    preset = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model preset")
-    preset.click()
-    page.get_by_role("option", name="Quick").click()
-    page.get_by_role("button", name="Start training").click()
+    start_training(page, run="e2e-zip-run", epochs=3, patience=3)
     page.get_by_text("Run “e2e-zip-run” — done").wait_for(timeout=300_000)
     assert (app_server["models"] / "e2e-zip-run" / "model.onnx").is_file()
 
