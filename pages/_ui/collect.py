@@ -25,8 +25,7 @@ def _datasets_dir() -> Path:
 
 def _open_dataset(csv: Path) -> None:
     """Show ``csv`` on the Browse view (a callback: it runs before the widgets are drawn)."""
-    st.session_state["extra_datasets"] = list(dict.fromkeys([*st.session_state.get("extra_datasets", []), str(csv)]))
-    st.session_state["p_dataset"] = str(csv)
+    st.session_state["p_dataset"] = str(csv)  # listed already: the pickers list every dataset in datasets_dir()
     st.session_state["p_ds_mode"] = "Browse"
 
 
@@ -160,8 +159,6 @@ def _keep(dataset: Path, audio: bytes) -> None:
         return
     st.session_state["rec_saved"] = f"Kept {rel}."
     st.session_state["rec_n"] = st.session_state.get("rec_n", 0) + 1  # a fresh recorder for the next clip
-    st.session_state["extra_datasets"] = list(dict.fromkeys([*st.session_state.get("extra_datasets", []),
-                                                            str(dataset / "all_labels.csv")]))
 
 
 def _discard() -> None:
