@@ -73,45 +73,88 @@ def _pick(columns: list[str], candidates: tuple[str, ...]) -> str | None:
 
 DELIMITERS = ",;\t|"
 SNIFF_BYTES = 8192
+MAX_LABEL_ROWS = 100_000
+"""The most data rows a labels CSV may have (every reader: pages, CLI, uploads); a longer one is refused."""
+MAX_LABEL_BYTES = 64 * 2**20
+"""The most bytes a labels CSV may have, checked from its size before it is read."""
 
 
-def _table(csv_path: Path) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows of ``csv_path``; its delimiter (one of ``,;\\t|``) sniffed.
-
-    Every error names the file and what is wrong with it, never what is in it.
-    """
+def _delimiter(sample: str) -> str:
+    """The delimiter of a CSV starting with ``sample``: the first of ``,;\t|`` with which the header names a
+    path and an emotion column (so a quoted ``;`` in a path never wins over the comma), else the sniffer's guess."""
     import csv
     import io
 
+    for delimiter in DELIMITERS:
+        try:
+            header = next((row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                           if any(cell.strip() for cell in row)), [])
+        except csv.Error:
+            continue
+        header = [c.strip() for c in header]
+        if _pick(header, PATH_COLUMNS) and _pick(header, EMOTION_COLUMNS):
+            return delimiter
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _table(csv_path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows of ``csv_path``; its delimiter (one of ``,;\t|``) found by :func:`_delimiter`.
+
+    At most :data:`MAX_LABEL_BYTES` bytes and :data:`MAX_LABEL_ROWS` rows: the size is checked before
+    reading and the rows are read one by one, stopping past the cap. Every error names the file and
+    what is wrong with it, never what is in it.
+    """
+    import csv
+
     if csv_path.is_dir():
         raise LabelsError(f"{csv_path}: is a folder, not a labels CSV; give the all_labels.csv inside a dataset folder.")
+    cap = MAX_LABEL_ROWS
     try:
-        with open(csv_path, "rb") as handle:
-            data = handle.read()
+        if csv_path.stat().st_size > MAX_LABEL_BYTES:
+            raise LabelsError(f"{csv_path}: is larger than {MAX_LABEL_BYTES / 2**20:,.0f} MB, the most a labels CSV "
+                              f"may be; split it into datasets of at most {cap:,} clips.")
+        with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+            sample = handle.read(SNIFF_BYTES)
+            if len(sample) == SNIFF_BYTES:
+                sample = sample[:sample.rfind("\n") + 1] or sample  # whole lines only
+            if not sample.strip():
+                raise LabelsError(f"{csv_path}: is empty; its first line must name the columns path, emotion and "
+                                  "optionally speaker.")
+            handle.seek(0)
+
+            def lines():  # a file that grows while it is read stops at the cap too
+                read = 0
+                for line in handle:
+                    read += len(line)
+                    if read > MAX_LABEL_BYTES:
+                        raise LabelsError(f"{csv_path}: is larger than {MAX_LABEL_BYTES / 2**20:,.0f} MB, the most "
+                                          f"a labels CSV may be; split it into datasets of at most {cap:,} clips.")
+                    yield line
+
+            reader = csv.reader(lines(), delimiter=_delimiter(sample))
+            rows: list[list[str]] = []
+            try:
+                for row in reader:
+                    if any(cell.strip() for cell in row):
+                        if len(rows) > cap:  # the header and ``cap`` data rows are in already
+                            raise LabelsError(f"{csv_path}: has more than {cap:,} rows, the most a labels CSV may "
+                                              "have; split it into datasets of fewer clips.")
+                        rows.append(row)
+            except csv.Error as exc:
+                raise LabelsError(f"{csv_path}: is not a CSV (unreadable at line {reader.line_num}); "
+                                  "check that file is a labels CSV.") from exc
+    except UnicodeDecodeError as exc:
+        raise LabelsError(f"{csv_path}: is not UTF-8 text; save the labels as a UTF-8 CSV.") from exc
     except PermissionError as exc:
         raise LabelsError(f"{csv_path}: cannot be read: permission denied; make it readable or copy it.") from exc
     except OSError as exc:
         raise LabelsError(f"{csv_path}: cannot be read ({type(exc).__name__}); check the file.") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LabelsError(f"{csv_path}: is not UTF-8 text; save the labels as a UTF-8 CSV.") from exc
-    if not text.strip():
+    if not rows:
         raise LabelsError(f"{csv_path}: is empty; its first line must name the columns path, emotion and "
                           "optionally speaker.")
-    sample = text[:SNIFF_BYTES]
-    if len(text) > SNIFF_BYTES:
-        sample = sample[:sample.rfind("\n") + 1] or sample  # whole lines only
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [row for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as exc:
-        raise LabelsError(f"{csv_path}: is not a CSV (unreadable at line {reader.line_num}); "
-                          "check that file is a labels CSV.") from exc
     header, body = [c.strip() for c in rows[0]], rows[1:]
     for i, row in enumerate(body, start=1):
         if len(row) > len(header):

@@ -205,3 +205,34 @@ def test_training_and_speaker_split_problems(tmp_path, real_clip):
     _, good, _ = read_usable(_clips(tmp_path, real_clip, rows[:8]))
     assert training_problem(good) == ("too few clips of happy (2): every emotion needs at least 3, one each for "
                                       "training, validation and test")
+
+
+def test_a_quoted_semicolon_in_a_path_does_not_fool_the_delimiter_sniffer(tmp_path):
+    # issue 22 item 11: the sniffer took ';' for the delimiter and found no 'path' column
+    (tmp_path / "all_labels.csv").write_text('path,emotion,speaker\n"a ""x"";y.wav",sad,anna\nb.wav,happy,bob\n')
+    labels = read_labels(tmp_path / "all_labels.csv")
+    assert list(labels["path"]) == ['a "x";y.wav', "b.wav"]
+    assert list(labels["emotion"]) == ["sad", "happy"]
+    (tmp_path / "semi.csv").write_text("path;emotion;speaker\na,b.wav;sad;anna\n")  # a real ';' file still reads
+    assert list(read_labels(tmp_path / "semi.csv")["path"]) == ["a,b.wav"]
+
+
+def test_a_labels_csv_longer_than_the_cap_is_refused_in_one_line(tmp_path, monkeypatch):
+    # issue 22 item 4: a one-million-row CSV was read whole (255 s, 1.2 GB in the upload preview)
+    import ser.labels as labels_mod
+
+    assert labels_mod.MAX_LABEL_ROWS == 100_000
+    big = tmp_path / "all_labels.csv"
+    with open(big, "w") as out:
+        out.write("path,emotion,speaker\n")
+        out.writelines(f"c{i}.wav,sad,s{i % 7}\n" for i in range(labels_mod.MAX_LABEL_ROWS + 1))
+    with pytest.raises(LabelsError, match=r"all_labels\.csv: has more than 100,000 rows") as err:
+        read_labels(big)
+    assert "\n" not in str(err.value)
+    monkeypatch.setattr(labels_mod, "MAX_LABEL_BYTES", 1000)  # the bytes are checked before anything is read
+    with pytest.raises(LabelsError, match=r"all_labels\.csv: is larger than"):
+        read_labels(big)
+    monkeypatch.undo()
+    ok = tmp_path / "ok.csv"
+    ok.write_text("path,emotion\n" + "".join(f"c{i}.wav,sad\n" for i in range(labels_mod.MAX_LABEL_ROWS)))
+    assert len(read_labels(ok)) == labels_mod.MAX_LABEL_ROWS
