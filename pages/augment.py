@@ -6,6 +6,7 @@ import streamlit as st
 from pages._ui.datasets import dataset_picker, labels_or_error
 from pages._ui.plots import mel_figure, waveform_figure
 from pages._ui.state import setup
+from pages._ui.text import md
 from ser import SerError
 from ser.config import AugmentConfig
 from ser.labels import usable_rows
@@ -140,7 +141,7 @@ panels = [
 try:
     raw_clip(clip)
 except SerError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 st.caption("Shown as the microphone would give it. Before features, every clip is trimmed of leading and trailing "
            "silence and brought to the same loudness, so a louder or quieter recording changes nothing.")
@@ -153,7 +154,7 @@ for start in range(0, len(panels), 4):
             try:
                 y = version(clip, kind, params, int(seed), others if kind in ("babble", "recording") else ())
             except SerError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
                 continue
             sr = raw_clip(clip)[1]
             st.audio(np.clip(y, -1, 1), sample_rate=sr)

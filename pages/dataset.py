@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages._ui.state import setup, short
+from pages._ui.text import md, plot_text
 
 setup()
 st.title("📂 Dataset")
@@ -49,6 +50,7 @@ fig.update_layout(showlegend=False, height=380)
 left.plotly_chart(fig, width="stretch")
 if labels["speaker"].str.len().gt(0).any():
     per_speaker = labels.groupby(["speaker", labels["emotion"].fillna("unknown")]).size().reset_index(name="clips")
+    per_speaker["speaker"] = per_speaker["speaker"].map(plot_text)  # a name is a label, never a link
     fig = px.bar(per_speaker, x="speaker", y="clips", color="emotion", color_discrete_map=EMOTION_COLORS,
                  title="Clips per speaker")
     fig.update_layout(height=380, legend_title_text="")
@@ -57,15 +59,15 @@ else:
     right.info("This dataset names no speakers.")
 cannot, no_speakers = training_problem(ok), speaker_split_problem(ok)
 if cannot:
-    st.warning(f"Training on this dataset is not possible: {cannot}.")
+    st.warning(f"Training on this dataset is not possible: {md(cannot)}.")
 elif no_speakers:
-    st.warning(f"Training cannot split this dataset by speaker: {no_speakers}. The Train page offers a split by "
+    st.warning(f"Training cannot split this dataset by speaker: {md(no_speakers)}. The Train page offers a split by "
                "clip instead, where speakers overlap and the test scores are on voices heard in training.")
 
 if problems:
     st.subheader(f"⚠️ {len(problems)} problems in the labels")
     st.caption("These clips are left out of training and evaluation. Fix the file or the row in "
-               f"`{short(csv)}` to bring them back.")
+               f"{md(short(csv))} to bring them back.")
     st.dataframe(pd.DataFrame([vars(p) for p in problems]), hide_index=True, width="stretch")
 else:
     st.success("No problems found: every row names a readable audio file and a known emotion.")
@@ -93,8 +95,8 @@ if not len(view):
 clip = view.iloc[rows[0] if rows else 0]
 st.session_state["p_clip"] = clip["abspath"]
 
-st.subheader(f"🎧 {clip['path']}")
-st.caption(f"Emotion **{clip['emotion']}** · speaker **{clip['speaker'] or 'unknown'}** · "
+st.subheader(f"🎧 {md(clip['path'])}")
+st.caption(f"Emotion **{md(clip['emotion'])}** · speaker **{md(clip['speaker'] or 'unknown')}** · "
            f"{clip['duration_s']:.2f} s" + ("" if rows else " · (first clip shown; select another in the table)"))
 try:
     from ser.audio import decode
@@ -102,7 +104,7 @@ try:
     y, sr = decode(clip["abspath"])
     y = y.mean(axis=1) if y.ndim == 2 else y
 except SerError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 st.audio(y, sample_rate=sr)
 st.plotly_chart(waveform_figure(y, sr), width="stretch")
@@ -113,7 +115,7 @@ config = Config()
 try:
     rows_of = model_view(y, sr=sr, config=config, name=clip["path"])
 except SerError as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     st.stop()
 f = config.features
 st.caption(f"What the model sees: the clip trimmed of silence, brought to {config.audio.target_level_dbfs:g} dBFS, "

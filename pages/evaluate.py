@@ -15,6 +15,7 @@ from pages._ui.models import model_picker
 from pages._ui.plots import EMOTION_COLORS, probability_figure
 from ser.figures import confusion_figure, curves_figure, robustness_figure
 from pages._ui.state import models_dir, setup, short
+from pages._ui.text import md
 from ser import SerError
 from ser.evaluate import clip_folders, read_results
 from ser.runs import list_models
@@ -116,15 +117,15 @@ def robustness_section(model_dir: Path) -> None:
                     measure_robustness(model_dir, DEMO_LABELS, out=measured, progress=show)
                 st.rerun()
             except SerError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
         return
     rows = rob["conditions"]
     where = (f"{rob['n_clips']} test clips of speakers the model never heard" if rob.get("split") == "test"
-             else f"{rob['n_clips']} clips of {short(rob.get('labels', '?'))}")
+             else f"{rob['n_clips']} clips of {md(short(rob.get('labels', '?')))}")
     st.caption(f"The same {where}, changed only in how they were recorded. Bars: accuracy and macro F1 under each "
                "condition; the dashed line is accuracy on the clips as recorded. Hover for how often the answer "
                "stays the one given to the clean clip.")
-    st.markdown(f"**{rob['summary']}**")
+    st.markdown(f"**{md(rob['summary'])}**")
     st.plotly_chart(robustness_figure(rows), width="stretch", key="rob_chart")
     table = pd.DataFrame(rows)[["label", "accuracy", "macro_f1", "uar", "agreement"]].rename(
         columns={"label": "condition", "macro_f1": "macro F1", "uar": "UAR", "agreement": "same answer as clean"})
@@ -148,9 +149,9 @@ def robustness_section(model_dir: Path) -> None:
         try:
             y = condition_example(str(DEMO_LABELS.parent / example.path), name, others)
             st.audio(np.clip(y, -1, 1), sample_rate=16_000)
-            st.caption(f"{example.path} · acted as **{example.emotion}**")
+            st.caption(f"{md(example.path)} · acted as **{md(example.emotion)}**")
         except SerError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 
 model_dir = model_picker("Run")
@@ -158,7 +159,7 @@ if model_dir is None:
     st.stop()
 data = read_results(model_dir)
 if data["report"] is None:
-    st.warning(f"{short(model_dir)} has no report.json; its training did not reach evaluation.")
+    st.warning(f"{md(short(model_dir))} has no report.json; its training did not reach evaluation.")
     st.stop()
 report, run = data["report"], data["run"]
 split_speakers = ""
@@ -179,7 +180,7 @@ if report.get("emotions_absent"):
     st.caption(f"No test clip is {', '.join(report['emotions_absent'])}: macro F1 and UAR average over the "
                "other emotions only.")
 st.caption(f"Preset **{data['config'].get('train', {}).get('preset', '?')}** · trained in "
-           f"{run.get('wall_s', '?')} s · test speakers: {split_speakers or 'n/a'}"
+           f"{run.get('wall_s', '?')} s · test speakers: {md(split_speakers or 'n/a')}"
            + (f" · {report['n_skipped']} clips skipped" if report.get("n_skipped") else ""))
 if report.get("speakers_overlap"):
     st.caption("⚠️ Clip split: speakers overlap. The test clips' voices were also heard in training, so these "
@@ -230,7 +231,7 @@ if preds is not None and len(preds):
         row = wrong.iloc[i]
         x, y = st.columns([1, 2])
         with x:
-            st.markdown(f"**{row['path']}**  \ntrue **{row['true']}**, predicted **{row['predicted']}**")
+            st.markdown(f"**{md(row['path'])}**  \ntrue **{md(row['true'])}**, predicted **{md(row['predicted'])}**")
             if clips[i]:
                 st.audio(str(clips[i]))
             else:
@@ -284,7 +285,7 @@ with st.expander("Evaluate this model on another labelled folder"):
                 r = evaluate_model(model_dir, csv, out)
             st.success(f"Accuracy {r['accuracy']:.1%}, macro F1 {r['macro_f1']:.1%}, UAR {r['uar']:.1%} on "
                        f"{r['n_clips']} clips "
-                       f"({r['n_skipped']} skipped) of {short(csv)}.")
+                       f"({r['n_skipped']} skipped) of {md(short(csv))}.")
             st.plotly_chart(confusion_figure(r, normalise=True), width="stretch")
         except SerError as exc:
-            st.error(str(exc))
+            st.error(md(exc))

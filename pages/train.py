@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from pages._ui.datasets import dataset_picker
 from pages._ui.state import models_dir, setup, short
+from pages._ui.text import md
 from ser import SerError
 from ser.paths import check_name
 from ser.conditions import CONDITIONS
@@ -54,15 +55,15 @@ def show_run() -> None:
         return
     s = summarise(read_events(record["progress"]))
     is_running = record["running"]
-    st.subheader(f"Run “{record['name']}” — " + ("running" if is_running else record["status"]))
+    st.subheader(f"Run “{md(record['name'])}” — " + ("running" if is_running else record["status"]))
     start = s["start"] or {}
     if start:
         counts = start.get("counts", {})
         parts = " · ".join(f"{counts.get(k, 0)} {label}" for k, label in
                            (("train", "training"), ("val", "validation"), ("test", "test")))
-        st.caption(f"{start.get('n_clips', '?')} clips from {short(start.get('labels', ''))} · split by "
+        st.caption(f"{start.get('n_clips', '?')} clips from {md(short(start.get('labels', '')))} · split by "
                    f"{start.get('split_mode')}: {parts} · preset {start.get('preset')}"
-                   + (f" · {start['skipped']}" if start.get("skipped") else ""))
+                   + (f" · {md(start['skipped'])}" if start.get("skipped") else ""))
         if start.get("speakers_overlap"):
             st.caption("⚠️ Clip split: speakers overlap, so the test scores are on voices heard in training.")
     if s["features"]:
@@ -95,7 +96,7 @@ def show_run() -> None:
                 request_stop(models_dir())
                 st.toast("Stopping after the current batch…")
             except SerError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     elif record["status"] == "done":
         st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
                    f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}, "
@@ -105,7 +106,7 @@ def show_run() -> None:
     elif record["status"] == "stopped":
         st.warning("Stopped. Nothing was saved; any earlier model of this name is unchanged.")
     else:
-        st.error(f"Training failed: {record.get('error') or s['error'] or 'see the log'}. "
+        st.error(f"Training failed: {md(record.get('error') or s['error'] or 'see the log')}. "
                  "Any earlier model of this name is unchanged.")
         log = Path(record["staging"]) / "train.log"
         if log.is_file():
@@ -137,12 +138,12 @@ def what_the_data_allows(csv: str | None) -> tuple[str | None, str | None]:
     try:
         cannot, no_speakers, n_speakers = data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0)
     except SerError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return str(exc), None
     if cannot:
-        st.error(f"This dataset cannot be trained on: {cannot}.")
+        st.error(f"This dataset cannot be trained on: {md(cannot)}.")
     elif no_speakers:
-        st.warning(f"A speaker split is not possible: {no_speakers}. To train anyway choose Split “by clip”: "
+        st.warning(f"A speaker split is not possible: {md(no_speakers)}. To train anyway choose Split “by clip”: "
                    "speakers will overlap, and the test scores will be on voices heard in training.")
     else:
         st.caption(f"Split by speaker possible: {n_speakers} speakers, at least 3 of every emotion, "
@@ -185,7 +186,7 @@ def settings() -> None:
         name = c3.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
         start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
     if (models_dir() / name).exists():
-        st.caption(f"A model named “{name}” exists; it will be replaced only if the new run finishes.")
+        st.caption(f"A model named “{md(name)}” exists; it will be replaced only if the new run finishes.")
 
     if start:
         try:
@@ -194,13 +195,13 @@ def settings() -> None:
         except SerError as exc:
             bad_name = str(exc)
         if bad_name:
-            st.error(bad_name)
+            st.error(md(bad_name))
         elif not csv:
             st.error("Choose a dataset first.")
         elif cannot:
-            st.error(f"Not started: {cannot}")
+            st.error(f"Not started: {md(cannot)}")
         elif split == "speaker" and no_speakers:
-            st.error(f"Not started: a speaker split is not possible ({no_speakers}). Choose Split “by clip” to "
+            st.error(f"Not started: a speaker split is not possible ({md(no_speakers)}). Choose Split “by clip” to "
                      "train with speakers overlapping.")
         else:
             try:
@@ -210,7 +211,7 @@ def settings() -> None:
                     "no_augment": not augment, "ensemble_size": int(ensemble) or None})
                 st.rerun()
             except SerError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
 
 
 def _final(record: dict, key: str) -> str:

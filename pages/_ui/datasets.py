@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from pages._ui.state import REPO, short
+from pages._ui.text import md
 from ser import SerError
 
 DEMO_LABELS = REPO / "data" / "demo" / "all_labels.csv"
@@ -70,7 +71,7 @@ def dataset_picker(label: str = "Dataset") -> str | None:
         st.text_input("Folder with an all_labels.csv (or the CSV itself)", key="other_dataset")
         st.button("Add dataset", on_click=_add_dataset)
         if st.session_state.get("dataset_error"):
-            st.error(st.session_state["dataset_error"])
+            st.error(md(st.session_state["dataset_error"]))
     return choice
 
 
@@ -99,5 +100,5 @@ def labels_or_error(csv: str | None):
     try:
         return load_labels(csv, Path(csv).stat().st_mtime)
     except (SerError, FileNotFoundError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return None, []

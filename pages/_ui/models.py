@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ui.state import models_dir
+from pages._ui.text import md
 from ser import SerError
 
 
@@ -26,7 +27,7 @@ def predictor_or_error(model_dir: Path):
     try:
         return load_predictor(str(model_dir), versions)
     except (SerError, FileNotFoundError, OSError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return None
 
 

@@ -1,5 +1,6 @@
 """What a page may read: only data/ and the folders the operator allowed; nothing of the server leaks."""
 
+import json
 import os
 
 from tests.app.test_app import no_exception, open_app
@@ -59,3 +60,57 @@ def test_a_link_inside_data_to_a_server_folder_is_refused(tmp_path, monkeypatch)
         assert all("outside" not in o for o in at.selectbox(key="p_dataset").options)
     finally:
         link.unlink()
+
+
+# --- Item 5 of the hardening issue: what a person typed or uploaded is escaped wherever it is drawn ---------
+
+HOSTILE = "![x](http://attacker.example/p.png)"
+ANCHOR = '<a href="http://attacker.example">Sign in</a>'
+
+
+def _markdown_shown(at) -> list[str]:
+    """The source of every element Streamlit renders as Markdown."""
+    kinds = ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success")
+    return [str(e.value) for kind in kinds for e in at.get(kind)]
+
+
+def _hostile_dataset(root):
+    """Two demo clips, one under a file name that is a Markdown link, spoken by a speaker named like an image."""
+    import shutil
+
+    import pandas as pd
+
+    labels = pd.read_csv(DEMO / "all_labels.csv").head(2).copy()
+    (root / "hostile").mkdir()
+    paths = ["[Sign in](http:attacker.example).wav", "plain.wav"]
+    for src, dst in zip(labels.path, paths):
+        shutil.copy(DEMO / src, root / "hostile" / dst)
+    labels["path"], labels["speaker"] = paths, [HOSTILE, ANCHOR]
+    labels.to_csv(root / "hostile" / "all_labels.csv", index=False)
+    return root / "hostile"
+
+
+def test_speaker_and_file_names_are_not_markdown_on_the_dataset_page(tmp_path, monkeypatch):
+    folder = _hostile_dataset(tmp_path)
+    monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
+    at = _add(open_app(), str(folder))
+    shown = _markdown_shown(at)
+    assert any("attacker" in s for s in shown), "the clip view names the clip and its speaker"
+    for s in shown:
+        assert HOSTILE not in s and "[Sign in](http:" not in s, s
+    charts = " ".join(json.dumps(json.loads(c.proto.spec)) for c in at.get("plotly_chart"))
+    assert "attacker" in charts and "<a href" not in charts, "a speaker's name is a chart label, not a link"
+
+
+def test_test_speakers_of_a_model_are_not_markdown_on_the_evaluate_page(own_models_folder):
+    import pandas as pd
+
+    split_csv = own_models_folder / "default" / "split.csv"
+    split = pd.read_csv(split_csv)
+    split.loc[split.split == "test", "speaker"] = HOSTILE
+    split.to_csv(split_csv, index=False)
+    at = open_app("pages/evaluate.py")
+    no_exception(at)
+    shown = _markdown_shown(at)
+    assert any("attacker" in s for s in shown)
+    assert all(HOSTILE not in s for s in shown)
