@@ -35,6 +35,8 @@ from ser.labels import AUDIO_SUFFIXES, SCHEMES, normalise_emotion
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ser.access import Visitor
+
 __all__ = ["UploadError", "Limits", "Unpacked", "LabelPlan", "unpack", "plan_labels", "preview",
            "save_dataset", "discard", "SPEAKER_SOURCES", "INCOMING_PREFIX"]
 
@@ -394,14 +396,19 @@ def preview(unpacked: Unpacked, plan: LabelPlan) -> dict:
 
 
 def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datasets_dir: str | Path,
-                 overwrite: bool = False) -> Path:
+                 overwrite: bool = False, by: "Visitor | None" = None) -> Path:
     """Write ``all_labels.csv`` (the usable rows of :func:`preview`) and move the upload into
     ``datasets_dir/name`` in one rename.
+
+    ``by`` is the person saving from a page (:class:`ser.access.Visitor`): the dataset gets their
+    marker, and an existing one is replaced only when :func:`ser.access.why_not_change` allows it
+    (never a protected one). ``None``: the command line, no marker.
 
     Raises
     ------
     PathError
-        For a name that is not one plain folder name.
+        For a name that is not one plain folder name; :class:`ser.access.AccessError` for a dataset
+        ``by`` may not replace.
     UploadError
         When a dataset of that name exists and ``overwrite`` is false, or there is no row to save.
     """
@@ -415,6 +422,9 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
         raise PathError(f"dataset name {name!r} is not allowed; pick another.")
     if not len(labels):
         raise UploadError(f"{name}: no usable clip to save; fix the problems listed in the preview first.")
+    from ser.access import check_may_change, mark
+
+    check_may_change(target, by, what="dataset")
     if target.exists() and not overwrite:
         raise UploadError(f"{target}: a dataset of that name exists; pick another name or confirm replacing it.")
     import posixpath
@@ -428,7 +438,10 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
         rel = f.relative_to(unpacked.folder).as_posix()
         if rel not in keep and Path(rel).suffix.lower() in AUDIO_SUFFIXES:
             f.unlink()
+    if by is not None:
+        mark(unpacked.folder, by)
     if target.exists():  # replaced only now that the new one is complete
+        check_may_change(target, by, what="dataset")  # again: it may have been made since the first check
         old = datasets_dir / f"{INCOMING_PREFIX}old-{uuid.uuid4().hex[:8]}"
         target.rename(old)
         try:

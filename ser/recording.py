@@ -16,21 +16,26 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ser import EMOTIONS
-from ser.errors import LabelsError
+from ser.errors import LabelsError, PathError
+
+if TYPE_CHECKING:
+    from ser.access import Visitor
 
 __all__ = ["add_recording", "collection_status", "CollectionStatus", "MIN_CLIPS_PER_EMOTION", "MIN_SPEAKERS"]
 
 MIN_CLIPS_PER_EMOTION = 8
 MIN_SPEAKERS = 3
 _HEADER = ("path", "emotion", "speaker")
+LABELS_FILE = "all_labels.csv"
 
 
 def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotion: str,
-                  name: str = "recording") -> str:
+                  name: str = "recording", by: "Visitor | None" = None) -> str:
     """Save one recording into ``dataset_dir`` and append its row to ``all_labels.csv``.
 
     Parameters
@@ -40,6 +45,9 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     speaker : who speaks (a plain name: letters, digits, ``.``, ``_``, ``-``)
     emotion : one of the 8 emotions, any usual spelling
     name : the recording's name, for messages
+    by : the person recording from a page (:class:`ser.access.Visitor`): a dataset this call makes gets
+        their marker, and an existing one is appended to only when :func:`ser.access.why_not_change`
+        allows it (never a protected one: the demo, an operator's corpus). ``None``: the command line.
 
     Returns
     -------
@@ -53,7 +61,8 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     AudioError
         For audio that is unreadable, empty, silent or too long (checked before anything is written).
     LabelsError, PathError
-        For an unknown emotion or a speaker name that is not a plain name.
+        For an unknown emotion or a speaker name that is not a plain name;
+        :class:`ser.access.AccessError` for a dataset ``by`` may not append to.
     """
     import soundfile as sf
 
@@ -62,19 +71,29 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     from ser.labels import normalise_emotion
     from ser.paths import check_name, check_writable_dataset
 
+    from ser.access import check_may_change, mark, origin
+
     check_writable_dataset(dataset_dir)
+    check_may_change(dataset_dir, by, what="dataset")  # before decoding: a refusal costs nothing
     emo = normalise_emotion(emotion)
     if emo is None:
         raise LabelsError(f"emotion {emotion!r} is not one of {', '.join(EMOTIONS)}.")
     speaker = check_name(speaker.strip(), what="speaker name")
+    if speaker.lower() == LABELS_FILE:  # its folder would stand where the CSV must be
+        raise PathError(f"speaker name {speaker!r} is the name of the dataset's labels file; choose another name.")
     limits = AudioConfig()
     y, sr = decode(audio, name=name, max_duration_s=limits.max_duration_s)
     y = y.mean(axis=1) if y.ndim == 2 else y
     prepare_audio(y, sr=sr, config=limits, name=name, finish=False)  # empty, silent, NaN: refused before writing
     dataset_dir = Path(dataset_dir)
     csv_path = dataset_dir / "all_labels.csv"
+    made_here = not dataset_dir.exists()
     dataset_dir.mkdir(parents=True, exist_ok=True)
     with _locked(dataset_dir):  # two browser sessions keeping clips at once take turns
+        if by is not None and made_here and origin(dataset_dir) is None and not csv_path.exists():
+            mark(dataset_dir, by)  # the first clip of a new dataset: it is theirs
+        else:
+            check_may_change(dataset_dir, by, what="dataset")  # again, under the lock: another may have made it
         _check_header(csv_path)
         folder = dataset_dir / speaker / emo
         folder.mkdir(parents=True, exist_ok=True)

@@ -26,10 +26,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ser.errors import PathError, TrainingError
 from ser.paths import check_name
+
+if TYPE_CHECKING:
+    from ser.access import Visitor
 
 try:
     import fcntl
@@ -157,27 +160,40 @@ def finish(models_dir: str | Path, *, status: str, progress: Path, error: str | 
 
 
 def start_training_process(*, labels: str | Path, models_dir: str | Path, name: str,
-                           options: dict[str, Any]) -> dict[str, Any]:
+                           options: dict[str, Any], by: "Visitor | None" = None) -> dict[str, Any]:
     """Start ``python -m ser train`` in its own process session; return the run record.
 
     ``options`` are CLI options without dashes (``{"preset": "quick", "epochs": 3}``);
     ``True`` adds a flag, ``False``/``None`` leaves it out. ``name`` must be one plain path
     component (else :class:`PathError`). The check that no run is going on, the start and the
     record are one step under :func:`models_lock`: of two starts at once, one is refused.
+
+    ``by`` is the person starting it from a page (:class:`ser.access.Visitor`): a reserved name
+    (``default``), a protected model or another visitor's is refused (:class:`ser.access.AccessError`),
+    and the staging folder gets their marker, which the install keeps. ``None``: the command line.
     """
+    from ser.access import check_model_name
+
     check_name(name, what="run name")
+    check_model_name(name, by)
     models_dir = Path(models_dir)
     with models_lock(models_dir):
-        return _start_locked(labels=labels, models_dir=models_dir, name=name, options=options)
+        return _start_locked(labels=labels, models_dir=models_dir, name=name, options=options, by=by)
 
 
-def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: dict[str, Any]) -> dict[str, Any]:
+def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: dict[str, Any],
+                  by: "Visitor | None" = None) -> dict[str, Any]:
+    from ser.access import check_may_change, mark
+
+    out = models_dir / name
+    check_may_change(out, by, what="model")  # under the lock: nothing installs between this and the start
     run = current_run(models_dir)
     if run and run["running"]:
         raise TrainingError(f"a training run ({run['name']!r}) is in progress; wait for it or stop it first.")
-    out = models_dir / name
     staging = staging_dir_for(out)
     staging.mkdir(parents=True, exist_ok=True)
+    if by is not None:
+        mark(staging, by)  # the staging folder becomes the model: the marker goes with it
     cmd = [sys.executable, "-m", "ser", "train", "--labels", str(labels), "--out", str(out),
            "--staging", str(staging)]
     for key, value in options.items():
@@ -199,11 +215,12 @@ def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: d
     return record
 
 
-def request_stop(models_dir: str | Path) -> bool:
+def request_stop(models_dir: str | Path, *, by: "Visitor | None" = None) -> bool:
     """Ask the running training to stop cleanly; ``False`` if none is running.
 
     Also ``False`` when the run has just installed its model (its staging folder is gone). A
-    record whose staging folder is not in ``<models>/.staging`` raises :class:`PathError`.
+    record whose staging folder is not in ``<models>/.staging`` raises :class:`PathError`. From a
+    page (``by``), only the run's starter or the operator may stop it (:class:`ser.access.AccessError`).
     """
     models_dir = Path(models_dir)
     run = current_run(models_dir)
@@ -213,6 +230,10 @@ def request_stop(models_dir: str | Path) -> bool:
     if staging.parent.resolve() != allowed.resolve() or staging.name in ("", ".", ".."):
         raise PathError(f"{models_dir / RUN_RECORD}: the staging folder {staging} is not in {allowed}; "
                         f"stop the process {run['pid']} yourself or delete the record.")
+    from ser.access import AccessError, why_not_stop
+
+    if why := why_not_stop(staging, by):
+        raise AccessError(why)
     try:
         (staging / "STOP").touch()
     except FileNotFoundError:  # installed: the staging folder is the model now, nothing left to stop
@@ -329,10 +350,15 @@ def install(staging: Path, out_dir: Path) -> None:
     its ``.trash`` copy, which :func:`ser.runs.recover` (run here first and by ``list_models``)
     moves back; killed after them, the ``.trash`` copy is deleted there too.
     """
+    from ser.access import origin
+
     staging, out_dir = Path(staging), Path(out_dir)
     check_name(out_dir.name, what="model folder name")
     with models_lock(out_dir.parent):
         _recover_locked(out_dir.parent)
+        if out_dir.exists() and origin(staging) is not None and origin(out_dir) is None:
+            raise TrainingError(f"“{out_dir.name}” is a protected model (made with the command line while this "
+                                "run trained): nothing was replaced; train again under another name.")
         trash = None
         if out_dir.exists():
             trash = out_dir.parent / TRASH / f"{out_dir.name}-{time.time_ns()}"
