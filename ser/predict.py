@@ -182,6 +182,25 @@ class Predictor:
         """Seconds of (trimmed) audio the model looks at at once."""
         return self.config.features.window_s(self.config.audio.sample_rate_hz)
 
+    def window_starts(self, n: int) -> list[int]:
+        """Where :meth:`predict` places the model's windows in a prepared signal of ``n`` samples: one
+        window for a signal no longer than it, else a half-window hop with the last window ending at the end."""
+        window = self.config.features.window_samples
+        if n <= window:
+            return [0]
+        return sorted({*range(0, n - window + 1, window // 2), n - window})
+
+    def score_windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Speech weight and probabilities of each window of a prepared (trimmed, levelled) signal ``y``,
+        as :meth:`predict` computes them before its weighted mean (used by :mod:`ser.explain`).
+
+        Returns
+        -------
+        weights : np.ndarray, shape (len(starts),)
+        probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
+        """
+        return self._windows(y, list(starts))
+
     def _windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Speech weight (:func:`ser.speech.speech_weight`) and probabilities of each window of ``y``.
 
@@ -216,12 +235,7 @@ class Predictor:
         from ser.speech import NO_SPEECH
 
         y = finish_audio(raw, config=self.config.audio, name=name)
-        window = self.config.features.window_samples
-        if len(y) <= window:
-            starts = [0]
-        else:
-            hop = window // 2
-            starts = sorted({*range(0, len(y) - window + 1, hop), len(y) - window})
+        starts = self.window_starts(len(y))
         weights, probs = self._windows(y, starts)
         rows = tuple(self._timeline(raw, name=name)) if timeline else ()
         if not np.any(weights > 0):
