@@ -15,5 +15,9 @@ page = st.navigation([
 ])
 try:
     page.run()
+except (OSError, MemoryError) as exc:  # a file the server cannot read or write: one line, never a traceback
+    from pages._ui.text import server_problem
+
+    st.error(server_problem(exc))
 finally:  # the housekeeping after the page (also when it stops early): it kept the first heading waiting 0.4 s
     sidebar()

@@ -278,6 +278,10 @@ def _finish_unpacked(folder: Path, litter: list[tuple[str, str]], *, source: str
         shutil.rmtree(folder)
         moved.rename(folder)
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    if any(f.split("/", 1)[0].lower() == "all_labels.csv" for f in files if "/" in f):
+        discard(folder)  # saving would write the labels where that folder is
+        raise UploadError(f"{source}: has a folder named all_labels.csv; rename that folder: the name is kept for "
+                          "the labels file.")
     audio = tuple(f for f in files if Path(f).suffix.lower() in AUDIO_SUFFIXES)
     if not audio:
         discard(folder)

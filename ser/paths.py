@@ -18,7 +18,7 @@ from pathlib import Path
 from ser.errors import PathError
 
 __all__ = ["PROJECT", "DEMO_DIR", "DATA_ROOTS_ENV", "NAME_PATTERN", "data_roots", "datasets_dir", "check_writable_dataset", "check_name", "inside",
-           "check_inside", "portable", "from_portable", "find_clip"]
+           "check_inside", "portable", "from_portable", "find_clip", "shown", "redact"]
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEMO_DIR = PROJECT / "data" / "demo"
@@ -85,7 +85,7 @@ def check_inside(path: str | Path, roots: list[Path] | None = None, *, what: str
     """
     roots = data_roots() if roots is None else roots
     if not inside(path, roots):
-        names = ", ".join(str(r) for r in roots)
+        names = ", ".join(shown(r) for r in roots)
         raise PathError(f"{path}: this {what} is outside the folders the dashboard may read ({names}). "
                         f"Copy it under data/, or ask the operator to add its folder to ${DATA_ROOTS_ENV}.")
     return Path(path).expanduser().resolve()
@@ -122,3 +122,40 @@ def find_clip(path: str | Path, folders: list[Path], *, roots: list[Path] | None
         if candidate.is_file() and inside(candidate, roots):
             return candidate.resolve()
     return None
+
+
+def shown(path: str | Path) -> str:
+    """``path`` as a message or a report says it, without the server's layout: relative to the project
+    (``data/demo/...``, ``../shared/data/...``), else under ``~`` or the temporary folder as ``…/name``.
+
+    A visitor reads what a path means for the project, never where the server keeps it.
+    """
+    return redact(os.path.abspath(Path(path).expanduser()))
+
+
+def _server_prefixes() -> list[tuple[str, str]]:
+    """Absolute folders of this server and how messages say them, longest first."""
+    import tempfile
+
+    pairs = {str(PROJECT): ".", str(PROJECT.parent): ".."}
+    for root in data_roots():
+        if str(root).startswith(str(PROJECT.parent)):
+            continue
+        pairs[str(root)] = f"…/{root.name}"  # a data root elsewhere: its name only
+    pairs.setdefault(tempfile.gettempdir(), "…")
+    home = str(Path.home())
+    if home not in ("/", ""):
+        pairs.setdefault(home, "~")
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+def redact(text: str) -> str:
+    """``text`` with every absolute path under the project, beside it, in a data root, the temporary
+    folder or the home folder said as :func:`shown` says it (``/srv/app/data/x.wav`` -> ``data/x.wav``).
+
+    Paths elsewhere (what a person typed, such as ``/proc/self/environ``) are left as they are.
+    """
+    for prefix, short in _server_prefixes():  # longest first: the project before the folder around it
+        text = re.sub(re.escape(prefix) + "/", "" if short == "." else short.replace("\\", r"\\") + "/", text)
+        text = re.sub(re.escape(prefix) + r"(?![\w-]|\.\w)", short, text)
+    return text

@@ -14,6 +14,14 @@ from tests.conftest import DEFAULT_MODEL
 
 
 @pytest.fixture(autouse=True)
+def full_error_details():
+    """Visitors see no error details (.streamlit/config.toml); a failing test shows the whole error."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+
+
+@pytest.fixture(autouse=True)
 def own_datasets_folder(tmp_path_factory, monkeypatch):
     """Datasets made in the browser go to a folder of the test's own, never the project's data/."""
     folder = tmp_path_factory.mktemp("app-datasets")

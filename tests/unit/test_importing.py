@@ -222,3 +222,69 @@ def test_a_corrupt_member_and_many_small_bombs_are_one_line(datasets):
     with pytest.raises(UploadError, match="take.wav: uploaded twice"):
         unpack([("a/take.wav", b"RIFF"), ("b/take.wav", b"RIFF")], datasets_dir=datasets)
     assert not list(datasets.glob(f"{INCOMING_PREFIX}*"))
+
+
+def test_a_folder_named_like_the_labels_file_is_one_line(datasets):
+    upload = make_zip({"all_labels.csv/angry/a.wav": demo_clip("angry").read_bytes(),
+                       "happy/b.wav": demo_clip("happy").read_bytes()})
+    with pytest.raises(UploadError, match="has a folder named all_labels.csv"):
+        unpacked = unpack(upload, datasets_dir=datasets, name="up.zip")
+        save_dataset(unpacked, preview(unpacked, plan_labels(unpacked))["labels"], name="x", datasets_dir=datasets)
+    assert nothing_left(datasets)
+
+
+def test_an_uploaded_labels_csv_is_capped_at_the_files_an_upload_may_hold(datasets):
+    # issue 22 item 4: a 2.9 MB zip with a one-million-row CSV took the preview 255 s and 1.2 GB
+    import time
+
+    rows = "".join(f"c{i}.wav,sad,s{i % 7}\n" for i in range(1_000_000))
+    upload = make_zip({"a.wav": demo_clip("sad").read_bytes(), "all_labels.csv": "path,emotion,speaker\n" + rows})
+    unpacked = unpack(upload, datasets_dir=datasets, name="big.zip")
+    t0 = time.perf_counter()
+    with pytest.raises(LabelsError, match=f"all_labels.csv: has more than {Limits().max_files:,} rows"):
+        plan_labels(unpacked)
+    assert time.perf_counter() - t0 < 5  # stopped at the cap, not read whole
+
+
+def test_unsaved_uploads_together_are_capped(datasets, monkeypatch):
+    # issue 22 item 8: every upload could keep 2 GB for 6 h, with no total across sessions
+    import os
+    import time
+
+    import ser.importing as imp
+
+    assert imp.MAX_INCOMING_BYTES == 4 * 2**30
+    clip = demo_clip("sad").read_bytes()
+    monkeypatch.setattr(imp, "MAX_INCOMING_BYTES", int(2.5 * len(clip)))
+    first = unpack(make_zip({"a.wav": clip}), datasets_dir=datasets, name="one.zip")
+    second = unpack(make_zip({"b.wav": clip}), datasets_dir=datasets, name="two.zip")
+    with pytest.raises(UploadError, match=r"three\.zip: the server holds .* of uploads not yet saved"):
+        unpack(make_zip({"c.wav": clip}), datasets_dir=datasets, name="three.zip")
+    assert len(list(datasets.glob(f"{INCOMING_PREFIX}*"))) == 2  # nothing extracted
+    old = time.time() - imp.INCOMING_IDLE_S - 60  # the first one's session stopped looking at it
+    os.utime(first.folder, (old, old))
+    imp.keep_alive(second)
+    third = unpack(make_zip({"c.wav": clip}), datasets_dir=datasets, name="three.zip")
+    assert not first.folder.exists() and second.folder.is_dir() and third.folder.is_dir()
+
+
+def test_an_upload_held_by_a_session_goes_when_the_session_drops_it(datasets):
+    # issue 22 item 8: a closed tab left its upload on disk for 6 h
+    import gc
+
+    from ser.importing import hold
+
+    unpacked = unpack(make_zip({"a.wav": demo_clip("sad").read_bytes()}), datasets_dir=datasets)
+    lease = hold(unpacked)
+    lease.touch()
+    assert unpacked.folder.is_dir()
+    del lease
+    gc.collect()
+    assert not unpacked.folder.exists()
+    saved = unpack(make_zip({"a.wav": demo_clip("sad").read_bytes()}), datasets_dir=datasets)
+    lease = hold(saved)
+    target = save_dataset(saved, preview(saved, plan_labels(saved, emotion="sad"))["labels"], name="kept",
+                          datasets_dir=datasets)
+    del lease
+    gc.collect()
+    assert (target / "all_labels.csv").is_file()  # a saved dataset is not the upload any more

@@ -51,3 +51,15 @@ def test_stored_paths_are_relative_to_the_project_and_read_back_from_it(tmp_path
     clip = "Actor_06/03-01-01-01-01-01-06.wav"
     assert find_clip(clip, [tmp_path / "gone", PROJECT / "data" / "demo"]) == PROJECT / "data" / "demo" / clip
     assert find_clip("../../../etc/passwd", [PROJECT / "data" / "demo"]) is None  # outside the allowed roots
+
+
+def test_messages_say_server_paths_relative_to_the_project(tmp_path):
+    from ser.paths import PROJECT, redact, shown
+
+    text = (f"{PROJECT}/data/demo/a.wav: bad; {PROJECT.parent}/shared/data/x/b.flac; {tmp_path}/c.wav; "
+            f"{Path.home()}/.cache/ser; /proc/self/environ")
+    out = redact(text)
+    assert out.startswith("data/demo/a.wav: bad; ../shared/data/x/b.flac; …/")
+    assert str(PROJECT) not in out and str(tmp_path) not in out and str(Path.home()) + "/" not in out
+    assert out.endswith("~/.cache/ser; /proc/self/environ"), "what a person typed stays as typed"
+    assert shown(PROJECT / "models" / "default") == "models/default"

@@ -93,3 +93,31 @@ def test_two_sessions_keeping_clips_at_once_lose_nothing(tmp_path):
         paths = list(pool.map(lambda _: add_recording(ds, audio, speaker="anna", emotion="sad"), range(8)))
     assert len(set(paths)) == 8 and len(list(ds.rglob("*.wav"))) == 8
     assert sorted(pd.read_csv(ds / "all_labels.csv").path) == sorted(paths)
+
+
+@pytest.mark.parametrize("speaker", ["all_labels.csv", "ALL_LABELS.CSV"])
+def test_a_speaker_named_like_the_labels_file_is_one_line(tmp_path, speaker):
+    ds = tmp_path / "mine"
+    for first in (True, False):  # the dataset's first clip, and one more after the CSV exists
+        if not first:
+            add_recording(ds, wav_bytes(tone()), speaker="ben", emotion="sad")
+        before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+        with pytest.raises(PathError, match="speaker name .* is the name of the dataset's labels file"):
+            add_recording(ds, wav_bytes(tone(seed=4)), speaker=speaker, emotion="happy")
+        assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_recording_is_read_block_by_block_and_kept_as_the_model_hears_it(tmp_path, monkeypatch):
+    """One reader: a 48 kHz stereo recording is never decoded whole; it is kept mono at the model's rate."""
+    from ser.audio import BLOCK_S, read_audio
+    from tests.unit.test_audio import spy_reads
+
+    y = tone(220.0, sr=48_000, duration_s=70.0, seed=4)
+    data = wav_bytes(np.stack([y, 0.5 * y], axis=1), sr=48_000)
+    asked = spy_reads(monkeypatch)
+    rel = add_recording(tmp_path / "mine", data, speaker="cleo", emotion="calm", name="mic")
+    assert max(asked) <= BLOCK_S, f"decoded {max(asked):.0f} s at once"
+    info = sf.info(tmp_path / "mine" / rel)
+    assert (info.samplerate, info.channels, info.subtype) == (16_000, 1, "PCM_16")
+    heard = read_audio(data, name="mic").y
+    np.testing.assert_allclose(sf.read(tmp_path / "mine" / rel, dtype="float32")[0], heard, atol=1 / 2 ** 15)
