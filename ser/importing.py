@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from ser.access import Visitor
 
 __all__ = ["UploadError", "Limits", "Unpacked", "LabelPlan", "unpack", "plan_labels", "preview",
-           "save_dataset", "discard", "SPEAKER_SOURCES", "INCOMING_PREFIX"]
+           "save_dataset", "discard", "SPEAKER_SOURCES", "INCOMING_PREFIX", "MAX_INCOMING_BYTES",
+           "INCOMING_IDLE_S", "keep_alive", "hold", "UploadLease"]
 
 INCOMING_PREFIX = ".incoming-"
 SPEAKER_SOURCES = ("none", "folder", "pattern")
@@ -160,10 +161,24 @@ def _check_directory(infos: list[zipfile.ZipInfo], *, source: str, limits: Limit
     return litter
 
 
-def _incoming(datasets_dir: Path) -> Path:
+MAX_INCOMING_BYTES = 4 * 2**30
+"""The most bytes all unpacked, unsaved uploads together may hold (every session's): a new upload past it is
+refused until older ones are saved, discarded or idle for :data:`INCOMING_IDLE_S`."""
+INCOMING_IDLE_S = 15 * 60
+"""An unsaved upload whose session has not looked at it (:func:`keep_alive`) for this long is removed."""
+
+
+def _incoming(datasets_dir: Path, *, need: int = 0, source: str = "the upload") -> Path:
+    """A new hidden folder for an upload of ``need`` bytes, once idle uploads are removed and the total of
+    unsaved uploads stays within :data:`MAX_INCOMING_BYTES`."""
     try:
         datasets_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale_incoming(datasets_dir)
+        held = sum(_size(old) for old in datasets_dir.glob(f"{INCOMING_PREFIX}*"))
+        if held + need > MAX_INCOMING_BYTES:
+            raise UploadError(f"{source}: the server holds {held / 2**30:,.1f} GB of uploads not yet saved and this "
+                              f"one would pass the {MAX_INCOMING_BYTES / 2**30:,.0f} GB they may hold together; "
+                              "try again in a few minutes, or upload fewer clips.")
         folder = datasets_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex[:12]}"
         folder.mkdir()
     except OSError as exc:
@@ -172,14 +187,61 @@ def _incoming(datasets_dir: Path) -> Path:
     return folder
 
 
-def _remove_stale_incoming(datasets_dir: Path, *, max_age_s: float = 6 * 3600) -> None:
-    """Uploads unpacked but never saved nor discarded (a closed browser tab) go after ``max_age_s``."""
+def _size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _remove_stale_incoming(datasets_dir: Path, *, max_age_s: float | None = None) -> None:
+    """Uploads unpacked but never saved nor discarded go once nobody looked at them (:func:`keep_alive`)
+    for ``max_age_s`` (:data:`INCOMING_IDLE_S`): a closed browser tab, an ended session."""
+    max_age_s = INCOMING_IDLE_S if max_age_s is None else max_age_s
     for old in datasets_dir.glob(f"{INCOMING_PREFIX}*"):
         try:
             if time.time() - old.stat().st_mtime > max_age_s:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass
+
+
+def keep_alive(unpacked: Unpacked) -> bool:
+    """Mark an unsaved upload as still looked at (its folder's time is the heartbeat); ``False`` when it is
+    gone (saved, discarded, or removed after :data:`INCOMING_IDLE_S` idle)."""
+    try:
+        os.utime(unpacked.folder)
+    except OSError:
+        return False
+    return unpacked.folder.is_dir()
+
+
+class UploadLease:
+    """A session's hold on its unsaved upload: the upload is removed when the lease is dropped (the
+    session's state replaced or ended, the server stopped), and :meth:`touch` is its heartbeat."""
+
+    def __init__(self, unpacked: Unpacked):
+        import weakref
+
+        self.unpacked = unpacked
+        self._finalizer = weakref.finalize(self, discard, unpacked.folder)
+
+    def touch(self) -> bool:
+        """:func:`keep_alive` for the held upload."""
+        return keep_alive(self.unpacked)
+
+    def release(self) -> None:
+        """Remove the upload now (nothing happens if it was saved meanwhile: it is no longer there)."""
+        self._finalizer()
+
+
+def hold(unpacked: Unpacked) -> UploadLease:
+    """An :class:`UploadLease` on ``unpacked``: keep it in the session's state."""
+    return UploadLease(unpacked)
 
 
 def _copy_bounded(src: BinaryIO, dst: Path, *, limit: int, name: str, source: str) -> None:
@@ -227,7 +289,7 @@ def unpack(upload: str | Path | bytes | BinaryIO | list[tuple[str, bytes]], *, d
         litter = _check_directory(infos, source=name, limits=limits)
         skip = {n for n, _ in litter}
         members = [i for i in infos if not i.is_dir() and i.filename not in skip]
-        folder = _incoming(datasets_dir)
+        folder = _incoming(datasets_dir, need=sum(i.file_size for i in members), source=name)
         try:
             for info in members:
                 target = folder.joinpath(*PurePosixPath(info.filename).parts)
@@ -261,7 +323,7 @@ def _unpack_files(files: list[tuple[str, bytes]], *, datasets_dir: Path, limits:
     if len(set(names)) < len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
         raise UploadError(f"{twice[0]}: uploaded twice; rename one of them or zip them in folders.")
-    folder = _incoming(datasets_dir)
+    folder = _incoming(datasets_dir, need=total, source="the uploaded files")
     for fname, data in files:
         (folder / Path(fname).name).write_bytes(data)
     return _finish_unpacked(folder, [], source="the uploaded files")
@@ -312,8 +374,8 @@ def plan_labels(unpacked: Unpacked, *, speaker_from: str = "none", speaker_level
     """
     from ser.labels import read_labels
 
-    if unpacked.labels_csv:
-        frame = read_labels(unpacked.folder / unpacked.labels_csv)
+    if unpacked.labels_csv:  # one row per clip: no more rows than an upload may hold files
+        frame = read_labels(unpacked.folder / unpacked.labels_csv, max_rows=Limits().max_files)
         known = [isinstance(r.emotion, str) for r in frame.itertuples()]
         rows = [(r.path, r.emotion, r.speaker) for r, ok in zip(frame.itertuples(), known) if ok]
         unlabelled = [(r.path, f"emotion {r.label!r} is not one of the 8")

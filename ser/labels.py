@@ -33,6 +33,8 @@ __all__ = [
     "speaker_split_problem",
     "MIN_CLIPS_PER_EMOTION",
     "MIN_SPEAKERS_PER_EMOTION",
+    "MAX_LABEL_ROWS",
+    "MAX_LABEL_BYTES",
 ]
 
 PATH_COLUMNS = ("path", "file", "filename", "filepath", "file_path", "wav")
@@ -100,18 +102,18 @@ def _delimiter(sample: str) -> str:
         return ","
 
 
-def _table(csv_path: Path) -> tuple[list[str], list[list[str]]]:
+def _table(csv_path: Path, *, max_rows: int | None = None) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows of ``csv_path``; its delimiter (one of ``,;\t|``) found by :func:`_delimiter`.
 
-    At most :data:`MAX_LABEL_BYTES` bytes and :data:`MAX_LABEL_ROWS` rows: the size is checked before
-    reading and the rows are read one by one, stopping past the cap. Every error names the file and
+    At most :data:`MAX_LABEL_BYTES` bytes and ``max_rows`` (:data:`MAX_LABEL_ROWS`) rows: the size is checked
+    before reading and the rows are read one by one, stopping past the cap. Every error names the file and
     what is wrong with it, never what is in it.
     """
     import csv
 
     if csv_path.is_dir():
         raise LabelsError(f"{csv_path}: is a folder, not a labels CSV; give the all_labels.csv inside a dataset folder.")
-    cap = MAX_LABEL_ROWS
+    cap = MAX_LABEL_ROWS if max_rows is None else max_rows
     try:
         if csv_path.stat().st_size > MAX_LABEL_BYTES:
             raise LabelsError(f"{csv_path}: is larger than {MAX_LABEL_BYTES / 2**20:,.0f} MB, the most a labels CSV "
@@ -163,18 +165,19 @@ def _table(csv_path: Path) -> tuple[list[str], list[list[str]]]:
     return header, [row + [""] * (len(header) - len(row)) for row in body]
 
 
-def read_labels(csv_path: str | Path) -> pd.DataFrame:
+def read_labels(csv_path: str | Path, *, max_rows: int | None = None) -> pd.DataFrame:
     """Read a labels CSV into a frame with columns ``path, emotion, speaker, label, abspath``.
 
     ``path`` is as written (relative to the CSV's folder), ``label`` as written,
     ``emotion`` the canonical name (``None`` where unknown), ``speaker`` may be empty,
     ``abspath`` is the resolved file path. The delimiter may be ``,``, ``;``, a tab or ``|``.
+    At most ``max_rows`` data rows (:data:`MAX_LABEL_ROWS`) and :data:`MAX_LABEL_BYTES` bytes.
 
     Raises
     ------
     LabelsError
-        If the file is missing, a folder, unreadable, not a UTF-8 CSV, has no path or emotion
-        column, or has no data row. The message names the file, never its contents.
+        If the file is missing, a folder, unreadable, not a UTF-8 CSV, longer than the caps, has no
+        path or emotion column, or has no data row. The message names the file, never its contents.
     """
     import pandas as pd
 
@@ -187,7 +190,7 @@ def read_labels(csv_path: str | Path) -> pd.DataFrame:
     if not csv_path.exists():
         raise LabelsError(f"{csv_path}: labels file not found; give the path of an all_labels.csv "
                           "(or write one with `python -m ser labels ROOT --scheme ...`).")
-    header, body = _table(csv_path)
+    header, body = _table(csv_path, max_rows=max_rows)
     path_col = _pick(header, PATH_COLUMNS)
     emo_col = _pick(header, EMOTION_COLUMNS)
     for col, name, others in ((path_col, "path", PATH_COLUMNS[1:4]), (emo_col, "emotion", EMOTION_COLUMNS[1:2])):
