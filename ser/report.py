@@ -77,6 +77,12 @@ def _licence(labels_csv: Path | None) -> str:
     return ""
 
 
+def _machine(text: str) -> str:
+    """The machine a run names, without its host name (runs before this wrote ``host arch N cores``)."""
+    words = str(text).split()
+    return " ".join(words[1:]) if len(words) == 4 and words[-1] == "cores" else str(text)
+
+
 def _clip_audio(path: Path) -> str:
     """A clip as an inline 16 kHz mono 16-bit WAV data URI (its first 4 s: about 128 kB)."""
     import soundfile as sf
@@ -102,7 +108,7 @@ def build_report(model_dir: str | Path) -> str:
 
     from ser.figures import confusion_figure, curves_figure, f1_figure, robustness_figure
     from ser.evaluate import clip_folders
-    from ser.paths import find_clip, from_portable
+    from ser.paths import find_clip, from_portable, redact
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -148,8 +154,8 @@ def build_report(model_dir: str | Path) -> str:
              ["licence of the data", _licence(labels_csv) or "see the dataset's README"],
              ["trained", run.get("finished", "?")],
              ["wall time", f"{run['wall_s']:.0f} s" if isinstance(run.get("wall_s"), (int, float)) else "?"],
-             ["command", run.get("command", "?")],
-             ["machine", f"{run.get('machine', '?')}, Python {run.get('python', '?')}"]]
+             ["command", redact(str(run.get("command", "?")))],
+             ["machine", f"{_machine(run.get('machine', '?'))}, Python {run.get('python', '?')}"]]
     parts.append(_table(card, ["", ""]))
     if split is not None:
         per = split.pivot_table(index="split", columns="emotion", values="path", aggfunc="count", fill_value=0)
@@ -211,7 +217,11 @@ def build_report(model_dir: str | Path) -> str:
             if shown == MAX_CLIPS:
                 break
         if not shown:
-            parts.append("<p class='note'>(the clips are not on the machine that made this report)</p>")
+            elsewhere = any((folder / path).is_file() for folder in clip_folders(run) for path in wrong.path)
+            parts.append("<p class='note'>(" + (
+                "the clips are on this machine, but outside the folders this dashboard may read: the operator "
+                "can allow their folder with $SER_DATA_ROOTS" if elsewhere else
+                "the clips are not on the machine that made this report") + ")</p>")
 
     parts.append("<h2 id='limitations'>Known limitations</h2><ul>"
                  "<li><b>Acted speech.</b> Trained on actors reading fixed sentences (RAVDESS); spontaneous emotion "

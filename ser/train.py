@@ -25,7 +25,8 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import LabelsError, SerError, Stopped, TrainingError
-from ser.paths import portable
+from ser.outputs import check_model_target
+from ser.paths import check_name, portable
 from ser.runs import install, prepare_staging
 from ser.progress import ProgressFn
 
@@ -51,7 +52,9 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     Parameters
     ----------
     labels_csv : path of an ``all_labels.csv``
-    out_dir : folder the finished model is installed at (replacing one there, only on success)
+    out_dir : folder the finished model is installed at (replacing one there, only on success); it must be
+        missing, empty or a model folder made by ser (:func:`ser.outputs.check_model_target`, else
+        :class:`ser.errors.PathError` before any work)
     config : Config, optional
     progress : callback receiving progress events (see :mod:`ser.progress`)
     should_stop : polled between files and batches; when true the run ends by raising
@@ -74,7 +77,8 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     from ser.split import split_labels
 
     config = config or Config()
-    out_dir = Path(out_dir)
+    check_name(Path(out_dir).name, what="model folder name")
+    out_dir = check_model_target(out_dir)  # PathError: a folder or file that is not a model made by ser
     staging = prepare_staging(out_dir, staging)
     emit = JsonlWriter(staging / "progress.jsonl", also=progress)
     stop = should_stop or (lambda: False)
@@ -109,7 +113,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
             if report else None
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
-               "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+               "machine": f"{platform.machine()} {os.cpu_count()} cores",  # no host name: the report shows it
                "python": platform.python_version(), "labels": portable(labels_csv), "n_clips": len(good),
                "failed_clips": failed[:50], "counts": counts, "split_mode": split_mode,
                "speakers_overlap": split_mode == "clip",
@@ -122,6 +126,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
         (staging / "run.json").write_text(json.dumps(run, indent=2) + "\n")
         emit({"stage": "done", "model_dir": str(out_dir), "wall_s": wall,
               "accuracy": run["test_accuracy"], "macro_f1": run["test_macro_f1"], "uar": run["test_uar"]})
+        check_model_target(out_dir)  # again: hours may have passed, and the swap deletes what is there
         install(staging, out_dir)
         return TrainResult(out_dir, staging, report, wall)
     except Stopped:

@@ -44,3 +44,42 @@ def test_a_folder_without_a_report_is_one_line(tmp_path):
     with pytest.raises(ModelError, match="no such model folder"):
         build_report(tmp_path / "missing")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_names_no_server_path_nor_host(tmp_path, monkeypatch):
+    import json
+
+    from ser.paths import PROJECT
+
+    model = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, model)
+    run = json.loads((model / "run.json").read_text())
+    run["command"] = (f"python -m ser train --labels {PROJECT}/data/mine/all_labels.csv --out "
+                      f"{PROJECT}/models/.staging/m-1")
+    run["machine"] = "secret-host-17 x86_64 2 cores"
+    (model / "run.json").write_text(json.dumps(run))
+    text = build_report(model)
+    assert "--labels data/mine/all_labels.csv --out models/.staging/m-1" in text
+    assert str(PROJECT) not in text and "secret-host-17" not in text and "x86_64 2 cores" in text
+
+
+def test_clips_outside_the_allowed_folders_are_said_to_be_so(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    model = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, model)
+    preds = pd.read_csv(model / "predictions.csv")
+    preds["path"] = "kept-" + preds.path.str.replace("/", "_")  # only in the corpus, not among the demo clips
+    preds.to_csv(model / "predictions.csv", index=False)
+    for path in preds.path:
+        shutil.copy(next((DEFAULT_MODEL.parents[1] / "data" / "demo").rglob("*.wav")), corpus / path)
+    run = json.loads((model / "run.json").read_text())
+    run["labels"] = str(corpus / "all_labels.csv")
+    (model / "run.json").write_text(json.dumps(run))
+    monkeypatch.setenv("SER_DATA_ROOTS", "")
+    text = build_report(model)
+    assert "outside the folders this dashboard may read" in text and "not on the machine" not in text
