@@ -34,16 +34,26 @@ def _suggested_name(upload_name: str) -> str:
     return stem[:60]
 
 
+def _drop_upload() -> None:
+    """Remove this session's unsaved upload (replaced, or taken out of the uploader)."""
+    st.session_state.pop("nd_unpacked", None)
+    st.session_state.pop("nd_preview", None)
+    lease = st.session_state.pop("nd_lease", None)
+    if lease is not None:
+        lease.release()
+
+
 def _unpack(files) -> None:
-    """Unpack a new upload once (a rerun with the same files reuses it); the previous one is discarded."""
-    from ser.importing import discard, unpack
+    """Unpack a new upload once (a rerun with the same files reuses it and is its heartbeat); the previous
+    one is removed. The session holds it by an :class:`ser.importing.UploadLease`: when the session's state
+    goes, so does the upload."""
+    from ser.importing import hold, unpack
 
     key = tuple((f.name, f.size, getattr(f, "file_id", "")) for f in files)
-    if st.session_state.get("nd_key") == key:
-        return
-    old = st.session_state.pop("nd_unpacked", None)
-    if old is not None:
-        discard(old)
+    lease = st.session_state.get("nd_lease")
+    if st.session_state.get("nd_key") == key and (lease is None or lease.touch()):
+        return  # the same upload, still there (removed after INCOMING_IDLE_S idle: unpacked again)
+    _drop_upload()
     st.session_state["nd_key"], st.session_state["nd_error"] = key, ""
     st.session_state.pop("nd_unpacked", None)
     try:
@@ -54,7 +64,7 @@ def _unpack(files) -> None:
     except SerError as exc:
         st.session_state["nd_error"] = str(exc)
         return
-    st.session_state["nd_unpacked"] = unpacked
+    st.session_state["nd_unpacked"], st.session_state["nd_lease"] = unpacked, hold(unpacked)
     st.session_state["nd_name"] = _suggested_name(files[0].name if len(files) == 1 else "my-dataset")
 
 
@@ -92,6 +102,7 @@ def new_dataset_from_files() -> None:
     files = st.file_uploader("Zip or audio files", type=["zip", "wav", "flac", "ogg", "mp3"],
                              accept_multiple_files=True, key=f"nd_files_{st.session_state.get('nd_uploader_n', 0)}")
     if not files:
+        _drop_upload()
         return
     _unpack(files)
     if st.session_state.get("nd_error") or "nd_unpacked" not in st.session_state:
@@ -113,11 +124,18 @@ def new_dataset_from_files() -> None:
         kw["emotion"] = c2.selectbox("If the files name no emotion, all of them are", ["(none)", *EMOTIONS],
                                      key="nd_one_emotion")
         kw["emotion"] = None if kw["emotion"] == "(none)" else kw["emotion"]
-    try:
-        plan = plan_labels(unpacked, **kw)
-        shown = preview(unpacked, plan)
-    except SerError as exc:
-        st.error(str(exc))
+    # once per upload and layout (every clip is opened): a rerun for another widget reuses it
+    preview_key = (str(unpacked.folder), tuple(sorted(kw.items())))
+    cached = st.session_state.get("nd_preview")
+    if not cached or cached[0] != preview_key:
+        try:
+            cached = (preview_key, preview(unpacked, plan_labels(unpacked, **kw)))
+        except SerError as exc:
+            cached = (preview_key, str(exc))
+        st.session_state["nd_preview"] = cached
+    shown = cached[1]
+    if isinstance(shown, str):
+        st.error(shown)
         return
     labels = shown["labels"]
     st.markdown(f"**Preview** — labels from: *{shown['layout']}*")

@@ -108,3 +108,53 @@ def test_the_replace_confirmation_belongs_to_one_name(own_datasets_folder):
     at.text_input(key="nd_name").set_value("second").run()
     assert not at.checkbox(key="nd_overwrite_second").value and at.button(key="nd_save").disabled
     assert "old.wav" in (own_datasets_folder / "second" / "all_labels.csv").read_text()
+
+
+def test_the_upload_preview_runs_once_per_upload_and_layout(own_datasets_folder, monkeypatch):
+    # issue 22 item 4: the preview (every clip opened) was redone on every widget change
+    import ser.importing
+
+    calls = []
+    real = ser.importing.preview
+    monkeypatch.setattr(ser.importing, "preview", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    at = open_app()
+    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
+    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
+    assert len(calls) == 1
+    at.text_input(key="nd_name").set_value("other-name").run()
+    at.run()
+    assert len(calls) == 1  # the same upload and layout: the preview is reused
+    at.radio(key="nd_speaker_from").set_value("folder").run()
+    assert len(calls) == 2  # a new layout is previewed once
+    at.text_input(key="nd_name").set_value("third-name").run()
+    no_exception(at)
+    assert len(calls) == 2 and {m.label: m.value for m in at.metric}["Speakers"] == "4"
+
+
+def test_an_unsaved_upload_goes_when_it_is_removed_or_its_session_ends(own_datasets_folder):
+    # issue 22 item 8: unsaved uploads stayed on disk 6 h after their tab closed or the upload was removed
+    import gc
+    import os
+    import time
+
+    from ser.importing import INCOMING_IDLE_S, INCOMING_PREFIX
+
+    def incoming():
+        return sorted(own_datasets_folder.glob(f"{INCOMING_PREFIX}*"))
+
+    at = open_app()
+    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
+    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
+    (folder,) = incoming()
+    old = time.time() - INCOMING_IDLE_S + 60
+    os.utime(folder, (old, old))
+    at.text_input(key="nd_name").set_value("x").run()
+    assert time.time() - folder.stat().st_mtime < 60  # every rerun is a heartbeat
+    at.file_uploader(key="nd_files_0").set_value([]).run()
+    no_exception(at)
+    assert incoming() == []  # removed from the uploader: gone
+    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
+    assert len(incoming()) == 1
+    del at
+    gc.collect()
+    assert incoming() == []  # the session's state is gone: so is its upload
