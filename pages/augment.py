@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from pages._ui.clips import recorded_clip
 from pages._ui.datasets import dataset_picker, labels_or_error
 from pages._ui.plots import mel_figure, waveform_figure
 from pages._ui.state import setup
@@ -31,6 +32,7 @@ paths = list(ok["abspath"])
 if st.session_state.get("p_clip") not in paths:
     st.session_state["p_clip"] = paths[0]
 names = dict(zip(ok["abspath"], ok["path"] + " · " + ok["emotion"].astype(str)))
+rel_of = dict(zip(ok["abspath"], ok["path"]))
 clip = st.selectbox("Clip", paths, key="p_clip", format_func=names.get)
 speaker_of = dict(zip(ok["abspath"], ok["speaker"].astype(str))) if "speaker" in ok else {}
 
@@ -43,15 +45,9 @@ for key, default in defaults.items():
 seed = st.number_input("Random seed", 0, 10_000, key="p_aug_seed", help="The same seed gives the same noise.")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def raw_clip(path: str):
-    """The clip as the microphone gave it (mono, 16 kHz, not yet trimmed): conditions act here."""
-    from ser.audio import decode, prepare_audio
-    from ser.config import AudioConfig
-
-    y, sr = decode(path)
-    rate = AudioConfig().sample_rate_hz
-    return prepare_audio(y, sr=sr, name=path, finish=False), rate
+    """The clip as the microphone gave it (mono at the model's rate, not yet trimmed): conditions act here."""
+    return recorded_clip(path, name=rel_of.get(path, path))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -99,10 +99,9 @@ st.subheader(f"🎧 {md(clip['path'])}")
 st.caption(f"Emotion **{md(clip['emotion'])}** · speaker **{md(clip['speaker'] or 'unknown')}** · "
            f"{clip['duration_s']:.2f} s" + ("" if rows else " · (first clip shown; select another in the table)"))
 try:
-    from ser.audio import decode
+    from pages._ui.clips import recorded_clip
 
-    y, sr = decode(clip["abspath"])
-    y = y.mean(axis=1) if y.ndim == 2 else y
+    y, sr = recorded_clip(clip["abspath"], name=clip["path"])  # refused from its header when too long
 except SerError as exc:
     st.error(md(exc))
     st.stop()

@@ -73,13 +73,13 @@ def headline(col, name: str, data: dict) -> None:
 
 @st.cache_data(show_spinner="Applying the condition…", max_entries=32)
 def condition_example(path: str, name: str, others: tuple[str, ...]):
-    from ser.audio import decode, load_audio, prepare_audio
+    from pages._ui.clips import recorded_clip
+    from ser.audio import load_audio
     from ser.conditions import CONDITIONS, apply_condition
 
-    y, sr = decode(path)
-    raw = prepare_audio(y, sr=sr, name=path, finish=False)
+    raw, sr = recorded_clip(path, name=Path(path).name)
     sources = [load_audio(p)[0] for p in others] if CONDITIONS[name].needs_babble else []
-    return apply_condition(raw, name, sr=16_000, rng=np.random.default_rng(0), babble_sources=sources)
+    return apply_condition(raw, name, sr=sr, rng=np.random.default_rng(0), babble_sources=sources), sr
 
 
 def robustness_section(model_dir: Path) -> None:
@@ -147,8 +147,8 @@ def robustness_section(model_dir: Path) -> None:
         name = st.selectbox("Hear a condition on an example clip", list(CONDITIONS), key="p_ev_rob_cond",
                             format_func=lambda n: CONDITIONS[n].label)
         try:
-            y = condition_example(str(DEMO_LABELS.parent / example.path), name, others)
-            st.audio(np.clip(y, -1, 1), sample_rate=16_000)
+            y, sr = condition_example(str(DEMO_LABELS.parent / example.path), name, others)
+            st.audio(np.clip(y, -1, 1), sample_rate=sr)
             st.caption(f"{md(example.path)} · acted as **{md(example.emotion)}**")
         except SerError as exc:
             st.error(md(exc))

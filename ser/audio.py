@@ -13,8 +13,8 @@ import numpy as np
 from ser.config import AudioConfig
 from ser.errors import AudioError
 
-__all__ = ["load_audio", "read_audio", "Decoded", "decode", "prepare_audio", "finish_audio", "normalize_level",
-           "trim_silence", "SILENCE_PEAK", "FULL_SCALE", "CLIPPED_SHARE"]
+__all__ = ["load_audio", "read_audio", "Decoded", "prepare_audio", "finish_audio", "normalize_level",
+           "trim_silence", "SILENCE_PEAK", "FULL_SCALE", "CLIPPED_SHARE", "BLOCK_S"]
 
 SILENCE_PEAK = 1e-4  # peak amplitude below which a signal counts as digital silence
 FULL_SCALE = 0.999  # a sample this loud (1.0 is full scale) counts as clipped
@@ -30,9 +30,38 @@ def _name(source: object, name: str | None) -> str:
     return getattr(source, "name", None) or "<audio>"
 
 
+class _ToRate:
+    """soxr's streaming HQ resampler from ``sr`` to ``target`` Hz, fed mono blocks.
+
+    The one resampler of every waveform the model hears (files block by block in :func:`read_audio`,
+    signals at once in :func:`prepare_audio`): its output does not depend on how the input is cut into
+    blocks, and equals ``librosa.resample(res_type="soxr_hq")``, cut or padded to the length it gives.
+    """
+
+    def __init__(self, sr: int, target: int):
+        import soxr
+
+        self.sr, self.target, self.n_in = sr, target, 0
+        self.stream = soxr.ResampleStream(sr, target, 1, dtype="float32", quality="HQ")
+        self.parts: list[np.ndarray] = []
+
+    def add(self, mono: np.ndarray) -> None:
+        self.n_in += mono.size
+        self.parts.append(self.stream.resample_chunk(np.ascontiguousarray(mono, dtype=np.float32), last=False))
+
+    def result(self) -> np.ndarray:
+        self.parts.append(self.stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        y = np.concatenate(self.parts)
+        n = int(np.ceil(self.n_in * self.target / self.sr))
+        return np.pad(y, (0, max(0, n - y.size)))[:n]
+
+
 def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
                   name: str = "<audio>", finish: bool = True) -> np.ndarray:
     """Mix down, resample, check, and (unless ``finish=False``) trim and level-normalise a signal.
+
+    For a signal already in memory (a file is read by :func:`read_audio`, which calls this); it is
+    resampled by the same streaming resampler as a file, so both give the same samples.
 
     Parameters
     ----------
@@ -57,8 +86,6 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
         If the signal is empty, not finite, silent, shorter than ``min_duration_s`` or longer
         than ``max_duration_s``.
     """
-    from ser.dsp import resample
-
     config = config or AudioConfig()
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 2:
@@ -77,7 +104,9 @@ def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
         raise AudioError(f"{name}: the audio is silent (peak below {SILENCE_PEAK:g}); check the microphone "
                          "or the file.")
     if sr != config.sample_rate_hz:
-        y = resample(y, orig_sr=sr, target_sr=config.sample_rate_hz)
+        resampler = _ToRate(sr, config.sample_rate_hz)
+        resampler.add(y)
+        y = resampler.result()
     y = np.ascontiguousarray(y, dtype=np.float32)
     return finish_audio(y, config=config, name=name) if finish else y
 
@@ -168,35 +197,10 @@ def _too_long(label: str, duration_s: float, limit_s: float) -> AudioError:
 _READ_ERRORS: tuple[type[Exception], ...] = (RuntimeError, TypeError, ValueError)  # + sf.LibsndfileError, a RuntimeError
 
 
-def decode(source: str | Path | BinaryIO | bytes, *, name: str | None = None,
-           max_duration_s: float | None = None) -> tuple[np.ndarray, int]:
-    """Decode a file (path, bytes or file object) without any processing.
-
-    With ``max_duration_s`` a longer file is refused from its header, before any sample is decoded.
-    Long audio is better read by :func:`read_audio`, which holds only the mono signal at the model's rate.
-
-    Returns
-    -------
-    y : np.ndarray, shape (n,) or (n, channels), float32
-    sr : int
-    """
-    import soundfile as sf
-
-    label = _name(source, name)
-    source = _open(source, label)
-    try:
-        with sf.SoundFile(source) as f:
-            if max_duration_s is not None and f.frames / f.samplerate > max_duration_s:
-                raise _too_long(label, f.frames / f.samplerate, max_duration_s)
-            y, sr = f.read(dtype="float32", always_2d=False), f.samplerate
-    except _READ_ERRORS as exc:
-        raise _unreadable(label, exc) from exc
-    return y, int(sr)
-
-
 @dataclass(frozen=True)
 class Decoded:
-    """A file read by :func:`read_audio`: mono at the configured rate, before trimming and level.
+    """A file read by :func:`read_audio`: mono at the configured rate, before trimming and level
+    (the clip "as recorded", where recording conditions are simulated).
 
     Attributes
     ----------
@@ -225,7 +229,8 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
                name: str | None = None, block_s: float = BLOCK_S) -> Decoded:
     """Read a file block by block into a mono waveform at the configured rate, checking as it goes.
 
-    The duration is checked from the header first: a file longer than ``config.max_duration_s`` is
+    The one way audio files are opened (training, prediction, the pages, recording, babble sources),
+    so a file longer than the limit is refused from its header everywhere. The duration is checked from the header first: a file longer than ``config.max_duration_s`` is
     refused before any sample is decoded. Then ``block_s`` seconds at a time are decoded, mixed down
     and resampled (soxr's streaming HQ resampler, as ``librosa.resample(res_type="soxr_hq")`` does
     at once), so memory holds the mono result at ``config.sample_rate_hz`` and one block: at most
@@ -269,11 +274,7 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
             raise _too_long(label, frames / sr, config.max_duration_s)
         limit = int(config.max_duration_s * sr)
         blocksize = max(1, min(int(block_s * sr), 2 ** 21 // channels))  # a block is at most 8 MB as float32
-        stream = None
-        if sr != target:
-            import soxr
-
-            stream = soxr.ResampleStream(sr, target, 1, dtype="float32", quality="HQ")
+        stream = _ToRate(sr, target) if sr != target else None
         parts: list[np.ndarray] = []
         n_read, peak, n_full = 0, 0.0, 0
         while True:
@@ -292,13 +293,14 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
             peak = max(peak, float(magnitude.max()))
             n_full += int(np.count_nonzero(magnitude >= FULL_SCALE))
             mono = block.mean(axis=1) if channels > 1 else block[:, 0].copy()
-            parts.append(stream.resample_chunk(mono, last=False) if stream else mono)
+            if stream is not None:
+                stream.add(mono)
+            else:
+                parts.append(mono)
     if stream is not None:
-        parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
-    y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    if stream is not None:  # the length librosa.resample gives
-        n = int(np.ceil(n_read * target / sr))
-        y = np.pad(y, (0, max(0, n - y.size)))[:n]
+        y = stream.result()
+    else:
+        y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     y = prepare_audio(y, sr=target, config=config, name=label, finish=False)
     clipped = n_full / max(1, n_read * channels)
     warnings = []

@@ -348,7 +348,9 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
                   use_cache: bool = True) -> dict[str, np.ndarray]:
     """Features of each requested version of one file, from the cache where present.
 
-    The file is decoded and resampled once; each version is made from that raw signal (before
+    The file is read once by :func:`ser.audio.read_audio`, as prediction reads it (a file longer than
+    the limit is refused from its header, before any sample is decoded; then block by block, mixed
+    down and resampled); each version is made from that raw signal (before
     trimming, as a microphone would record it), then trimmed and level-normalised
     (:func:`ser.audio.finish_audio`) and turned into features. Augmented versions draw from
     ``version_rng(train.seed, content digest, version)``, report conditions from a fixed seed, so
@@ -358,7 +360,7 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
     -------
     dict mapping version to an array of shape (n_features, max_frames)
     """
-    from ser.audio import decode, finish_audio, prepare_audio
+    from ser.audio import finish_audio, read_audio
     from ser.augment import augment, version_rng
     from ser.conditions import apply_condition
 
@@ -375,8 +377,7 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
                 out[v] = hit
     missing = [v for v in task.versions if v not in out]
     if missing:
-        y, sr = decode(task.path)
-        raw = prepare_audio(y, sr=sr, config=config.audio, name=task.path, finish=False)
+        raw = read_audio(task.path, config=config.audio, name=task.path).y
         sr = config.audio.sample_rate_hz
         sources: list[np.ndarray] = []
         if task.babble and any(v != "original" for v in missing):

@@ -41,7 +41,8 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     Parameters
     ----------
     dataset_dir : the dataset's folder (made if missing, with a new ``all_labels.csv``)
-    audio : the recording as a file's bytes (any format soundfile reads; the microphone gives WAV)
+    audio : the recording as a file's bytes (any format soundfile reads; the microphone gives WAV),
+        kept mono at the model's rate (:func:`ser.audio.read_audio`)
     speaker : who speaks (a plain name: letters, digits, ``.``, ``_``, ``-``)
     emotion : one of the 8 emotions, any usual spelling
     name : the recording's name, for messages
@@ -66,7 +67,7 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     """
     import soundfile as sf
 
-    from ser.audio import decode, prepare_audio
+    from ser.audio import read_audio
     from ser.config import AudioConfig
     from ser.labels import normalise_emotion
     from ser.paths import check_name, check_writable_dataset
@@ -81,10 +82,10 @@ def add_recording(dataset_dir: str | Path, audio: bytes, *, speaker: str, emotio
     speaker = check_name(speaker.strip(), what="speaker name")
     if speaker.lower() == LABELS_FILE:  # its folder would stand where the CSV must be
         raise PathError(f"speaker name {speaker!r} is the name of the dataset's labels file; choose another name.")
-    limits = AudioConfig()
-    y, sr = decode(audio, name=name, max_duration_s=limits.max_duration_s)
-    y = y.mean(axis=1) if y.ndim == 2 else y
-    prepare_audio(y, sr=sr, config=limits, name=name, finish=False)  # empty, silent, NaN: refused before writing
+    # too long (from the header), empty, silent, NaN: refused before writing; read block by block and
+    # kept as the model hears it, mono at its rate
+    decoded = read_audio(audio, config=AudioConfig(), name=name)
+    y, sr = decoded.y, decoded.sr
     dataset_dir = Path(dataset_dir)
     csv_path = dataset_dir / "all_labels.csv"
     made_here = not dataset_dir.exists()

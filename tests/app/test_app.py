@@ -242,7 +242,7 @@ def test_a_single_prediction_says_which_seconds_drove_it():
 
     import numpy as np
 
-    from ser.audio import decode
+    from ser.audio import read_audio
 
     at = open_app("pages/predict.py")
     clip = DEMO / "Actor_12" / next(p.name for p in (DEMO / "Actor_12").glob("*.wav"))
@@ -252,7 +252,7 @@ def test_a_single_prediction_says_which_seconds_drove_it():
     why = [s for s in _chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Which seconds")]
     assert why and why[0]["layout"]["title"]["text"] == f"Which seconds made it “{emotion}”"
     bars = why[0]["data"][0]
-    y, sr = decode(clip)
+    y, sr = read_audio(clip).y, 16_000
     x = bars["x"]
     n_bars = len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"])) if isinstance(x, dict) else len(x)
     assert n_bars == int(np.ceil(len(y) / (0.25 * sr)))  # a bar for every quarter second

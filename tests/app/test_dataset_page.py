@@ -20,7 +20,7 @@ def _array(value) -> np.ndarray:
 
 
 def test_clip_view_shows_what_the_model_sees():
-    from ser.audio import decode
+    from ser.audio import read_audio
     from ser.config import Config
     from ser.features import model_view
 
@@ -31,8 +31,8 @@ def test_clip_view_shows_what_the_model_sees():
     heat = {s["layout"]["title"]["text"]: s["data"][0] for s in heat if s["data"] and s["data"][0]["type"] == "heatmap"}
     config = Config()
     clip = at.session_state["p_clip"]
-    y, sr = decode(clip)
-    expected = model_view(y, sr=sr, config=config)
+    raw = read_audio(clip)
+    expected = model_view(raw.y, sr=raw.sr, config=config)
     mel = heat["Mel spectrogram (dB)"]
     x = _array(mel["x"])
     assert len(x) == config.features.max_frames
@@ -108,6 +108,51 @@ def test_the_replace_confirmation_belongs_to_one_name(own_datasets_folder):
     at.text_input(key="nd_name").set_value("second").run()
     assert not at.checkbox(key="nd_overwrite_second").value and at.button(key="nd_save").disabled
     assert "old.wav" in (own_datasets_folder / "second" / "all_labels.csv").read_text()
+
+
+def plain(markdown: str) -> str:
+    """Text the page escaped for Markdown, as the visitor reads it."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def long_dataset(root, *, hours: float = 1.0, channels: int = 1):
+    """A dataset in ``root`` whose one clip is ``hours`` of FLAC (small on disk, 115 MB an hour decoded)."""
+    from tests.unit.test_audio import _long_flac
+
+    folder = root / "long"
+    folder.mkdir()
+    _long_flac(folder / "hour.flac", hours=hours, channels=channels)
+    (folder / "all_labels.csv").write_text("path,emotion,speaker\nhour.flac,happy,ann\n")
+    return folder / "all_labels.csv"
+
+
+def test_browse_refuses_an_hour_long_clip_from_its_header(own_datasets_folder, monkeypatch):
+    from ser.audio import BLOCK_S
+    from tests.unit.test_audio import spy_reads
+
+    csv = long_dataset(own_datasets_folder)
+    at = open_app()
+    asked = spy_reads(monkeypatch)
+    at.selectbox(key="p_dataset").set_value(str(csv)).run()
+    no_exception(at)
+    assert [plain(e.value) for e in at.error] == ["hour.flac: 3600 s is too long (limit 600 s); cut it into shorter clips."]
+    assert not at.get("audio") and max(asked, default=0) <= BLOCK_S, f"decoded {max(asked):.0f} s at once"
+
+
+def test_augmentations_refuse_an_hour_long_clip_from_its_header(own_datasets_folder, monkeypatch):
+    from ser.audio import BLOCK_S
+    from tests.unit.test_audio import spy_reads
+
+    csv = long_dataset(own_datasets_folder)
+    at = open_app()
+    at.selectbox(key="p_dataset").set_value(str(csv)).run()
+    asked = spy_reads(monkeypatch)
+    at.switch_page("pages/augment.py").run()
+    no_exception(at)
+    assert [plain(e.value) for e in at.error] == ["hour.flac: 3600 s is too long (limit 600 s); cut it into shorter clips."]
+    assert not at.get("audio") and max(asked, default=0) <= BLOCK_S, f"decoded {max(asked):.0f} s at once"
 
 
 def test_the_upload_preview_runs_once_per_upload_and_layout(own_datasets_folder, monkeypatch):

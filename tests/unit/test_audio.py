@@ -64,14 +64,15 @@ def test_trim_removes_silence_around_sound():
     assert 0.8 * 16_000 < out.size < 1.1 * 16_000
 
 
-def _long_flac(path, *, hours: float, sr: int = 8_000) -> None:
+def _long_flac(path, *, hours: float, sr: int = 8_000, channels: int = 1) -> None:
     """A FLAC of ``hours`` that is small on disk: silence with a seeded 1 s tone+noise blip each minute."""
     rng = np.random.default_rng(0)
     t = np.arange(sr) / sr
     blip = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(sr)).astype(np.float32)
     minute = np.zeros(60 * sr, np.float32)
     minute[:sr] = blip
-    with sf.SoundFile(path, "w", samplerate=sr, channels=1, format="FLAC", subtype="PCM_16") as f:
+    minute = np.repeat(minute[:, None], channels, axis=1) if channels > 1 else minute
+    with sf.SoundFile(path, "w", samplerate=sr, channels=channels, format="FLAC", subtype="PCM_16") as f:
         for _ in range(int(hours * 60)):
             f.write(minute)
 
@@ -107,22 +108,45 @@ def test_hours_long_flac_is_refused_from_its_header_with_little_memory(tmp_path)
 
 
 def test_long_48k_stereo_is_read_block_by_block_as_whole_decoding_would(tmp_path):
-    """Streaming decode + resampling gives the samples decode + prepare_audio give."""
-    from ser.audio import decode
+    """Streaming decode + resampling gives exactly the samples a whole-file read + prepare_audio give."""
+    from ser.audio import read_audio
 
     rng = np.random.default_rng(1)
     y = tone(sr=48_000, duration_s=25.0)
     stereo = np.stack([y, 0.5 * y + 0.01 * rng.standard_normal(y.size).astype(np.float32)], axis=1)
     path = tmp_path / "s.flac"
     sf.write(path, stereo, 48_000, subtype="PCM_24")
-    raw, sr = decode(path)
+    raw, sr = sf.read(path, dtype="float32")
     ref = prepare_audio(raw, sr=sr, finish=False)
-    from ser.audio import read_audio
-
     got = read_audio(path, block_s=2.0)
     assert got.sr == 16_000 and got.y.shape == ref.shape
-    np.testing.assert_allclose(got.y, ref, atol=1e-4)
+    np.testing.assert_array_equal(got.y, ref)
     assert got.duration_s == pytest.approx(25.0)
+
+
+def spy_reads(monkeypatch) -> list[float]:
+    """Seconds soundfile is asked to decode by each ``SoundFile.read`` from now on (-1, the rest, counted whole)."""
+    asked: list[float] = []
+    real = sf.SoundFile.read
+
+    def read(self, frames=-1, *args, **kwargs):
+        asked.append((frames if frames >= 0 else self.frames - self.tell()) / self.samplerate)
+        return real(self, frames, *args, **kwargs)
+
+    monkeypatch.setattr(sf.SoundFile, "read", read)
+    return asked
+
+
+def test_audio_is_never_decoded_whole_and_decode_is_gone(tmp_path, monkeypatch):
+    """One reader: no public whole-file decode; read_audio asks soundfile for a block at a time."""
+    import ser.audio
+    from ser.audio import BLOCK_S, read_audio
+
+    assert not hasattr(ser.audio, "decode") and "decode" not in ser.audio.__all__
+    _long_flac(tmp_path / "ten.flac", hours=1 / 6)  # 10 minutes: accepted, read in 30 s blocks
+    asked = spy_reads(monkeypatch)
+    assert read_audio(tmp_path / "ten.flac").duration_s == pytest.approx(600.0)
+    assert len(asked) > 1 and max(asked) <= BLOCK_S
 
 
 def test_warnings_for_clipping_far_above_full_scale_and_truncation(tmp_path):

@@ -51,8 +51,8 @@ def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
     import ser.audio
     import ser.features
 
-    calls = {"decode": 0, "features": 0}
-    real_decode, real_features = ser.audio.decode, ser.features.extract_features
+    calls = {"read": 0, "features": 0}
+    real_read, real_features = ser.audio.read_audio, ser.features.extract_features
 
     def counted(name, fn):
         def wrapper(*args, **kwargs):
@@ -60,17 +60,17 @@ def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
             return fn(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(ser.audio, "decode", counted("decode", real_decode))
+    monkeypatch.setattr(ser.audio, "read_audio", counted("read", real_read))
     monkeypatch.setattr(ser.features, "extract_features", counted("features", real_features))
     config = Config()
     task = ClipTask(str(real_clip), ("original", "recording"))
     first = clip_features(task, config=config, cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npy"))) == 2
-    assert calls == {"decode": 1, "features": 2}
+    assert calls == {"read": 1, "features": 2}
     again = clip_features(task, config=config, cache_dir=tmp_path)
-    assert calls == {"decode": 1, "features": 2}  # a hit neither decodes nor extracts
+    assert calls == {"read": 1, "features": 2}  # a hit neither decodes nor extracts
     clip_features(task, config=config, cache_dir=tmp_path, use_cache=False)
-    assert calls == {"decode": 2, "features": 4}
+    assert calls == {"read": 2, "features": 4}
     for v in task.versions:
         np.testing.assert_array_equal(first[v], again[v])
     k = FeatureCache.key("d", "original", audio=config.audio, features=config.features, augment=config.augment,
@@ -138,3 +138,54 @@ def test_extraction_keeps_the_cache_under_its_cap(ravdess, tmp_path, monkeypatch
                            cache_dir=tmp_path / "c", n_jobs=1)
     assert all(isinstance(r, dict) for r in results)
     assert 0 < FeatureCache(tmp_path / "c").size_bytes() <= 0.5 * 1024 * 1024
+
+
+def test_training_refuses_an_hour_long_flac_from_its_header(tmp_path, monkeypatch):
+    """clip_features reads the header first: an hour of FLAC (115 MB decoded) is refused before any sample."""
+    from ser.errors import AudioError
+    from tests.unit.test_audio import _long_flac, spy_reads
+
+    path = tmp_path / "hour.flac"
+    _long_flac(path, hours=1)
+    asked = spy_reads(monkeypatch)
+    with pytest.raises(AudioError, match=r"hour\.flac: 3600 s is too long \(limit 600 s\)"):
+        clip_features(ClipTask(str(path), ("original", "recording")), config=Config(), cache_dir=tmp_path / "c")
+    assert asked == [], f"decoded {sum(asked):.0f} s of a file refused from its header"
+    with pytest.raises(AudioError, match=r"hour\.flac: 3600 s is too long"):  # nor as other voices' babble
+        clip_features(ClipTask(str(path), ("original",), babble=(str(path),)), config=Config(), use_cache=False)
+    assert asked == []
+
+
+def test_training_and_prediction_hear_a_44k_file_the_same(tmp_path, monkeypatch):
+    """One reader, one resampler: the waveform training trims and levels is the one prediction does."""
+    import soundfile as sf
+
+    import ser.audio
+    from ser.predict import Predictor
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    y, sr = sf.read(DEMO / "Actor_06" / "03-01-05-02-02-01-06.wav", dtype="float32")
+    assert sr == 16_000
+    import librosa
+
+    path = tmp_path / "up.wav"
+    sf.write(path, librosa.resample(y, orig_sr=sr, target_sr=44_100), 44_100, subtype="PCM_16")
+    seen: dict[str, list] = {"read": [], "finish": []}
+    real_read, real_finish = ser.audio.read_audio, ser.audio.finish_audio
+
+    def read(*args, **kwargs):
+        out = real_read(*args, **kwargs)
+        seen["read"].append(out.y)
+        return out
+
+    def finish(y, **kwargs):
+        seen["finish"].append(np.array(y))
+        return real_finish(y, **kwargs)
+
+    monkeypatch.setattr(ser.audio, "read_audio", read)
+    monkeypatch.setattr(ser.audio, "finish_audio", finish)
+    clip_features(ClipTask(str(path), ("original",)), config=Config(), use_cache=False)
+    Predictor.load(DEFAULT_MODEL).predict_file(path)
+    assert len(seen["read"]) == 2, "training and prediction both read the file with read_audio"
+    np.testing.assert_array_equal(seen["read"][0], seen["read"][1])
+    np.testing.assert_array_equal(seen["finish"][0], seen["finish"][1])
