@@ -8,9 +8,11 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages._ui.datasets import dataset_picker
+from pages._ui.operator import who
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
+from ser.access import why_not_change, why_not_stop
 from ser.paths import check_name
 from ser.conditions import CONDITIONS
 from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig
@@ -91,9 +93,12 @@ def show_run() -> None:
     if s["epochs"]:
         st.plotly_chart(curves(s["epochs"]), width="stretch")
     if is_running:
-        if st.button("⏹ Stop training", type="secondary"):
+        not_yours = why_not_stop(record["staging"], who())
+        if not_yours:  # another visitor's run (or the command line's): only they or the operator stop it
+            st.caption(not_yours)
+        elif st.button("⏹ Stop training", type="secondary"):
             try:
-                request_stop(models_dir())
+                request_stop(models_dir(), by=who())
                 st.toast("Stopping after the current batch…")
             except SerError as exc:
                 st.error(md(exc))
@@ -186,7 +191,9 @@ def settings() -> None:
         name = c3.text_input("Run name", key="p_tr_name", help="The model is saved in models/<name>.")
         start = st.form_submit_button("▶ Start training", type="primary", disabled=running)
     if (models_dir() / name).exists():
-        st.caption(f"A model named “{md(name)}” exists; it will be replaced only if the new run finishes.")
+        read_only = why_not_change(models_dir() / name, who(), what="model")
+        st.caption(md(read_only) if read_only else
+                   f"A model named “{md(name)}” exists; it will be replaced only if the new run finishes.")
 
     if start:
         try:
@@ -208,7 +215,7 @@ def settings() -> None:
                 start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
                     "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
                     "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
-                    "no_augment": not augment, "ensemble_size": int(ensemble) or None})
+                    "no_augment": not augment, "ensemble_size": int(ensemble) or None}, by=who())
                 st.rerun()
             except SerError as exc:
                 st.error(md(exc))

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages._ui.operator import who
 from pages._ui.state import short
+from pages._ui.text import md
 from ser import EMOTIONS, SerError
 
 SPEAKER_CHOICES = {"none": "No speakers", "folder": "A folder level", "pattern": "A file-name pattern"}
@@ -27,6 +29,18 @@ def _open_dataset(csv: Path) -> None:
     """Show ``csv`` on the Browse view (a callback: it runs before the widgets are drawn)."""
     st.session_state["p_dataset"] = str(csv)  # listed already: the pickers list every dataset in datasets_dir()
     st.session_state["p_ds_mode"] = "Browse"
+
+
+def _why_read_only(folder: Path) -> str | None:
+    """Why this session may not replace or append to the dataset ``folder`` (one line), or ``None``."""
+    from ser.access import why_not_change
+    from ser.paths import check_writable_dataset
+
+    try:
+        check_writable_dataset(folder)
+    except SerError as exc:
+        return str(exc)
+    return why_not_change(folder, who(), what="dataset")
 
 
 def _suggested_name(upload_name: str) -> str:
@@ -75,7 +89,7 @@ def _save(labels) -> None:
     try:
         name = st.session_state.get("nd_name", "")
         target = save_dataset(unpacked, labels, name=name, datasets_dir=_datasets_dir(),
-                              overwrite=st.session_state.get(f"nd_overwrite_{name}", False))
+                              overwrite=st.session_state.get(f"nd_overwrite_{name}", False), by=who())
     except SerError as exc:
         st.session_state["nd_save_error"] = str(exc)
         return
@@ -158,10 +172,14 @@ def new_dataset_from_files() -> None:
                                                        f"under {short(_datasets_dir())}.")
     name = st.session_state.get("nd_name", "")
     exists = bool(name) and (_datasets_dir() / name).is_dir()
-    if exists:  # one confirmation per name: ticking it for one name never replaces another
+    read_only = _why_read_only(_datasets_dir() / name) if exists else None
+    if read_only:  # protected, or another visitor's: no confirmation can replace it
+        st.caption(md(read_only))
+    elif exists:  # one confirmation per name: ticking it for one name never replaces another
         st.checkbox(f"Replace the existing dataset “{name}”", key=f"nd_overwrite_{name}")
     st.button("Save dataset", type="primary", on_click=_save, args=(labels,), key="nd_save",
-              disabled=not len(labels) or (exists and not st.session_state.get(f"nd_overwrite_{name}")))
+              disabled=not len(labels) or bool(read_only)
+              or (exists and not st.session_state.get(f"nd_overwrite_{name}")))
     if st.session_state.get("nd_save_error"):
         st.error(st.session_state.pop("nd_save_error"))
 
@@ -171,7 +189,7 @@ def _keep(dataset: Path, audio: bytes) -> None:
 
     try:
         rel = add_recording(dataset, audio, speaker=st.session_state.get("rec_speaker", ""),
-                            emotion=st.session_state.get("rec_emotion", ""), name="the recording")
+                            emotion=st.session_state.get("rec_emotion", ""), name="the recording", by=who())
     except SerError as exc:
         st.session_state["rec_error"] = str(exc)
         return
@@ -203,12 +221,15 @@ def record_clips() -> None:
     except SerError as exc:
         st.error(str(exc))
         return
+    read_only = _why_read_only(dataset)
+    if read_only:
+        st.info(md(read_only))
     audio = st.audio_input(f"Say a sentence as **{st.session_state.get('rec_emotion', EMOTIONS[0])}**",
                            key=f"rec_audio_{st.session_state.get('rec_n', 0)}")
     if audio is not None:
         k1, k2, _ = st.columns([1, 1, 4])
         k1.button("Keep", type="primary", on_click=_keep, args=(dataset, audio.getvalue()), key="rec_keep",
-                  disabled=not st.session_state.get("rec_speaker", "").strip())
+                  disabled=bool(read_only) or not st.session_state.get("rec_speaker", "").strip())
         k2.button("Discard", on_click=_discard, key="rec_discard")
         if not st.session_state.get("rec_speaker", "").strip():
             st.info("Type the speaker's name to keep this clip.")

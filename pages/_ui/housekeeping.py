@@ -17,12 +17,18 @@ def sidebar() -> None:
     from ser.features import FeatureCache, cache_max_bytes, default_cache_dir
     from ser.workers import stale_workers, stop_stale_workers
 
+    from pages._ui.operator import sidebar_panel, who
+
+    operator = who().operator  # stopping processes and clearing the cache are the operator's
+    sidebar_panel()
     stale = stale_workers()
     with st.sidebar:
         if stale:
             st.warning(f"{len(stale)} worker process(es) of an earlier run are still running although their run "
                        f"ended (pids {', '.join(str(r['pid']) for r in stale[:5])}); they hold memory.")
-            if st.button("Stop them", key="hk_stop_workers"):
+            if not operator:
+                st.caption("Only the operator can stop them.")
+            if st.button("Stop them", key="hk_stop_workers", disabled=not operator) and operator:
                 st.toast(f"Stopped {stop_stale_workers()} worker process(es).")
                 st.rerun()
         directory = str(default_cache_dir())
@@ -31,7 +37,10 @@ def sidebar() -> None:
             st.caption(f"Features of clips already seen, so that training again starts at once. Kept under "
                        f"{cache_max_bytes() / 2**20:,.0f} MB (`SER_CACHE_MAX_MB`); the least recently used go "
                        "first. Clearing only costs time: features are computed again when needed.")
-            if st.button("Clear the feature cache", key="hk_clear_cache", disabled=size == 0):
+            if not operator:
+                st.caption("Only the operator can clear it.")
+            if st.button("Clear the feature cache", key="hk_clear_cache", disabled=size == 0 or not operator) \
+                    and operator:
                 freed = FeatureCache(directory).clear()
                 cache_size_bytes.clear()
                 st.toast(f"Cleared {freed / 2**20:,.0f} MB.")

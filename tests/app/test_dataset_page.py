@@ -96,10 +96,13 @@ def test_a_hostile_zip_gets_one_line_and_nothing_is_written(own_datasets_folder)
 
 
 def test_the_replace_confirmation_belongs_to_one_name(own_datasets_folder):
-    for name in ("first", "second"):
+    from ser.access import Visitor, mark
+
+    at = open_app()
+    for name in ("first", "second"):  # made earlier by this session: it may replace them
         (own_datasets_folder / name).mkdir()
         (own_datasets_folder / name / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
-    at = open_app()
+        mark(own_datasets_folder / name, Visitor(at.session_state["ser_owner"]))
     at.radio(key="p_ds_mode").set_value("New dataset from files").run()
     at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
     at.text_input(key="nd_name").set_value("first").run()

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from tests.app.test_app import no_exception, open_app
+from tests.app.test_security import operator_app
 
 
 def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
@@ -18,7 +19,7 @@ def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
     for key in ("aa1", "bb2", "cc3"):
         cache.put(key, np.zeros((182, 1000), dtype=np.float32))  # 0.7 MB each
     monkeypatch.setenv("SER_CACHE_DIR", str(tmp_path / "features"))
-    at = open_app()
+    at = operator_app()  # clearing the cache is the operator's
     no_exception(at)
     assert any(e.label == "Feature cache: 2 MB" for e in at.sidebar.expander)
     next(b for b in at.sidebar.button if b.label == "Clear the feature cache").click().run()
@@ -34,7 +35,7 @@ def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
     (tmp_path / f"{orphan.pid}.json").write_text(json.dumps({"pid": orphan.pid, "parent": gone.pid, "started": 0}))
     monkeypatch.setenv("SER_WORKERS_DIR", str(tmp_path))
     try:
-        at = open_app()
+        at = operator_app()  # stopping processes is the operator's
         no_exception(at)
         assert any(f"pids {orphan.pid}" in w.value for w in at.sidebar.warning)
         next(b for b in at.sidebar.button if b.label == "Stop them").click().run()
