@@ -4,7 +4,7 @@ Measures, side by side in one run on real clips: feature extraction against the
 separate-librosa-calls way, a cold-cache extraction with augmentation against its compute floor,
 training step cost of the ``seed`` and ``default`` presets, prediction with the ONNX export against
 Keras (cold CLI, load, memory, warm latency), and the dashboard's first page against a bare
-Streamlit page. Prints a markdown
+Streamlit page, and the peak memory of the Dataset page browsing a 60-minute FLAC. Prints a markdown
 table and writes JSON. Each training preset runs in its own process, so that peak memory
 is its own.
 """
@@ -325,6 +325,61 @@ def _app_start(script: Path, timeout_s: float) -> dict:
         return out
 
 
+# A fresh process draws the Dataset page's Browse view with AppTest and reports its own peak (VmHWM:
+# reset by exec, unlike ru_maxrss) and what the page said about the clip.
+_BROWSE = """
+import json, re, sys, time
+from pathlib import Path
+t = time.perf_counter()
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=300)
+at.run()
+if sys.argv[2] != "-":
+    at.selectbox(key="p_dataset").set_value(sys.argv[2]).run()
+status = Path("/proc/self/status").read_text()
+print(json.dumps({"peak_rss_mb": int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024,
+                  "wall_s": time.perf_counter() - t, "errors": [e.value for e in at.error],
+                  "exception": bool(at.exception), "audio_players": len(at.get("audio"))}))
+"""
+
+
+def _long_flac(path: Path, *, minutes: int, sr: int = 16_000) -> None:
+    """A FLAC of ``minutes`` that is small on disk: silence with a seeded 1 s tone+noise blip each minute."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    t = np.arange(sr) / sr
+    minute = np.zeros(60 * sr, np.float32)
+    minute[:sr] = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(sr)
+    with sf.SoundFile(path, "w", samplerate=sr, channels=1, format="FLAC", subtype="PCM_16") as f:
+        for _ in range(minutes):
+            f.write(minute)
+
+
+def bench_long_clip_browse(minutes: int = 60) -> dict:
+    """Peak memory of a fresh process drawing the Dataset page's Browse view of a dataset whose clip is
+    a ``minutes``-long FLAC (refused from its header), against the same page on the demo clips."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "datasets" / "long"
+        folder.mkdir(parents=True)
+        _long_flac(folder / "long.flac", minutes=minutes)
+        (folder / "all_labels.csv").write_text("path,emotion,speaker\nlong.flac,happy,ann\n")
+        env = {**os.environ, "SER_DATASETS_DIR": str(folder.parent), "SER_MODELS_DIR": str(Path(tmp) / "models")}
+        runs = {}
+        for name, csv in (("demo", "-"), ("long", str(folder / "all_labels.csv"))):
+            res = subprocess.run([sys.executable, "-c", _BROWSE, str(REPO / "streamlit_app.py"), csv], cwd=REPO,
+                                 env=env, capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                raise RuntimeError(f"Browse benchmark on {name} failed:\n{res.stderr[-2000:]}")
+            runs[name] = json.loads(res.stdout.strip().splitlines()[-1])
+        flac_mb = (folder / "long.flac").stat().st_size / 2 ** 20
+    long = runs["long"]
+    return {"minutes": minutes, "flac_mb": flac_mb, "decoded_mb": minutes * 60 * 16_000 * 4 / 2 ** 20,
+            "peak_rss_mb": long["peak_rss_mb"], "demo_peak_rss_mb": runs["demo"]["peak_rss_mb"],
+            "wall_s": long["wall_s"], "shown": long["errors"], "traceback": long["exception"],
+            "audio_players": long["audio_players"]}
+
+
 def table(r: dict) -> str:
     f, t, p, a = r.get("features"), r.get("training"), r.get("prediction"), r.get("app")
     rows = ["| what | measured | target |", "|---|---|---|"]
@@ -361,6 +416,12 @@ def table(r: dict) -> str:
         if a.get("first_page_over_bare_s") is not None:
             rows.append(f"| first page minus bare page (medians of {a['repeats']}) | "
                         f"**{a['first_page_over_bare_s']:+.2f} s** | ≤ 0.3 s |")
+    b = r.get("browse")
+    if b:
+        rows.append(f"| Dataset Browse of a {b['minutes']}-minute FLAC ({b['flac_mb']:.1f} MB, {b['decoded_mb']:.0f} MB "
+                    f"decoded): peak memory of the page's process (demo clips: {b['demo_peak_rss_mb']:.0f} MB) | "
+                    f"**{b['peak_rss_mb']:.0f} MB**, {len(b['shown'])} line, "
+                    f"{'a traceback' if b['traceback'] else 'no traceback'} | < 1 GB |")
     if p:
         k, o, x = p["keras"], p["onnx"], p["ratios"]
         rows += ["", "| prediction (one process each) | Keras (before) | ONNX Runtime (now) | ratio | target |",
@@ -399,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="clips for the cold extraction (default: the 1200 RAVDESS clips beside the checkout)")
     ap.add_argument("--out", default="bench.json")
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["features", "extraction", "training", "prediction", "app"])
+                    choices=["features", "extraction", "training", "prediction", "app", "browse"])
     ap.add_argument("--_train-child", dest="train_child", help=argparse.SUPPRESS)
     ap.add_argument("--_steps", dest="steps", type=int, default=5, help=argparse.SUPPRESS)
     ap.add_argument("--_paths", dest="paths", help=argparse.SUPPRESS)
@@ -427,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
              ("training", lambda: bench_training(paths, quick=a.quick)),
              ("prediction", lambda: bench_prediction(Path(a.model), paths[0], calls=50,
                                                      cold_runs=1 if a.quick else 3)),
-             ("app", lambda: bench_app_start(repeats=1 if a.quick else 5))]
+             ("app", lambda: bench_app_start(repeats=1 if a.quick else 5)),
+             ("browse", lambda: bench_long_clip_browse())]
     for name, fn in steps:
         if name in a.skip:
             continue
