@@ -42,14 +42,19 @@ def timeline_figure(rows: list[dict]):
     return fig
 
 
+EXPLAIN_DEADLINE_S = 20.0  # no explanation holds the server longer; one cut short says so
+
+
 @st.cache_data(max_entries=16, show_spinner="Finding which seconds drove it…")
 def explanation(model_key: tuple, name: str, data: bytes, _predictor):
-    """Occlusion over time (:func:`ser.explain.explain`), computed once per model and recording."""
-    from ser.audio import decode
+    """Occlusion over time (:func:`ser.explain.explain`: bounded work, at most ``EXPLAIN_DEADLINE_S``),
+    computed once per model and recording; the audio is read header first, block by block."""
+    from ser.audio import read_audio
     from ser.explain import explain
 
-    y, sr = decode(data, name=name)
-    return y, sr, explain(_predictor, y, sr=sr, name=name)
+    decoded = read_audio(data, config=_predictor.config.audio, name=name)
+    return decoded.y, decoded.sr, explain(_predictor, decoded.y, sr=decoded.sr, name=name,
+                                          deadline_s=EXPLAIN_DEADLINE_S)
 
 
 def why(name: str, data: bytes) -> None:
@@ -62,8 +67,9 @@ def why(name: str, data: bytes) -> None:
     if e.emotion is None:
         return
     st.plotly_chart(explanation_figure(y, sr, e), width="stretch", key=f"why-{name}")
-    st.caption(f"**Why?** {e.sentence()} Each bar is how much less sure the model becomes when that quarter "
-               "second is silenced.")
+    stretch = "quarter second" if e.segment_s == 0.25 else f"{e.segment_s:.2f} s stretch"
+    st.caption(f"**Why?** {e.sentence()} Each bar is how much less sure the model becomes when that {stretch} "
+               "is silenced.")
 
 
 def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:

@@ -262,3 +262,23 @@ def test_a_single_prediction_says_which_seconds_drove_it():
     at.file_uploader(key="uploads").set_value([(clip.name, clip.read_bytes(), "audio/wav"),
                                                (second.name, second.read_bytes(), "audio/wav")]).run()
     assert not [s for s in _chart_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("Which")]
+
+
+def test_a_long_upload_is_explained_in_longer_stretches_and_says_so():
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    from ser.audio import read_audio
+
+    clips = [read_audio(p).y for p in sorted(DEMO.glob("*/*.wav"))]
+    y = np.concatenate([c for clip in clips[:8] for c in (clip, np.zeros(4000, np.float32))])[:20 * 16_000]
+    buf = io.BytesIO()
+    sf.write(buf, y, 16_000, format="WAV")
+    at = open_app("pages/predict.py")
+    at.file_uploader(key="uploads").set_value(("twenty.wav", buf.getvalue(), "audio/wav")).run()
+    no_exception(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("**Why?**"))
+    assert "Each stretch is made longer (0.50 s instead of 0.25 s)" in caption  # 80 quarter seconds > 48
+    assert "when that 0.50 s stretch is silenced" in caption
