@@ -14,19 +14,34 @@ import sys
 from pathlib import Path
 
 from ser.errors import SerError
+from ser.outputs import CV_FILES, EVALUATE_FILES, check_model_target, check_output_file, check_output_folder
+
+
+def _line(text: object) -> str:
+    """``text`` as one line: every character that does not print (a newline, a carriage return, a
+    terminal escape) shown as its Python escape (``\\n``, ``\\x1b``), so a file or labels path with a
+    newline in its name can never forge a line of output."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _print(msg: object, file=None) -> None:
+    """Print one line of output (:func:`_line`) to ``file`` (default standard output)."""
+    print(_line(msg), file=file or sys.stdout, flush=True)
 
 
 def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    _print(msg, file=sys.stderr)
 
 
 def cmd_labels(a: argparse.Namespace) -> int:
     from ser.labels import labels_from_scheme
 
+    out = check_output_file(Path(a.out) if a.out else Path(a.root) / "all_labels.csv", command="labels")
     frame, skipped = labels_from_scheme(a.root, scheme=a.scheme)
-    out = Path(a.out) if a.out else Path(a.root) / "all_labels.csv"
-    frame.to_csv(out, index=False)
-    print(f"wrote {len(frame)} rows to {out}; skipped {len(skipped)} files whose name or emotion did not fit "
+    from ser.csvsafe import write_csv
+
+    write_csv(frame, out)
+    _print(f"wrote {len(frame)} rows to {out}; skipped {len(skipped)} files whose name or emotion did not fit "
           f"the {a.scheme} scheme" + (f" (first: {skipped[0]})" if skipped else ""))
     return 0
 
@@ -41,25 +56,26 @@ def cmd_validate(a: argparse.Namespace) -> int:
     labels = read_labels(a.csv)
     problems = validate_labels(labels)
     for p in problems:
-        print(f"row {p.row}: {p.path}: {p.problem}")
+        _print(f"row {p.row}: {p.path}: {p.problem}")
     usable = usable_rows(labels, problems)
-    print(f"{len(labels)} rows, {len(problems)} problems, {len(usable)} usable clips")
+    _print(f"{len(labels)} rows, {len(problems)} problems, {len(usable)} usable clips")
     cannot = training_problem(usable)
     if cannot:
-        print(f"cannot train: {cannot}")
+        _print(f"cannot train: {cannot}")
         return 1
     no_speakers = speaker_split_problem(usable)
     if no_speakers:
-        print(f"speaker split: not possible: {no_speakers}; train with --split-mode clip to let speakers overlap "
+        _print(f"speaker split: not possible: {no_speakers}; train with --split-mode clip to let speakers overlap "
               "(its scores are then on voices heard in training), or name more speakers")
     else:
-        print(f"speaker split: possible ({usable['speaker'].nunique()} speakers, at least 3 of every emotion)")
+        _print(f"speaker split: possible ({usable['speaker'].nunique()} speakers, at least 3 of every emotion)")
     return 1 if problems else 0
 
 
 def cmd_train(a: argparse.Namespace) -> int:
     from ser.config import for_preset
     from ser.errors import Stopped
+    from ser.paths import check_name
     from ser.runs import claim, finish, staging_dir_for
     from ser.train import train
 
@@ -67,7 +83,8 @@ def cmd_train(a: argparse.Namespace) -> int:
              "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
              "augment": not a.no_augment, "ensemble_size": a.ensemble_size}
     config = for_preset(a.preset, **{**named, **_overrides(a.set)})
-    out = Path(a.out)
+    check_name(Path(a.out).name, what="model folder name")
+    out = check_model_target(a.out)  # never deletes a folder that is not a model made by ser
     staging = Path(a.staging) if a.staging else staging_dir_for(out)
     claim(out.parent, name=out.name, staging=staging)
     stop_file = staging / "STOP"
@@ -104,7 +121,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         return 3
     finish(out.parent, status="done", progress=out / "progress.jsonl")
     r = result.report or {}
-    print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
+    _print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
           f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
           f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
           + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
@@ -130,6 +147,8 @@ def cmd_cv(a: argparse.Namespace) -> int:
     from ser.config import for_preset
     from ser.cv import cross_validate
 
+    if a.out:
+        check_output_folder(a.out, command="cv", files=CV_FILES)
     config = for_preset(a.preset, **{"epochs": a.epochs, "seed": a.seed, **_overrides(a.set)})
 
     def show(e: dict) -> None:
@@ -141,7 +160,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
                  f"macro F1 {e['macro_f1']:.3f} after {e['epochs_run']} epochs")
 
     r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out)
-    print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
+    _print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
           f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
           f"macro F1 {r['macro_f1']:.3f} in {r['wall_s']:.0f} s" + (f"; details in {a.out}" if a.out else ""))
     return 0
@@ -150,8 +169,9 @@ def cmd_cv(a: argparse.Namespace) -> int:
 def cmd_evaluate(a: argparse.Namespace) -> int:
     from ser.evaluate import evaluate_model
 
+    check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
     report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir)
-    print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
+    _print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
           f"on {report['n_clips']} clips{_absent(report)} "
           f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
     return 0
@@ -181,9 +201,12 @@ def cmd_robustness(a: argparse.Namespace) -> int:
         if e["stage"] == "robustness" and (e["step"] == e["total"] or e["step"] % 50 == 0):
             _say(f"clips {e['step']}/{e['total']} under every condition")
 
+    if a.out:
+        check_output_file(a.out, command="robustness")
     report = measure_robustness(a.model, a.labels, out=a.out, split=a.split, cache_dir=a.cache_dir, progress=show)
-    print(robustness_table(report))
-    print(f"{report['n_clips']} clips ({report['n_skipped']} skipped){_absent(report)}; written to "
+    for line in robustness_table(report).splitlines():
+        _print(line)
+    _print(f"{report['n_clips']} clips ({report['n_skipped']} skipped){_absent(report)}; written to "
           f"{a.out or Path(a.model) / ROBUSTNESS_FILE}")
     return 0
 
@@ -193,34 +216,34 @@ def cmd_predict(a: argparse.Namespace) -> int:
 
     predictor = Predictor.load(a.model, runtime=a.runtime)
     if predictor.fallback_reason:
-        print(f"note: predicting with Keras: {predictor.fallback_reason}", file=sys.stderr)
+        _print(f"note: predicting with Keras: {predictor.fallback_reason}", file=sys.stderr)
     status = 0
     for f in a.files:
         try:
             pred = predictor.predict_file(f)
         except SerError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            _print(f"error: {exc}", file=sys.stderr)
             status = 2
             continue
         if a.json:
             print(json.dumps({"file": f, **pred.to_dict()}))
             continue
         for warning in pred.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            _print(f"warning: {warning}", file=sys.stderr)
         if pred.emotion is None:
-            print(f"{f}: {pred.reason}")
+            _print(f"{f}: {pred.reason}")
         else:
             top = ", ".join(f"{e} {p:.2f}" for e, p in sorted(pred.probabilities.items(), key=lambda kv: -kv[1])[:3])
             windows = f" from {pred.n_windows} windows of speech" if pred.n_windows > 1 else ""
-            print(f"{f}: {pred.emotion} ({top}){windows}")
+            _print(f"{f}: {pred.emotion} ({top}){windows}")
     return status
 
 
 def cmd_report(a: argparse.Namespace) -> int:
     from ser.report import write_report_html
 
-    out = write_report_html(a.model, a.out)
-    print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens offline in any browser)")
+    out = write_report_html(a.model, check_output_file(a.out, command="report"))
+    _print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens offline in any browser)")
     return 0
 
 
@@ -236,7 +259,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     model, file = load_saved_model(model_dir, MODEL_FILES)
     path = export_onnx(model, model_dir / EXPORT_FILE, source=file)
     keras_probs, onnx_probs = _agreement(model_dir)
-    print(f"{path}: exported from {file.name}; largest difference from Keras on {len(keras_probs)} "
+    _print(f"{path}: exported from {file.name}; largest difference from Keras on {len(keras_probs)} "
           f"random inputs {np.abs(keras_probs - onnx_probs).max():.1e}")
     return 0
 
@@ -347,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except SerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -116,3 +116,143 @@ def test_a_clip_split_chosen_knowingly_says_speakers_overlap(small_subset, featu
     report = json.loads((out / "report.json").read_text())
     assert report["split_mode"] == "clip" and report["speakers_overlap"] is True
     assert json.loads((out / "run.json").read_text())["speakers_overlap"] is True
+
+
+# --out never deletes or overwrites what ser did not write (issue 22, item 3).
+
+def _foreign_folder(tmp_path):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "a.wav").write_bytes(b"someone's clip")
+    (folder / "report.json").write_text("someone's report")
+    return folder
+
+
+def _one_line(err: str, *parts: str) -> None:
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    for part in parts:
+        assert part in err, err
+
+
+def test_train_refuses_an_out_folder_that_is_not_a_model(tmp_path, capsys):
+    folder = _foreign_folder(tmp_path)  # the check comes before the labels are even read
+    code = main(["train", "--labels", str(tmp_path / "missing.csv"), "--out", str(folder), "--preset", "quick"])
+    assert code == 2
+    _one_line(capsys.readouterr().err, f"{folder}: is a folder that is not a model made by ser",
+              "name a new folder")
+    assert sorted(p.name for p in folder.iterdir()) == ["a.wav", "report.json"]
+    assert not (tmp_path / ".staging").exists()
+
+
+def test_train_refuses_a_file_or_a_link_as_its_out(tmp_path, capsys):
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    link = tmp_path / "link"
+    link.symlink_to(_foreign_folder(tmp_path))
+    for out, what in ((file, "a file"), (link, "a link")):
+        assert main(["train", "--labels", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
+        _one_line(capsys.readouterr().err, f"{out}: is {what}; training replaces its --out folder")
+    assert file.read_text() == "mine" and (link / "a.wav").is_file()
+
+
+def test_train_library_refuses_a_foreign_folder_before_any_work(small_subset, tmp_path):
+    import pytest
+
+    from ser.config import for_preset
+    from ser.errors import PathError
+    from ser.train import train
+
+    folder = _foreign_folder(tmp_path)
+    with pytest.raises(PathError, match="is a folder that is not a model made by ser"):
+        train(small_subset, folder, for_preset("quick", epochs=1), should_stop=lambda: True)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.wav", "report.json"]
+
+
+def test_evaluate_refuses_a_folder_it_did_not_write(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    folder = _foreign_folder(tmp_path)
+    code = main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(tmp_path / "missing.csv"),
+                 "--out", str(folder)])
+    assert code == 2
+    _one_line(capsys.readouterr().err, f"{folder}: is a folder holding files that `ser evaluate` does not write "
+                                       "(first: 'a.wav')")
+    assert (folder / "report.json").read_text() == "someone's report"
+    assert not (folder / "predictions.csv").exists()
+
+
+def test_evaluate_refuses_a_model_folder_as_its_out(tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import DEFAULT_MODEL
+
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, model)
+    before = (model / "report.json").read_bytes()
+    assert main(["evaluate", "--model", str(model), "--labels", str(tmp_path / "missing.csv"),
+                 "--out", str(model)]) == 2
+    _one_line(capsys.readouterr().err, "`ser evaluate` does not write")
+    assert (model / "report.json").read_bytes() == before
+
+
+def test_cv_refuses_a_folder_it_did_not_write(tmp_path, capsys):
+    folder = _foreign_folder(tmp_path)
+    assert main(["cv", "--labels", str(tmp_path / "missing.csv"), "--out", str(folder)]) == 2
+    _one_line(capsys.readouterr().err, f"{folder}: is a folder holding files that `ser cv` does not write")
+
+
+def test_robustness_report_and_labels_refuse_to_overwrite_a_foreign_file(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    commands = {
+        "robustness": ["robustness", "--model", str(DEFAULT_MODEL), "--labels", str(tmp_path / "missing.csv"),
+                       "--out", str(notes)],
+        "report": ["report", "--model", str(DEFAULT_MODEL), "--out", str(notes)],
+        "labels": ["labels", str(DEMO), "--scheme", "ravdess", "--out", str(notes)],
+    }
+    for command, argv in commands.items():
+        assert main(argv) == 2, command
+        _one_line(capsys.readouterr().err, f"{notes}: is a file that is not", f"`ser {command}` replaces only")
+        assert notes.read_text() == "my notes"
+    assert main(["report", "--model", str(DEFAULT_MODEL), "--out", str(tmp_path)]) == 2
+    _one_line(capsys.readouterr().err, f"{tmp_path}: is a folder; `ser report` replaces only ser's HTML report")
+
+
+def test_report_and_evaluate_may_replace_their_own_earlier_output(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    out = tmp_path / "r.html"
+    assert main(["report", "--model", str(DEFAULT_MODEL), "--out", str(out)]) == 0
+    assert main(["report", "--model", str(DEFAULT_MODEL), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+# One file is always one line of output, whatever its name (issue 22, item 14).
+
+def test_a_newline_in_a_file_name_cannot_forge_a_line_of_predict_output(tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    clip = next(DEMO.rglob("*.wav"))
+    forged = tmp_path / "calm.wav\nfake.wav: happy (happy 0.99)"
+    shutil.copy(clip, forged)
+    bad = tmp_path / "x.wav\nerror: forged"
+    bad.write_text("not audio")
+    assert main(["predict", "--model", str(DEFAULT_MODEL), str(forged), str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and out.startswith(f"{tmp_path}/calm.wav\\nfake.wav: happy (happy 0.99): "), out
+    assert err.count("\n") == 1 and "x.wav\\nerror: forged" in err, err
+    assert main(["predict", "--model", str(DEFAULT_MODEL), "--json", str(forged)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and json.loads(out)["file"] == str(forged)  # JSON escapes it already
+
+
+def test_a_newline_in_a_labels_path_is_one_line_of_validate_output(tmp_path, capsys):
+    (tmp_path / "all_labels.csv").write_text('path,emotion\n"a.wav\nrow 9: fine.wav",sad\n')
+    main(["validate", str(tmp_path / "all_labels.csv")])
+    out = capsys.readouterr().out
+    assert "row 1: a.wav\\nrow 9: fine.wav: file not found" in out
+    assert not any(line.startswith("row 9") for line in out.splitlines())

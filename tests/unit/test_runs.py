@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ser.config import Config
 from ser.errors import TrainingError
 from ser.progress import read_events
 from ser.runs import claim, current_run, finish, list_models, request_stop, start_training_process
@@ -38,6 +39,7 @@ def test_background_run_follows_and_stops(small_subset, tmp_path, feature_cache)
     models = tmp_path / "models"
     (models / "keep").mkdir(parents=True)
     (models / "keep" / "model.keras").write_text("old")
+    Config().save(models / "keep" / "config.json")  # a model folder made by ser: a run may replace it
     run = start_training_process(labels=small_subset, models_dir=models, name="keep",
                                  options={"preset": "quick", "epochs": 200, "patience": 200,
                                           "cache_dir": feature_cache})

@@ -27,6 +27,7 @@ def _existing_model(tmp_path):
     out = tmp_path / "models" / "mine"
     out.mkdir(parents=True)
     (out / "model.keras").write_text("the good model")
+    for_preset("quick").save(out / "config.json")  # a model folder made by ser: train may replace it
     return out
 
 
