@@ -5,9 +5,15 @@
 - asks Linux to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG)``) and, everywhere, watches
   its parent from a thread and exits when the parent is gone, so a ``kill -9`` of a training or of
   the dashboard never leaves workers running (each holds a few hundred MB);
-- writes ``<pid>.json`` (its parent's pid and start) into :func:`registry_dir` while it lives, so
-  that :func:`stale_workers` finds workers whose parent is gone (for instance left by a version of
-  `ser` before this one, or by a machine that lost its watch) and :func:`stop_stale_workers` ends them.
+- writes ``<pid>.json`` (its parent's pid and its own start time) into :func:`registry_dir` while it
+  lives, so that :func:`stale_workers` finds workers whose parent is gone (for instance left by a
+  machine that lost its watch) and :func:`stop_stale_workers` ends them.
+
+A process id is given again once its process ended: a record counts only while the process with its
+pid also started when the record says (``pid_started``, clock ticks since boot, as training runs are
+checked in :mod:`ser.runs`), so "Stop them" never signals a process that merely reused a worker's pid.
+A record without a start time (written by an older `ser`) cannot be told from a reused pid, and is
+dropped rather than acted on.
 """
 
 from __future__ import annotations
@@ -88,8 +94,11 @@ def _init_worker(parent: int, registry: str, interval_s: float) -> None:
     folder = Path(registry)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        from ser.runs import _started  # the one reader of a process's start time
+
         (folder / f"{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "parent": parent,
-                                                                "started": time.time()}))
+                                                                "started": time.time(),
+                                                                "pid_started": _started(os.getpid())}))
         import atexit
 
         atexit.register(lambda: (folder / f"{os.getpid()}.json").unlink(missing_ok=True))
@@ -112,38 +121,73 @@ def process_pool(n_jobs: int, *, watch_interval_s: float = 1.0) -> ProcessPoolEx
                                initargs=(os.getpid(), str(registry_dir()), watch_interval_s))
 
 
+def _is_the_worker(record: dict[str, Any]) -> bool:
+    """Whether the process with the record's pid is the worker that wrote it (same start time)."""
+    from ser.runs import _alive
+
+    return _alive(int(record["pid"]), int(record["pid_started"]))
+
+
 def stale_workers(registry: str | Path | None = None) -> list[dict[str, Any]]:
     """Workers that still run although their parent is gone; records of ended workers are removed.
 
+    A record whose pid now belongs to another process (its start time differs from ``pid_started``),
+    or that has no start time, is an ended worker's: removed, never reported.
+
     Returns
     -------
-    list of dicts with ``pid``, ``parent`` and ``started`` (seconds since the epoch)
+    list of dicts with ``pid``, ``parent``, ``started`` (seconds since the epoch) and ``pid_started``
     """
     folder = Path(registry) if registry else registry_dir()
     stale = []
     for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             record = json.loads(file.read_text())
-            pid, parent = int(record["pid"]), int(record["parent"])
-        except (OSError, ValueError, KeyError, TypeError):
+            parent = int(record["parent"])
+            alive = _is_the_worker(record)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             file.unlink(missing_ok=True)
             continue
-        if not pid_alive(pid):
+        if not alive:
             file.unlink(missing_ok=True)
         elif not pid_alive(parent):
             stale.append(record)
     return stale
 
 
+def _kill_if_same(record: dict[str, Any]) -> bool:
+    """SIGKILL the record's worker only if the process with its pid still started when the record says.
+
+    Where Linux has pidfds, the process is pinned first (``pidfd_open``), then its start time checked,
+    then that very process signalled: a pid given to a new process in between is never hit.
+    """
+    pid = int(record["pid"])
+    pinned = None
+    try:
+        pinned = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pass  # no pidfds: the check and the signal are as close together as they can be
+    try:
+        if not _is_the_worker(record):
+            return False
+        if pinned is not None:
+            signal.pidfd_send_signal(pinned, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        if pinned is not None:
+            os.close(pinned)
+
+
 def stop_stale_workers(registry: str | Path | None = None) -> int:
-    """End every stale worker (SIGKILL); returns how many were ended."""
+    """End every stale worker (SIGKILL), each only if its pid still has the recorded start time;
+    returns how many were ended."""
     folder = Path(registry) if registry else registry_dir()
     n = 0
     for record in stale_workers(folder):
-        try:
-            os.kill(int(record["pid"]), signal.SIGKILL)
-            n += 1
-        except ProcessLookupError:
-            pass
+        n += _kill_if_same(record)
         (folder / f"{record['pid']}.json").unlink(missing_ok=True)
     return n
