@@ -28,6 +28,7 @@ import plotly.express as px  # noqa: E402
 from pages._ui.datasets import dataset_picker, labels_or_error  # noqa: E402
 from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure  # noqa: E402
 from ser import EMOTIONS, SerError  # noqa: E402
+from ser.csvsafe import to_csv_text  # noqa: E402
 from ser.labels import speaker_split_problem, training_problem, usable_rows  # noqa: E402
 
 csv = dataset_picker()
@@ -89,6 +90,8 @@ st.caption(f"{len(view)} of {len(ok)} usable clips. Click a row to listen to it 
 table = st.dataframe(view[["path", "emotion", "speaker", "duration_s"]], hide_index=True, width="stretch",
                      height=260, on_select="rerun", selection_mode="single-row", key="ds_table",
                      column_config={"duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f")})
+st.download_button("These clips (CSV)", to_csv_text(view[["path", "emotion", "speaker", "duration_s"]]),
+                   file_name="clips.csv", mime="text/csv", on_click="ignore", key="ds_table_csv")  # formulas as text
 rows = table.selection.rows if table and table.selection else []
 if not len(view):
     st.stop()

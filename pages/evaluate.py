@@ -265,11 +265,13 @@ st.download_button("📄 Download report (HTML, for people without the app)",
 st.caption("One file that opens offline in any browser: a model card (what it does and does not do, data, split, "
            "settings), the scores and confusion matrix, training curves, robustness, misclassified clips to "
            "listen to, and known limitations. Also `python -m ser report --model MODEL --out report.html`.")
+from ser.csvsafe import to_csv_text as _csv_text  # noqa: E402  (cells that are formulas stay text)
+
 d1, d2, d3 = st.columns(3)
 d1.download_button("Report (JSON)", json.dumps(report, indent=2), file_name=f"{model_dir.name}-report.json",
                    mime="application/json")
-d2.download_button("Per-emotion scores (CSV)", class_table(report).to_csv(), file_name=f"{model_dir.name}-scores.csv",
-                   mime="text/csv")
+d2.download_button("Per-emotion scores (CSV)", _csv_text(class_table(report), index=True),
+                   file_name=f"{model_dir.name}-scores.csv", mime="text/csv")
 d3.download_button("Model (zip: model.keras, model.h5, config.json)",
                    lambda: model_zip(str(model_dir), model_stamp(model_dir)),  # built on click, then cached
                    file_name=f"{model_dir.name}-model.zip", mime="application/zip", on_click="ignore")

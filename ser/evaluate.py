@@ -75,7 +75,9 @@ def write_report(out_dir: str | Path, *, paths: Sequence[str], y_true: Sequence[
     preds = pd.DataFrame({"path": list(paths), "true": list(y_true), "predicted": y_pred})
     for j, emo in enumerate(emotions):
         preds[emo] = np.round(probs[:, j], 5) if len(probs) else []
-    preds.to_csv(out_dir / "predictions.csv", index=False)
+    from ser.csvsafe import write_csv
+
+    write_csv(preds, out_dir / "predictions.csv")  # a file name like =HYPERLINK(...) stays text
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -124,7 +126,9 @@ def read_results(model_dir: str | Path) -> dict[str, Any]:
 
     def c(name):
         p = model_dir / name
-        return pd.read_csv(p) if p.is_file() else None
+        from ser.csvsafe import read_csv
+
+        return read_csv(p) if p.is_file() else None
 
     return {"report": j("report.json"), "run": j("run.json") or {}, "config": j("config.json") or {},
             "robustness": j("robustness.json"), "history": c("history.csv"), "split": c("split.csv"),

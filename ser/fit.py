@@ -79,7 +79,9 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
         history = staging / f"history{member}.csv"
         histories.append(pd.read_csv(history).assign(member=member))
         history.unlink()
-    pd.concat(histories).to_csv(staging / "history.csv", index=False)
+    from ser.csvsafe import write_csv
+
+    write_csv(pd.concat(histories), staging / "history.csv")
     if len(members) == 1:
         best = members[0]
     else:

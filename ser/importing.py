@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
+from ser.csvsafe import write_csv
 from ser.errors import LabelsError, PathError, SerError
 from ser.labels import AUDIO_SUFFIXES, SCHEMES, normalise_emotion
 
@@ -448,7 +449,7 @@ def preview(unpacked: Unpacked, plan: LabelPlan) -> dict:
 
     frame = pd.DataFrame(plan.rows, columns=["path", "emotion", "speaker"])
     tmp_csv = unpacked.folder / ".preview_labels.csv"
-    frame.to_csv(tmp_csv, index=False)
+    write_csv(frame, tmp_csv)
     try:
         labels = read_labels(tmp_csv)
     finally:
@@ -497,7 +498,7 @@ def save_dataset(unpacked: Unpacked, labels: "pd.DataFrame", *, name: str, datas
 
     labels = labels.assign(path=[posixpath.normpath(p) for p in labels["path"]])  # "./a.wav", "a//b.wav"
     tmp = unpacked.folder / ".all_labels.csv.tmp"
-    labels[["path", "emotion", "speaker"]].to_csv(tmp, index=False)
+    write_csv(labels[["path", "emotion", "speaker"]], tmp)  # a speaker like =cmd() stays text in a spreadsheet
     os.replace(tmp, unpacked.folder / "all_labels.csv")
     keep = set(labels["path"]) | {"all_labels.csv"}
     for f in [p for p in unpacked.folder.rglob("*") if p.is_file()]:  # unreadable or unlabelled clips stay out

@@ -202,10 +202,15 @@ def read_labels(csv_path: str | Path, *, max_rows: int | None = None) -> pd.Data
     spk_col = _pick(header, SPEAKER_COLUMNS)
     raw = pd.DataFrame(body, columns=range(len(header)), dtype=str)
     root = csv_path.parent.resolve()
+    from ser.csvsafe import restore_cell
+
+    def column(col: str):  # a cell ser wrote as '=x (see ser.csvsafe) is read as =x
+        return raw[header.index(col)].map(restore_cell).str.strip()
+
     frame = pd.DataFrame({
-        "path": raw[header.index(path_col)].str.strip(),
-        "label": raw[header.index(emo_col)].str.strip(),
-        "speaker": raw[header.index(spk_col)].str.strip() if spk_col else "",
+        "path": column(path_col),
+        "label": column(emo_col),
+        "speaker": column(spk_col) if spk_col else "",
     })
     frame["emotion"] = frame["label"].map(normalise_emotion)
     frame["abspath"] = [str((root / p).resolve()) if p else "" for p in frame["path"]]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ser import EMOTIONS
+from ser.csvsafe import neutralise_cell
 from ser.errors import LabelsError, PathError
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def _append_row(csv_path: Path, row: tuple[str, str, str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     if not old.strip():
         writer.writerow(_HEADER)
-    writer.writerow(row)
+    writer.writerow([neutralise_cell(c) for c in row])  # a speaker like =cmd() stays text in a spreadsheet
     sep = b"" if not old or old.endswith(b"\n") else b"\n"
     tmp = csv_path.with_name(f".{csv_path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "wb") as f:

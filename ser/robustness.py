@@ -173,7 +173,9 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
     _, good, _ = read_usable(labels_csv)
     if split:
         try:
-            parts = pd.read_csv(model_dir / "split.csv")
+            from ser.csvsafe import read_csv
+
+            parts = read_csv(model_dir / "split.csv")
         except FileNotFoundError as exc:
             raise ModelError(f"{model_dir}: no split.csv, so its {split} clips are unknown; give --labels.") from exc
         keep = set(parts.loc[parts["split"] == split, "path"])

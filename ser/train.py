@@ -94,7 +94,9 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
         split = split_labels(good, mode=t.split_mode, test_fraction=t.test_fraction,
                              val_fraction=t.val_fraction, seed=t.seed)
         split_mode = split.attrs["split_mode"]
-        split.drop(columns=["abspath"]).to_csv(staging / "split.csv", index=False)
+        from ser.csvsafe import write_csv
+
+        write_csv(split.drop(columns=["abspath"]), staging / "split.csv")  # speakers, names: as text
         config.save(staging / "config.json")
         counts = split["split"].value_counts().to_dict()
         emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": str(labels_csv),

