@@ -24,14 +24,16 @@ class Prediction:
     Attributes
     ----------
     emotion : str or None
-        ``None`` when the audio holds no speech (``reason`` says so): no emotion is guessed then.
+        ``None`` when the audio holds no speech, or only several voices at once (``reason`` says which):
+        no emotion is guessed then.
     probabilities : dict
         One per emotion (empty when ``emotion`` is ``None``): for audio longer than the model's
         window, the mean over the windows that hold speech, each weighted by its share of speech.
     n_windows : int
         Windows of speech the probabilities come from (0 when there is no speech).
     reason : str
-        Why there is no emotion (``"no speech detected"``), else empty.
+        Why there is no emotion (``"no speech detected"``, or ``"several voices at once: no single
+        speaker"`` for babble, a crowd or a TV audience: :func:`ser.speech.many_voices`), else empty.
     warnings : tuple of str
         One line each about the input: clipping, samples far above full scale, a file that ends early.
     duration_s : float
@@ -154,6 +156,8 @@ class Predictor:
 
         The signal is prepared as in training (resampled, silence trimmed, level normalised) once.
         Audio without speech (:mod:`ser.speech`) gets no emotion but ``reason="no speech detected"``;
+        windows of several voices at once (:func:`ser.speech.many_voices`) are left out, and audio with
+        nothing else gets ``reason="several voices at once: no single speaker"``;
         audio longer than the model's window is scored window by window (half-window hop, the last
         window ending at the end) and the windows that hold speech are averaged, each weighted by
         its share of speech. ``timeline=True`` adds :meth:`predict_timeline`'s rows, from the same
@@ -232,15 +236,19 @@ class Predictor:
                      warnings: tuple[str, ...] = ()) -> Prediction:
         """The prediction for a signal that :func:`ser.audio.prepare_audio` left unfinished."""
         from ser.audio import finish_audio
-        from ser.speech import NO_SPEECH
+        from ser.speech import MANY_VOICES, NO_SPEECH, many_voices
 
         y = finish_audio(raw, config=self.config.audio, name=name)
         starts = self.window_starts(len(y))
         weights, probs = self._windows(y, starts)
         rows = tuple(self._timeline(raw, name=name)) if timeline else ()
+        speech = weights > 0
+        window, rate = self.config.features.window_samples, self.config.audio.sample_rate_hz
+        crowd = np.array([w > 0 and many_voices(y[s:s + window], sr=rate) for s, w in zip(starts, weights)])
+        weights = np.where(crowd, 0.0, weights)  # a crowd's windows say nothing about one speaker's emotion
         if not np.any(weights > 0):
-            return Prediction(None, {}, n_windows=0, reason=NO_SPEECH, warnings=tuple(warnings),
-                              duration_s=duration_s, timeline=rows)
+            return Prediction(None, {}, n_windows=0, reason=MANY_VOICES if np.any(speech) else NO_SPEECH,
+                              warnings=tuple(warnings), duration_s=duration_s, timeline=rows)
         mean = (weights[:, None] * probs).sum(axis=0) / weights.sum()
         return Prediction(self.emotions[int(np.argmax(mean))], {e: float(p) for e, p in zip(self.emotions, mean)},
                           n_windows=int(np.count_nonzero(weights)), warnings=tuple(warnings),

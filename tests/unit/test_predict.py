@@ -151,3 +151,25 @@ def test_cli_says_no_speech_in_text_and_json(tmp_path, capsys):
     hum, clip = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert hum["emotion"] is None and hum["reason"] == "no speech detected" and hum["probabilities"] == {}
     assert clip["emotion"] == "calm" and clip["n_windows"] == 1 and len(clip["probabilities"]) == 8
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_seeded_bark_gets_no_emotion(shipped, seed):
+    from tests.unit.test_speech import bark
+
+    pred = shipped.predict(bark(seed), sr=16_000, name="bark")
+    assert pred.emotion is None and pred.reason == "no speech detected", str(pred)
+
+
+def test_a_crowd_of_voices_gets_no_emotion_but_one_voice_over_babble_does(shipped):
+    from ser.conditions import apply_condition
+    from tests.unit.test_speech import crowd, demo_clips
+
+    pred = shipped.predict(crowd(6), sr=16_000, name="crowd")
+    assert pred.emotion is None and pred.probabilities == {} and pred.n_windows == 0
+    assert pred.reason == "several voices at once: no single speaker" == str(pred)
+    assert pred.to_dict()["reason"] == pred.reason
+    raw = demo_clips(5, raw=True)
+    mixed = apply_condition(raw[0], "babble10", sr=16_000, rng=np.random.default_rng(0), babble_sources=raw[1:4])
+    one = shipped.predict(mixed, sr=16_000, name="one voice over babble")
+    assert one.emotion is not None and one.reason == ""
