@@ -8,6 +8,7 @@ from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
 from ser import SerError
+from ser.speech import MANY_VOICES
 
 setup()
 st.title("🔮 Predict emotion")
@@ -87,7 +88,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     with left:
         st.audio(data)
         if pred.emotion is None:
-            st.metric("Predicted emotion", f"🔇 {pred.reason}")
+            st.metric("Predicted emotion", f"{'👥' if pred.reason == MANY_VOICES else '🔇'} {pred.reason}")
         else:
             st.metric("Predicted emotion", f"{EMOJI.get(pred.emotion, '')} {pred.emotion}",
                       delta=f"{pred.confidence:.0%} sure", delta_color="off")
@@ -95,7 +96,9 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
         st.caption(f"{pred.duration_s:.1f} s of audio; the model listens to {predictor.window_s():.1f} s at a "
                    f"time{windows}.")
     if pred.emotion is None:
-        right.info("No speech detected: the model only judges voices, so it names no emotion for noise, tones "
+        right.info("Several voices at once: the model judges one speaker at a time, so it names no emotion for "
+                   "babble, a crowd or a TV audience." if pred.reason == MANY_VOICES else
+                   "No speech detected: the model only judges voices, so it names no emotion for noise, tones "
                    "or silence.")
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
