@@ -237,12 +237,14 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
         w, pr = weights.copy(), probs.copy()
         covered = (win_a >= lo) & (win_b <= hi)
         w[covered], pr[covered] = 0.0, 0.0  # a window of silence holds no speech
-        if redo.size:
-            first = max(0, int(win_a[redo].min()) - warmup) // step * step
-            span = fin[first:int(win_b[redo].max())].copy()
-            span[max(0, lo - first):max(0, hi - first)] = 0.0
-            w[redo], pr[redo] = predictor.score_windows(span, list(win_a[redo] - first))
-            n_windows += len(redo)
+        # the windows over the stretch's start and those over its end, each heard with its own context
+        # (a long stretch's silence between them needs no speech detector)
+        for group in np.split(redo, np.flatnonzero(win_a[redo][1:] >= win_b[redo][:-1]) + 1) if redo.size else []:
+            first = max(0, int(win_a[group].min()) - warmup) // step * step
+            span = fin[first:int(win_b[group].max())].copy()
+            span[min(len(span), max(0, lo - first)):max(0, hi - first)] = 0.0
+            w[group], pr[group] = predictor.score_windows(span, list(win_a[group] - first))
+            n_windows += len(group)
         mean = _mean(w, pr)
         importance[i] = p - (float(mean[emotion]) if mean is not None else 0.0)
     return Explanation(predictor.emotions[emotion], p, importance=importance, evaluated=evaluated,
