@@ -42,16 +42,18 @@ def cmd_labels(a: argparse.Namespace) -> int:
 
     write_csv(frame, out)
     _print(f"wrote {len(frame)} rows to {out}; skipped {len(skipped)} files whose name or emotion did not fit "
-          f"the {a.scheme} scheme" + (f" (first: {skipped[0]})" if skipped else ""))
+           f"the {a.scheme} scheme" + (f" (first: {skipped[0]})" if skipped else ""))
     return 0
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
     """Every problem row by row, then what the usable clips allow: training at all, a speaker split.
 
-    Exit 1 when a row has a problem or the clips cannot be trained on; 2 when the file is not a labels CSV.
+    Exit 1 when a row has a problem or the clips cannot be trained on; 2 when the file is not a labels CSV
+    or no row is usable.
     """
-    from ser.labels import read_labels, speaker_split_problem, training_problem, usable_rows, validate_labels
+    from ser.labels import (no_usable_clip, read_labels, speaker_split_problem, training_problem, usable_rows,
+                            validate_labels)
 
     labels = read_labels(a.csv)
     problems = validate_labels(labels)
@@ -59,6 +61,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
         _print(f"row {p.row}: {p.path}: {p.problem}")
     usable = usable_rows(labels, problems)
     _print(f"{len(labels)} rows, {len(problems)} problems, {len(usable)} usable clips")
+    if usable.empty:  # nothing at all to train or evaluate on: an error, exit 2 (the rows above say why)
+        raise no_usable_clip(a.csv, problems)
     cannot = training_problem(usable)
     if cannot:
         _print(f"cannot train: {cannot}")
@@ -66,7 +70,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     no_speakers = speaker_split_problem(usable)
     if no_speakers:
         _print(f"speaker split: not possible: {no_speakers}; train with --split-mode clip to let speakers overlap "
-              "(its scores are then on voices heard in training), or name more speakers")
+               "(its scores are then on voices heard in training), or name more speakers")
     else:
         _print(f"speaker split: possible ({usable['speaker'].nunique()} speakers, at least 3 of every emotion)")
     return 1 if problems else 0
@@ -122,10 +126,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     finish(out.parent, status="done", progress=out / "progress.jsonl")
     r = result.report or {}
     _print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
-          f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
-          f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
-          + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
-          + f"; robustness in {out / 'robustness.json'}")
+           f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
+           f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
+           + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
+           + f"; robustness in {out / 'robustness.json'}")
     return 0
 
 
@@ -161,8 +165,8 @@ def cmd_cv(a: argparse.Namespace) -> int:
 
     r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out)
     _print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
-          f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
-          f"macro F1 {r['macro_f1']:.3f} in {r['wall_s']:.0f} s" + (f"; details in {a.out}" if a.out else ""))
+           f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
+           f"macro F1 {r['macro_f1']:.3f} in {r['wall_s']:.0f} s" + (f"; details in {a.out}" if a.out else ""))
     return 0
 
 
@@ -172,8 +176,8 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
     report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir)
     _print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
-          f"on {report['n_clips']} clips{_absent(report)} "
-          f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
+           f"on {report['n_clips']} clips{_absent(report)} "
+           f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
     return 0
 
 
@@ -207,7 +211,7 @@ def cmd_robustness(a: argparse.Namespace) -> int:
     for line in robustness_table(report).splitlines():
         _print(line)
     _print(f"{report['n_clips']} clips ({report['n_skipped']} skipped){_absent(report)}; written to "
-          f"{a.out or Path(a.model) / ROBUSTNESS_FILE}")
+           f"{a.out or Path(a.model) / ROBUSTNESS_FILE}")
     return 0
 
 
@@ -260,7 +264,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     path = export_onnx(model, model_dir / EXPORT_FILE, source=file)
     keras_probs, onnx_probs = _agreement(model_dir)
     _print(f"{path}: exported from {file.name}; largest difference from Keras on {len(keras_probs)} "
-          f"random inputs {np.abs(keras_probs - onnx_probs).max():.1e}")
+           f"random inputs {np.abs(keras_probs - onnx_probs).max():.1e}")
     return 0
 
 

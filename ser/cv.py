@@ -80,7 +80,7 @@ def cross_validate(labels_csv: str | Path, config: Config | None = None, *, n_fo
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     t0 = time.time()
-    _, good, _ = read_usable(labels_csv)
+    _, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
     split = split_labels(good, mode="speaker", test_fraction=config.train.test_fraction,
                          val_fraction=config.train.val_fraction, seed=config.train.seed)
     test_speakers = sorted(split.loc[split["split"] == "test", "speaker"].astype(str).unique())

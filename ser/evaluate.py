@@ -90,17 +90,22 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
     skipped and counted in ``n_skipped``.
     """
     from ser.features import ClipTask, extract_many
+    from ser.errors import LabelsError
     from ser.labels import read_usable
     from ser.predict import Predictor
 
     predictor = Predictor.load(model_dir)
-    labels, good, _ = read_usable(labels_csv)
+    labels, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
     good = good[good["emotion"].isin(predictor.emotions)].reset_index(drop=True)
     n_skipped = len(labels) - len(good)
     feats = extract_many([ClipTask(p) for p in good["abspath"]], config=predictor.config, cache_dir=cache_dir,
                          progress=(lambda d, t: progress({"stage": "features", "step": d, "total": t}))
                          if progress else None)
     ok = [i for i, f in enumerate(feats) if isinstance(f, dict)]
+    if not ok:  # nothing to score: an error, never "accuracy 0.000 on 0 clips"
+        raise LabelsError(f"{labels_csv}: no usable clip for this model: of {len(labels)} rows, none is a readable "
+                          f"clip of an emotion it knows ({', '.join(predictor.emotions)}); see "
+                          f"`python -m ser validate {labels_csv}`.")
     n_skipped += len(good) - len(ok)
     X = np.stack([feats[i]["original"] for i in ok]) if ok else np.zeros((0,) + predictor.input_shape)
     probs = predictor.predict_features(X) if ok else np.zeros((0, len(predictor.emotions)))

@@ -25,6 +25,7 @@ __all__ = [
     "validate_labels",
     "usable_rows",
     "read_usable",
+    "no_usable_clip",
     "labels_from_scheme",
     "SCHEMES",
     "Problem",
@@ -251,7 +252,7 @@ def validate_labels(labels: pd.DataFrame, *, check_audio: bool = True) -> list[P
         else:
             seen[rec.abspath] = i
         target = Path(rec.abspath)
-        if not target.is_relative_to(root):
+        if not target.is_relative_to(root) and not _linked_into_allowed_root(root, rec.path, target):
             problems.append(Problem(i, rec.path, f"path leaves the dataset folder {root}"))
             continue
         if target.is_dir():
@@ -347,15 +348,38 @@ def usable_rows(labels: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     return out
 
 
-def read_usable(csv_path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+def _linked_into_allowed_root(root: Path, written: str, target: Path) -> bool:
+    """Whether a row whose file lies outside its dataset folder got there through a link into an
+    allowed root (``data/``, ``$SER_DATA_ROOTS``: :func:`ser.paths.data_roots`), as an operator links
+    a corpus kept on another disk. A path *written* to leave the folder (``..``, absolute) never does."""
+    import os
+
+    from ser.paths import data_roots, inside
+
+    as_written = Path(os.path.normpath(root / written))
+    return as_written.is_relative_to(root) and inside(target, data_roots())
+
+
+def no_usable_clip(csv_path: str | Path, problems: list[Problem]) -> LabelsError:
+    """The one-line error for a labels file none of whose rows can be used."""
+    first = f" (first: {problems[0].path!r}: {problems[0].problem})" if problems else ""
+    return LabelsError(f"{csv_path}: no usable clip; {summarise_problems(problems) or 'nothing to use'}{first}; "
+                       f"see `python -m ser validate {csv_path}`.")
+
+
+def read_usable(csv_path: str | Path, *, require: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
     """Read a labels CSV for training or evaluation: all rows, the usable rows, and the problems.
 
     Audio is not opened here (``check_audio=False``); clips that turn out unreadable are
-    skipped when their features are extracted.
+    skipped when their features are extracted. With ``require``, a file without one usable row
+    raises :func:`no_usable_clip`'s :class:`LabelsError`.
     """
     labels = read_labels(csv_path)
     problems = validate_labels(labels, check_audio=False)
-    return labels, usable_rows(labels, problems), problems
+    usable = usable_rows(labels, problems)
+    if require and usable.empty:
+        raise no_usable_clip(csv_path, problems)
+    return labels, usable, problems
 
 
 # --- writing labels from a corpus's file-name convention ---------------------------------

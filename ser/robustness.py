@@ -170,7 +170,7 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
     if out is None and not (own and split == "test"):
         raise LabelsError("say where to write the report (--out FILE): only a model's own test speakers "
                           "are written into its folder.")
-    _, good, _ = read_usable(labels_csv)
+    _, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
     if split:
         try:
             from ser.csvsafe import read_csv

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ser.config import Config
-from ser.errors import LabelsError, SerError, Stopped, TrainingError
+from ser.errors import SerError, Stopped, TrainingError
 from ser.outputs import check_model_target
 from ser.paths import check_name, portable
 from ser.runs import install, prepare_staging
@@ -84,10 +84,8 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     stop = should_stop or (lambda: False)
     t0 = time.time()
     try:
-        labels, good, problems = read_usable(labels_csv)  # LabelsError: missing, empty, header only, no columns
-        if len(good) == 0:
-            first = f" (first: {problems[0].path}: {problems[0].problem})" if problems else ""
-            raise LabelsError(f"{labels_csv}: no usable clip; {summarise_problems(problems)}{first}.")
+        # LabelsError: missing, empty, header only, no columns, no usable clip
+        labels, good, problems = read_usable(labels_csv, require=True)
         t = config.train
         # LabelsError before any training when the clips cannot be evaluated honestly: fewer than two
         # emotions, too few clips of one, or a speaker split without enough speakers (never a silent clip split)

@@ -256,3 +256,63 @@ def test_a_newline_in_a_labels_path_is_one_line_of_validate_output(tmp_path, cap
     out = capsys.readouterr().out
     assert "row 1: a.wav\\nrow 9: fine.wav: file not found" in out
     assert not any(line.startswith("row 9") for line in out.splitlines())
+
+
+# No usable clip is an error everywhere; links to corpora kept elsewhere (issue 22, item 16).
+
+def _linked_dataset(tmp_path):
+    """``dataset/all_labels.csv`` whose clips are reached through ``dataset/clips``, a link to a folder
+    elsewhere (``corpus/``), as an operator links a corpus kept on another disk."""
+    import shutil
+
+    from tests.conftest import DEMO
+
+    corpus, dataset = tmp_path / "corpus", tmp_path / "dataset"
+    labels = pd.read_csv(DEMO / "all_labels.csv")
+    for p in labels.path:
+        (corpus / p).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEMO / p, corpus / p)
+    dataset.mkdir()
+    (dataset / "clips").symlink_to(corpus, target_is_directory=True)
+    labels.assign(path="clips/" + labels.path).to_csv(dataset / "all_labels.csv", index=False)
+    return corpus, dataset / "all_labels.csv", len(labels)
+
+
+def test_every_command_refuses_labels_without_a_usable_clip(tmp_path, capsys, monkeypatch):
+    from tests.conftest import DEFAULT_MODEL
+
+    monkeypatch.delenv("SER_DATA_ROOTS", raising=False)
+    _, csv, n = _linked_dataset(tmp_path)  # every row leaves the dataset folder through the link
+    commands = {
+        "validate": ["validate", str(csv)],
+        "evaluate": ["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(csv), "--out", str(tmp_path / "ev")],
+        "robustness": ["robustness", "--model", str(DEFAULT_MODEL), "--labels", str(csv),
+                       "--out", str(tmp_path / "r.json")],
+        "cv": ["cv", "--labels", str(csv), "--preset", "quick", "--epochs", "1"],
+        "train": ["train", "--labels", str(csv), "--out", str(tmp_path / "models" / "m"), "--preset", "quick"],
+    }
+    for command, argv in commands.items():
+        assert main(argv) == 2, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{csv}: no usable clip; skipped {n} rows: {n} path leaves the dataset " \
+                                         "folder" in err, (command, err)
+    assert not (tmp_path / "ev").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_a_link_to_a_corpus_in_an_allowed_root_is_followed(tmp_path, capsys, monkeypatch):
+    corpus, csv, n = _linked_dataset(tmp_path)
+    monkeypatch.setenv("SER_DATA_ROOTS", str(corpus))  # the operator allows the corpus's own folder
+    main(["validate", str(csv)])
+    out = capsys.readouterr().out
+    assert f"{n} rows, 0 problems, {n} usable clips" in out
+
+
+def test_evaluate_refuses_when_no_clip_can_be_read(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    (tmp_path / "a.wav").write_text("not audio")
+    (tmp_path / "all_labels.csv").write_text("path,emotion\na.wav,sad\n")
+    assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(tmp_path / "all_labels.csv"),
+                 "--out", str(tmp_path / "ev")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no usable clip" in err and not (tmp_path / "ev").exists()
