@@ -630,3 +630,50 @@ def test_the_tables_built_in_csv_export_is_off():
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     assert config["client"]["disableDataExport"] is True
+
+
+def test_train_out_never_deletes_a_folder_that_is_not_a_model(tmp_path, capsys):
+    # issue 22 item 3: `ser train --out data/demo` would have replaced (deleted) the demo clips
+    from ser.__main__ import main
+    from tests.conftest import DEMO
+
+    before = sorted(p.relative_to(DEMO) for p in DEMO.rglob("*"))
+    assert main(["train", "--labels", str(tmp_path / "missing.csv"), "--out", str(DEMO)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{DEMO}: is a folder that is not a model made by ser" in err
+    assert sorted(p.relative_to(DEMO) for p in DEMO.rglob("*")) == before
+
+
+def test_stopping_stale_workers_never_signals_a_reused_pid(tmp_path):
+    # issue 22 item 13: the worker's pid now belongs to another process (its start time differs)
+    import json
+    import subprocess
+    import sys
+
+    from ser.runs import _started
+    from ser.workers import stop_stale_workers
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    try:
+        (tmp_path / f"{other.pid}.json").write_text(json.dumps({"pid": other.pid, "parent": gone.pid,
+                                                                 "started": 0, "pid_started": _started(other.pid) + 7}))
+        assert stop_stale_workers(tmp_path) == 0 and other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_file_name_cannot_forge_a_line_of_predict_output(tmp_path, capsys):
+    # issue 22 item 14
+    import shutil
+
+    from ser.__main__ import main
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    forged = tmp_path / "a.wav\nb.wav: angry (angry 1.00)"
+    shutil.copy(next(DEMO.rglob("*.wav")), forged)
+    main(["predict", "--model", str(DEFAULT_MODEL), str(forged)])
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "a.wav\\nb.wav: angry (angry 1.00)" in out
