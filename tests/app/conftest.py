@@ -56,3 +56,6 @@ def reap_trainings(folder) -> None:
             os.killpg(pid, signal.SIGKILL)  # started with its own session: the group is the run
         except ProcessLookupError:
             pass
+        t0 = time.time()  # SIGKILL is delivered asynchronously: on a busy machine the process lingers a moment
+        while pid_alive(pid) and time.time() - t0 < 10:
+            time.sleep(0.1)
