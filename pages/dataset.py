@@ -12,7 +12,7 @@ st.caption("Browse labelled clips: how many of each emotion and speaker, any pro
 MODES = ["Browse", "New dataset from files", "Record clips"]
 mode = st.radio("View", MODES, horizontal=True, key="p_ds_mode", label_visibility="collapsed")
 if st.session_state.get("nd_saved"):
-    st.success(st.session_state.pop("nd_saved"))
+    st.success(md(st.session_state.pop("nd_saved")))
 if mode != "Browse":
     from pages._ui.collect import new_dataset_from_files, record_clips
 

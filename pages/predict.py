@@ -7,6 +7,7 @@ import streamlit as st
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
+from pages._ui.text import md
 from ser import SerError
 from ser.speech import MANY_VOICES
 
@@ -63,7 +64,7 @@ def why(name: str, data: bytes) -> None:
     try:
         y, sr, e = explanation((str(model_dir), predictor.runtime), name, data, predictor)
     except SerError as exc:
-        st.caption(f"No explanation: {exc}")
+        st.caption(f"No explanation: {md(exc)}")
         return
     if e.emotion is None:
         return
@@ -76,14 +77,14 @@ def why(name: str, data: bytes) -> None:
 def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     """Show one clip's prediction (with ``explain``, which seconds drove it); return a row for the summary
     table."""
-    st.markdown(f"#### {name}")
+    st.markdown(f"#### {md(name)}")
     try:
         pred = predictor.predict_file(data, name=name, timeline=True)  # decoded and prepared once
     except SerError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
     for warning in pred.warnings:
-        st.warning(warning)
+        st.warning(md(warning))
     left, right = st.columns([1, 2])
     with left:
         st.audio(data)

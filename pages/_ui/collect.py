@@ -120,7 +120,7 @@ def new_dataset_from_files() -> None:
         return
     _unpack(files)
     if st.session_state.get("nd_error") or "nd_unpacked" not in st.session_state:
-        st.error(st.session_state.get("nd_error") or "The upload could not be unpacked; upload it again.")
+        st.error(md(st.session_state.get("nd_error") or "The upload could not be unpacked; upload it again."))
         st.session_state.pop("nd_key", None)  # a rerun tries again
         return
     unpacked = st.session_state["nd_unpacked"]
@@ -149,7 +149,7 @@ def new_dataset_from_files() -> None:
         st.session_state["nd_preview"] = cached
     shown = cached[1]
     if isinstance(shown, str):
-        st.error(shown)
+        st.error(md(shown))
         return
     labels = shown["labels"]
     st.markdown(f"**Preview** — labels from: *{shown['layout']}*")
@@ -169,19 +169,19 @@ def new_dataset_from_files() -> None:
     if unpacked.skipped:
         st.caption(f"{len(unpacked.skipped)} system file(s) skipped (`__MACOSX`, `.DS_Store`, …).")
     st.text_input("Dataset name", key="nd_name", help="Letters, digits, '.', '_' or '-'; it becomes a folder "
-                                                       f"under {short(_datasets_dir())}.")
+                                                       f"under {md(short(_datasets_dir()))}.")
     name = st.session_state.get("nd_name", "")
     exists = bool(name) and (_datasets_dir() / name).is_dir()
     read_only = _why_read_only(_datasets_dir() / name) if exists else None
     if read_only:  # protected, or another visitor's: no confirmation can replace it
         st.caption(md(read_only))
     elif exists:  # one confirmation per name: ticking it for one name never replaces another
-        st.checkbox(f"Replace the existing dataset “{name}”", key=f"nd_overwrite_{name}")
+        st.checkbox(f"Replace the existing dataset “{md(name)}”", key=f"nd_overwrite_{name}")
     st.button("Save dataset", type="primary", on_click=_save, args=(labels,), key="nd_save",
               disabled=not len(labels) or bool(read_only)
               or (exists and not st.session_state.get(f"nd_overwrite_{name}")))
     if st.session_state.get("nd_save_error"):
-        st.error(st.session_state.pop("nd_save_error"))
+        st.error(md(st.session_state.pop("nd_save_error")))
 
 
 def _keep(dataset: Path, audio: bytes) -> None:
@@ -219,7 +219,7 @@ def record_clips() -> None:
     try:
         dataset = _datasets_dir() / check_name(name, what="dataset name")
     except SerError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     read_only = _why_read_only(dataset)
     if read_only:
@@ -234,12 +234,12 @@ def record_clips() -> None:
         if not st.session_state.get("rec_speaker", "").strip():
             st.info("Type the speaker's name to keep this clip.")
     if st.session_state.get("rec_error"):
-        st.error(st.session_state.pop("rec_error"))
+        st.error(md(st.session_state.pop("rec_error")))
     if st.session_state.get("rec_saved"):
-        st.success(st.session_state.pop("rec_saved"))
+        st.success(md(st.session_state.pop("rec_saved")))
     csv = dataset / "all_labels.csv"
     if not csv.is_file():
-        st.caption(f"No clip in “{name}” yet.")
+        st.caption(f"No clip in “{md(name)}” yet.")
         return
     from pages._ui.datasets import labels_or_error
 
@@ -247,12 +247,12 @@ def record_clips() -> None:
     if labels is None:
         return
     status = collection_status(list(zip(labels["emotion"].fillna(""), labels["speaker"])))
-    st.markdown(f"**{len(labels)} clips in “{name}”** — a speaker split needs at least "
+    st.markdown(f"**{len(labels)} clips in “{md(name)}”** — a speaker split needs at least "
                 f"{MIN_CLIPS_PER_EMOTION} clips of each emotion from at least {MIN_SPEAKERS} speakers.")
     st.dataframe(pd.DataFrame({"clips": status.per_emotion, "speakers": status.speakers_per_emotion}).T,
                  width="stretch", key="rec_counts")
     if status.missing:
-        st.caption("Still missing: " + "; ".join(status.missing[:8]) + ("…" if len(status.missing) > 8 else ""))
+        st.caption("Still missing: " + md("; ".join(status.missing[:8])) + ("…" if len(status.missing) > 8 else ""))
     else:
         st.success("Enough for a training with a speaker split.")
     st.dataframe(labels[["path", "emotion", "speaker", "duration_s"]], hide_index=True, width="stretch",

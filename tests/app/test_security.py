@@ -677,3 +677,13 @@ def test_a_file_name_cannot_forge_a_line_of_predict_output(tmp_path, capsys):
     main(["predict", "--model", str(DEFAULT_MODEL), str(forged)])
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "a.wav\\nb.wav: angry (angry 1.00)" in out
+
+
+def test_an_uploaded_file_name_is_not_markdown_on_the_predict_page():
+    clip = next((DEMO / "Actor_19").glob("*.wav"))
+    at = open_app("pages/predict.py")
+    at.file_uploader(key="uploads").set_value((f"{HOSTILE}.wav", clip.read_bytes(), "audio/wav")).run()
+    no_exception(at)
+    shown = _markdown_shown(at)
+    assert any("attacker" in s for s in shown), "the upload's name heads its result"
+    assert all(HOSTILE not in s for s in shown)
