@@ -28,17 +28,22 @@ EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "ang
 
 
 NO_SPEECH_COLOR = "#c8cbd4"
+CROWD_COLOR = "#8d93a5"
 
 
 def timeline_figure(rows: list[dict]):
-    """Emotion over time; windows without speech are a grey "no speech" band, not an emotion."""
+    """Emotion over time; windows without speech are a grey "no speech" band and crowds a darker grey
+    "several voices" band, not an emotion."""
     df = pd.DataFrame(rows)
     df["time_s"] = (df["start_s"] + df["end_s"]) / 2
-    df["no speech"] = (df["speech"] == 0).astype(float)
-    long = df.melt(id_vars="time_s", value_vars=[*predictor.emotions, "no speech"], var_name="emotion",
-                   value_name="probability")
+    crowd = df.get("several_voices", pd.Series(False, index=df.index)).astype(bool)
+    df["several voices"] = crowd.astype(float)
+    df["no speech"] = ((df["speech"] == 0) & ~crowd).astype(float)
+    long = df.melt(id_vars="time_s", value_vars=[*predictor.emotions, "no speech", "several voices"],
+                   var_name="emotion", value_name="probability")
     fig = px.area(long, x="time_s", y="probability", color="emotion",
-                  color_discrete_map={**EMOTION_COLORS, "no speech": NO_SPEECH_COLOR}, title="Emotion over time")
+                  color_discrete_map={**EMOTION_COLORS, "no speech": NO_SPEECH_COLOR, "several voices": CROWD_COLOR},
+                  title="Emotion over time")
     fig.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title="seconds (middle of each window)",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

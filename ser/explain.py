@@ -243,7 +243,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
             first = max(0, int(win_a[group].min()) - warmup) // step * step
             span = fin[first:int(win_b[group].max())].copy()
             span[min(len(span), max(0, lo - first)):max(0, hi - first)] = 0.0
-            w[group], pr[group] = predictor.score_windows(span, list(win_a[group] - first))
+            w[group], pr[group] = predictor.score_windows(span, list(win_a[group] - first), remember=False)
             n_windows += len(group)
         mean = _mean(w, pr)
         importance[i] = p - (float(mean[emotion]) if mean is not None else 0.0)

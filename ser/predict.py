@@ -194,27 +194,50 @@ class Predictor:
             return [0]
         return sorted({*range(0, n - window + 1, window // 2), n - window})
 
-    def score_windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def score_windows(self, y: np.ndarray, starts: list[int], *,
+                      remember: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Speech weight and probabilities of each window of a prepared (trimmed, levelled) signal ``y``,
         as :meth:`predict` computes them before its weighted mean (used by :mod:`ser.explain`).
 
+        The scores of the last signal scored with ``remember=True`` are kept: explaining a recording just
+        predicted (the Predict page does both) scores its windows once, not twice.
+
         Returns
         -------
         weights : np.ndarray, shape (len(starts),)
+            0 for windows without speech and for windows of several voices at once.
         probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
         """
-        return self._windows(y, list(starts))
+        weights, probs, _ = self._scored(y, list(starts), remember=remember)
+        return weights.copy(), probs.copy()
 
-    def _windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Speech weight (:func:`ser.speech.speech_weight`) and probabilities of each window of ``y``.
+    def _scored(self, y: np.ndarray, starts: list[int], *,
+                remember: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        import hashlib
+
+        key = (hashlib.sha1(np.ascontiguousarray(y, dtype=np.float32).tobytes()).hexdigest(), tuple(starts))
+        last = getattr(self, "_last_scored", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        scored = self._windows(y, starts)
+        if remember:
+            self._last_scored = (key, scored)
+        return scored
+
+    def _windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Speech weight (:func:`ser.speech.speech_weight`), probabilities and crowd flag of each window of ``y``.
+
+        A window of several voices at once (:func:`ser.speech.many_voices`) says nothing about one
+        speaker's emotion: its weight is 0 and the model is not asked.
 
         Returns
         -------
         weights : np.ndarray, shape (len(starts),)
         probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
+        crowd : np.ndarray of bool, shape (len(starts),): speech, but several voices at once
         """
         from ser.features import extract_features
-        from ser.speech import FRAME_S, speech_frames, speech_weight
+        from ser.speech import FRAME_S, many_voices, speech_frames, speech_weight
 
         rate = self.config.audio.sample_rate_hz
         window = self.config.features.window_samples
@@ -224,30 +247,27 @@ class Predictor:
                                           probs=frames[int(s // per_frame):int(np.ceil(min(len(y), s + window)
                                                                                        / per_frame))])
                             for s in starts])
+        crowd = np.array([w > 0 and many_voices(y[s:s + window], sr=rate) for s, w in zip(starts, weights)], bool)
+        weights = np.where(crowd, 0.0, weights)
         probs = np.zeros((len(starts), len(self.emotions)), np.float32)
         keep = np.flatnonzero(weights > 0)
         for chunk in np.array_split(keep, -(-keep.size // 32)) if keep.size else []:  # 32 at a time: bounded memory
             X = np.stack([extract_features(y[starts[i]:starts[i] + window], sr=rate, config=self.config.features)
                           for i in chunk])
             probs[chunk] = self.predict_features(X, batch_size=32)
-        return weights, probs
+        return weights, probs, crowd
 
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
                      warnings: tuple[str, ...] = ()) -> Prediction:
         """The prediction for a signal that :func:`ser.audio.prepare_audio` left unfinished."""
         from ser.audio import finish_audio
-        from ser.speech import MANY_VOICES, NO_SPEECH, many_voices
+        from ser.speech import MANY_VOICES, NO_SPEECH
 
         y = finish_audio(raw, config=self.config.audio, name=name)
-        starts = self.window_starts(len(y))
-        weights, probs = self._windows(y, starts)
+        weights, probs, crowd = self._scored(y, self.window_starts(len(y)), remember=True)
         rows = tuple(self._timeline(raw, name=name)) if timeline else ()
-        speech = weights > 0
-        window, rate = self.config.features.window_samples, self.config.audio.sample_rate_hz
-        crowd = np.array([w > 0 and many_voices(y[s:s + window], sr=rate) for s, w in zip(starts, weights)])
-        weights = np.where(crowd, 0.0, weights)  # a crowd's windows say nothing about one speaker's emotion
-        if not np.any(weights > 0):
-            return Prediction(None, {}, n_windows=0, reason=MANY_VOICES if np.any(speech) else NO_SPEECH,
+        if not np.any(weights > 0):  # a crowd's windows say nothing about one speaker's emotion
+            return Prediction(None, {}, n_windows=0, reason=MANY_VOICES if np.any(crowd) else NO_SPEECH,
                               warnings=tuple(warnings), duration_s=duration_s, timeline=rows)
         mean = (weights[:, None] * probs).sum(axis=0) / weights.sum()
         return Prediction(self.emotions[int(np.argmax(mean))], {e: float(p) for e, p in zip(self.emotions, mean)},
@@ -283,11 +303,12 @@ class Predictor:
         window = self.config.features.window_samples
         hop = int((hop_s if hop_s else self.window_s() / 2) * rate)
         starts = list(range(0, max(1, len(y) - window + hop), hop))
-        weights, probs = self._windows(y, starts)
+        weights, probs, crowd = self._windows(y, starts)
         rows = []
-        for s, w, p in zip(starts, weights, probs):
+        for s, w, c, p in zip(starts, weights, crowd, probs):
             rows.append({"start_s": s / rate, "end_s": min(len(y), s + window) / rate,
                          "emotion": self.emotions[int(np.argmax(p))] if w > 0 else None, "speech": float(w),
+                         "several_voices": bool(c),
                          **{e: float(v) for e, v in zip(self.emotions, p)}})
         return rows
 

@@ -100,7 +100,7 @@ def test_predict_non_audio_upload_gives_error_and_others_still_predicted():
         (clip.name, clip.read_bytes(), "audio/wav"),
     ]).run()
     no_exception(at)
-    errors = [e.value for e in at.error]
+    errors = [plain(e.value) for e in at.error]
     assert any("notes.wav" in e and "not a readable audio file" in e for e in errors)
     assert any("empty.wav" in e for e in errors)
     assert any(m.label == "Predicted emotion" for m in at.metric)  # the good clip still predicted

@@ -142,3 +142,19 @@ def test_a_long_explanation_keeps_its_meaning(counted, minute, explained):
     assert inside.any() and np.abs(e.importance[inside]).max() < 0.02  # silencing the hiss changes nothing
     start, end = e.strongest()
     assert np.abs(y[int(start * sr):int(end * sr)]).max() > 0.1 * np.abs(y).max()  # the strongest stretch is voice
+
+
+def test_explaining_what_was_just_predicted_scores_its_windows_once(counted, minute):
+    """The Predict page predicts an upload, then explains it: the windows of the whole recording are given to
+    the model once, not once for the answer and again for the explanation."""
+    predictor, seen = counted
+    y, sr, _ = minute
+    predictor.predict(y[: sr * 5], sr=sr)  # something else was predicted last
+    seen["windows"] = 0
+    explain(predictor, y, sr=sr)
+    fresh = seen["windows"]
+    predictor.predict(y, sr=sr)
+    seen["windows"] = 0
+    e = explain(predictor, y, sr=sr)
+    assert fresh - seen["windows"] >= 20, (fresh, seen["windows"])  # a minute has ~75 windows of speech
+    assert e.complete

@@ -173,3 +173,15 @@ def test_a_crowd_of_voices_gets_no_emotion_but_one_voice_over_babble_does(shippe
     mixed = apply_condition(raw[0], "babble10", sr=16_000, rng=np.random.default_rng(0), babble_sources=raw[1:4])
     one = shipped.predict(mixed, sr=16_000, name="one voice over babble")
     assert one.emotion is not None and one.reason == ""
+
+
+def test_a_crowd_gets_no_emotion_on_the_timeline_nor_in_an_explanation_either(shipped):
+    """The crowd rule is the windows' own: the timeline and the explanation weigh windows as the answer does."""
+    from ser.explain import explain
+    from tests.unit.test_speech import crowd
+
+    y = np.concatenate([crowd(6), crowd(8)])
+    rows = shipped.predict_timeline(y, sr=16_000)
+    crowded = [r for r in rows if r["several_voices"]]
+    assert crowded and all(r["emotion"] is None and r["speech"] == 0 for r in crowded)
+    assert explain(shipped, y, sr=16_000).emotion is None
