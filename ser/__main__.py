@@ -87,8 +87,10 @@ def cmd_train(a: argparse.Namespace) -> int:
              "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
              "augment": not a.no_augment, "ensemble_size": a.ensemble_size}
     config = for_preset(a.preset, **{**named, **_overrides(a.set)})
-    check_name(Path(a.out).name, what="model folder name")
-    out = check_model_target(a.out)  # never deletes a folder that is not a model made by ser
+    out = Path(a.out)
+    if not a.staging:  # run by hand: refuse before anything is written beside it. A dashboard's run (--staging)
+        check_name(out.name, what="model folder name")  # is refused by train() below, so its record says why
+        check_model_target(out)  # never deletes a folder that is not a model made by ser
     staging = Path(a.staging) if a.staging else staging_dir_for(out)
     claim(out.parent, name=out.name, staging=staging)
     stop_file = staging / "STOP"

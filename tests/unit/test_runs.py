@@ -171,3 +171,14 @@ def test_stop_refuses_a_record_whose_staging_is_outside_the_models_folder(tmp_pa
                                                   "yourself or delete the record.")):
         request_stop(models)
     assert not (elsewhere / "STOP").exists()
+
+
+def test_a_dashboard_run_over_a_folder_that_is_not_a_model_fails_saying_why(tmp_path, small_subset):
+    # issue 22 item 3: the run is refused before any work, and its record names the reason
+    models = tmp_path / "models"
+    (models / "notes").mkdir(parents=True)
+    (models / "notes" / "todo.txt").write_text("mine")
+    start_training_process(labels=small_subset, models_dir=models, name="notes", options={"preset": "quick"})
+    ended = _wait(models, until=lambda r: not r["running"], timeout_s=120)
+    assert ended["status"] == "failed" and "is a folder that is not a model made by ser" in ended["error"]
+    assert (models / "notes" / "todo.txt").read_text() == "mine"
