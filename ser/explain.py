@@ -5,7 +5,9 @@ prepares it (resampled, silence trimmed, level normalised), and each model windo
 once (speech weight and probabilities). Then one stretch at a time is silenced *in that prepared
 signal*: only the windows the stretch touches are scored again (a window it covers entirely is silence,
 weight 0, and needs no model), every other window keeps its score, and the windows are combined with
-the prediction's own speech-weighted mean. A stretch matters as much as the predicted emotion's
+the prediction's own speech-weighted mean. A re-scored window's speech weight comes from the speech
+detector's frames of the whole recording (computed once), with the frames the stretch silences counted
+as silence. A stretch matters as much as the predicted emotion's
 probability drops without it; a stretch whose silencing *raises* the probability (it argued against
 the answer) gets a negative score. Silencing a stretch never re-trims or re-levels the rest: the
 question is "what if these seconds were silent, all else as the model heard it".
@@ -34,7 +36,6 @@ __all__ = ["Explanation", "explain", "MAX_SEGMENTS", "MAX_WINDOWS"]
 
 MAX_SEGMENTS = 48  # stretches at most, whatever the length
 MAX_WINDOWS = 800  # model windows at most, the prediction's own ones included (600 s of audio has ~390)
-WARMUP_S = 1.0  # audio before a re-scored window that the speech detector (a recurrent net) hears first
 
 _REASONS = {"stopped": "stopped", "deadline": "out of time", "work": "the cap on work was reached"}
 
@@ -185,7 +186,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
     window = predictor.config.features.window_samples
     win_a = np.asarray(predictor.window_starts(len(fin)))
     win_b = np.minimum(win_a + window, len(fin))
-    weights, probs = predictor.score_windows(fin, list(win_a))
+    weights, probs, frames = predictor.score_windows(fin, list(win_a))
     n_windows = len(win_a)
     base = _mean(weights, probs)
 
@@ -215,8 +216,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
                            n_windows=n_windows, **explanation)
     emotion = int(np.argmax(base))
     p = float(base[emotion])
-    step = max(1, FRAME * rate // VAD_RATE)  # re-scored audio starts on a speech-detector frame of the whole
-    warmup = int(WARMUP_S * rate) // step * step
+    step = max(1, FRAME * rate // VAD_RATE)  # samples per speech-detector frame
     reason = "" if n_windows <= max_windows else "work"
     for i in range(len(starts)):
         if reason:
@@ -237,13 +237,18 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
         w, pr = weights.copy(), probs.copy()
         covered = (win_a >= lo) & (win_b <= hi)
         w[covered], pr[covered] = 0.0, 0.0  # a window of silence holds no speech
-        # the windows over the stretch's start and those over its end, each heard with its own context
-        # (a long stretch's silence between them needs no speech detector)
+        # the speech detector's frames of the recording, those the stretch silences entirely as silence
+        silenced = frames.copy()
+        silenced[-(-lo // step):max(0, hi // step)] = 0.0
+        # the windows over the stretch's start and those over its end (a long stretch's silence between them
+        # needs nothing), each from a span that starts on a speech-detector frame
         for group in np.split(redo, np.flatnonzero(win_a[redo][1:] >= win_b[redo][:-1]) + 1) if redo.size else []:
-            first = max(0, int(win_a[group].min()) - warmup) // step * step
+            first = int(win_a[group].min()) // step * step
             span = fin[first:int(win_b[group].max())].copy()
             span[min(len(span), max(0, lo - first)):max(0, hi - first)] = 0.0
-            w[group], pr[group] = predictor.score_windows(span, list(win_a[group] - first), remember=False)
+            w[group], pr[group], _ = predictor.score_windows(
+                span, list(win_a[group] - first), frames=silenced[first // step:-(-(first + len(span)) // step)],
+                remember=False)
             n_windows += len(group)
         mean = _mean(w, pr)
         importance[i] = p - (float(mean[emotion]) if mean is not None else 0.0)

@@ -194,37 +194,44 @@ class Predictor:
             return [0]
         return sorted({*range(0, n - window + 1, window // 2), n - window})
 
-    def score_windows(self, y: np.ndarray, starts: list[int], *,
-                      remember: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def score_windows(self, y: np.ndarray, starts: list[int], *, frames: np.ndarray | None = None,
+                      remember: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Speech weight and probabilities of each window of a prepared (trimmed, levelled) signal ``y``,
         as :meth:`predict` computes them before its weighted mean (used by :mod:`ser.explain`).
 
         The scores of the last signal scored with ``remember=True`` are kept: explaining a recording just
         predicted (the Predict page does both) scores its windows once, not twice.
 
+        Parameters
+        ----------
+        frames : np.ndarray, shape (ceil(len(y) / 512),), optional
+            The speech detector's frames of ``y`` (:func:`ser.speech.speech_frames`) when already known.
+
         Returns
         -------
         weights : np.ndarray, shape (len(starts),)
             0 for windows without speech and for windows of several voices at once.
         probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
+        frames : np.ndarray, shape (ceil(len(y) / 512),): the speech detector's frames of ``y``
         """
-        weights, probs, _ = self._scored(y, list(starts), remember=remember)
-        return weights.copy(), probs.copy()
+        weights, probs, _, frames = self._scored(y, list(starts), frames=frames, remember=remember)
+        return weights.copy(), probs.copy(), frames
 
-    def _scored(self, y: np.ndarray, starts: list[int], *,
-                remember: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scored(self, y: np.ndarray, starts: list[int], *, frames: np.ndarray | None = None,
+                remember: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         import hashlib
 
         key = (hashlib.sha1(np.ascontiguousarray(y, dtype=np.float32).tobytes()).hexdigest(), tuple(starts))
         last = getattr(self, "_last_scored", None)
         if last is not None and last[0] == key:
             return last[1]
-        scored = self._windows(y, starts)
+        scored = self._windows(y, starts, frames=frames)
         if remember:
             self._last_scored = (key, scored)
         return scored
 
-    def _windows(self, y: np.ndarray, starts: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _windows(self, y: np.ndarray, starts: list[int], *,
+                 frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Speech weight (:func:`ser.speech.speech_weight`), probabilities and crowd flag of each window of ``y``.
 
         A window of several voices at once (:func:`ser.speech.many_voices`) says nothing about one
@@ -235,13 +242,14 @@ class Predictor:
         weights : np.ndarray, shape (len(starts),)
         probs : np.ndarray, shape (len(starts), n_emotions); zeros where the weight is 0
         crowd : np.ndarray of bool, shape (len(starts),): speech, but several voices at once
+        frames : the speech detector's frames of ``y`` (``frames`` when given)
         """
         from ser.features import extract_features
         from ser.speech import FRAME_S, many_voices, speech_frames, speech_weight
 
         rate = self.config.audio.sample_rate_hz
         window = self.config.features.window_samples
-        frames = speech_frames(y, sr=rate)
+        frames = speech_frames(y, sr=rate) if frames is None else np.asarray(frames)
         per_frame = FRAME_S * rate
         weights = np.array([speech_weight(y[s:s + window], sr=rate,
                                           probs=frames[int(s // per_frame):int(np.ceil(min(len(y), s + window)
@@ -255,7 +263,7 @@ class Predictor:
             X = np.stack([extract_features(y[starts[i]:starts[i] + window], sr=rate, config=self.config.features)
                           for i in chunk])
             probs[chunk] = self.predict_features(X, batch_size=32)
-        return weights, probs, crowd
+        return weights, probs, crowd, frames
 
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
                      warnings: tuple[str, ...] = ()) -> Prediction:
@@ -264,7 +272,7 @@ class Predictor:
         from ser.speech import MANY_VOICES, NO_SPEECH
 
         y = finish_audio(raw, config=self.config.audio, name=name)
-        weights, probs, crowd = self._scored(y, self.window_starts(len(y)), remember=True)
+        weights, probs, crowd, _ = self._scored(y, self.window_starts(len(y)), remember=True)
         rows = tuple(self._timeline(raw, name=name)) if timeline else ()
         if not np.any(weights > 0):  # a crowd's windows say nothing about one speaker's emotion
             return Prediction(None, {}, n_windows=0, reason=MANY_VOICES if np.any(crowd) else NO_SPEECH,
@@ -303,7 +311,7 @@ class Predictor:
         window = self.config.features.window_samples
         hop = int((hop_s if hop_s else self.window_s() / 2) * rate)
         starts = list(range(0, max(1, len(y) - window + hop), hop))
-        weights, probs, crowd = self._windows(y, starts)
+        weights, probs, crowd, _ = self._windows(y, starts)
         rows = []
         for s, w, c, p in zip(starts, weights, crowd, probs):
             rows.append({"start_s": s / rate, "end_s": min(len(y), s + window) / rate,
