@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,6 +30,7 @@ class Prediction:
     probabilities : dict
         One per emotion (empty when ``emotion`` is ``None``): for audio longer than the model's
         window, the mean over the windows that hold speech, each weighted by its share of speech.
+        An answer restricted to some emotions (``emotions=``) holds only those, renormalised to sum to 1.
     n_windows : int
         Windows of speech the probabilities come from (0 when there is no speech).
     reason : str
@@ -151,7 +153,25 @@ class Predictor:
         out = [np.asarray(self.model.predict_on_batch(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.emotions)), dtype=np.float32)
 
-    def predict(self, y: np.ndarray, *, sr: int, name: str = "<audio>", timeline: bool = False) -> Prediction:
+    def choice(self, emotions: str | Sequence[str] | None) -> tuple[str, ...] | None:
+        """``emotions`` checked against the model's and in its order (``None``: every emotion).
+
+        A string is read as the command line's ``"angry,happy,neutral,sad"``
+        (:func:`ser.emotions.parse_emotions`: any usual spelling).
+
+        Raises :class:`~ser.errors.ConfigError` (:func:`ser.emotions.check_choice`) for a name the model
+        does not know or fewer than two emotions.
+        """
+        from ser.emotions import check_choice, parse_emotions
+
+        if emotions is None:
+            return None
+        if isinstance(emotions, str):
+            return parse_emotions(emotions, known=self.emotions)
+        return check_choice(emotions, known=self.emotions)
+
+    def predict(self, y: np.ndarray, *, sr: int, name: str = "<audio>", timeline: bool = False,
+                emotions: str | Sequence[str] | None = None) -> Prediction:
         """Predict a decoded waveform (any rate, mono or (samples, channels)).
 
         The signal is prepared as in training (resampled, silence trimmed, level normalised) once.
@@ -162,25 +182,32 @@ class Predictor:
         window ending at the end) and the windows that hold speech are averaged, each weighted by
         its share of speech. ``timeline=True`` adds :meth:`predict_timeline`'s rows, from the same
         prepared signal.
+
+        ``emotions`` (at least two the model knows) restricts the answer to them: the mean over the
+        windows is restricted and renormalised (:func:`ser.emotions.restrict`) and only those emotions'
+        probabilities are given, in the timeline rows too. The speech and crowd checks are the same.
         """
         from ser.audio import prepare_audio
 
+        chosen = self.choice(emotions)
         raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
-        return self._predict_raw(raw, name=name, timeline=timeline, duration_s=len(y) / sr)
+        return self._predict_raw(raw, name=name, timeline=timeline, duration_s=len(y) / sr, emotions=chosen)
 
     def predict_file(self, source: str | Path | BinaryIO | bytes, *, name: str | None = None,
-                     timeline: bool = False) -> Prediction:
+                     timeline: bool = False, emotions: str | Sequence[str] | None = None) -> Prediction:
         """Predict a file (path, bytes or file object) of any format soundfile reads.
 
         The file is read once, block by block (:func:`ser.audio.read_audio`: a file longer than the
         config's ``max_duration_s`` is refused from its header); its warnings come with the prediction.
+        ``emotions`` restricts the answer as in :meth:`predict`.
         """
         from ser.audio import read_audio
 
+        chosen = self.choice(emotions)
         label = name or str(getattr(source, "name", None) or (source if isinstance(source, (str, Path)) else "<audio>"))
         decoded = read_audio(source, config=self.config.audio, name=label)
         return self._predict_raw(decoded.y, name=label, timeline=timeline, duration_s=decoded.duration_s,
-                                 warnings=decoded.warnings)
+                                 warnings=decoded.warnings, emotions=chosen)
 
     def window_s(self) -> float:
         """Seconds of (trimmed) audio the model looks at at once."""
@@ -266,24 +293,28 @@ class Predictor:
         return weights, probs, crowd, frames
 
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
-                     warnings: tuple[str, ...] = ()) -> Prediction:
-        """The prediction for a signal that :func:`ser.audio.prepare_audio` left unfinished."""
+                     warnings: tuple[str, ...] = (), emotions: tuple[str, ...] | None = None) -> Prediction:
+        """The prediction for a signal that :func:`ser.audio.prepare_audio` left unfinished, restricted to
+        ``emotions`` (already checked) when given."""
         from ser.audio import finish_audio
+        from ser.emotions import restrict
         from ser.speech import MANY_VOICES, NO_SPEECH
 
         y = finish_audio(raw, config=self.config.audio, name=name)
         weights, probs, crowd, _ = self._scored(y, self.window_starts(len(y)), remember=True)
-        rows = tuple(self._timeline(raw, name=name)) if timeline else ()
+        rows = tuple(self._timeline(raw, name=name, emotions=emotions)) if timeline else ()
         if not np.any(weights > 0):  # a crowd's windows say nothing about one speaker's emotion
             return Prediction(None, {}, n_windows=0, reason=MANY_VOICES if np.any(crowd) else NO_SPEECH,
                               warnings=tuple(warnings), duration_s=duration_s, timeline=rows)
-        mean = (weights[:, None] * probs).sum(axis=0) / weights.sum()
-        return Prediction(self.emotions[int(np.argmax(mean))], {e: float(p) for e, p in zip(self.emotions, mean)},
+        mean = restrict((weights[:, None] * probs).sum(axis=0) / weights.sum(), emotions=self.emotions, keep=emotions)
+        shown = emotions or self.emotions
+        return Prediction(self.emotions[int(np.argmax(mean))],
+                          {e: float(p) for e, p in zip(self.emotions, mean) if e in shown},
                           n_windows=int(np.count_nonzero(weights)), warnings=tuple(warnings),
                           duration_s=duration_s, timeline=rows)
 
     def predict_timeline(self, y: np.ndarray, *, sr: int, hop_s: float | None = None,
-                         name: str = "<audio>") -> list[dict[str, Any]]:
+                         name: str = "<audio>", emotions: str | Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Emotion over time: the model's window slid over the audio.
 
         Silence is not trimmed here, so times match the original audio. Windows without speech
@@ -293,17 +324,21 @@ class Predictor:
         Returns
         -------
         list of dicts with ``start_s``, ``end_s``, ``emotion`` (or ``None``), ``speech`` (the window's
-        speech weight, 0 for none) and one probability per emotion
+        speech weight, 0 for none) and one probability per emotion (with ``emotions``, per chosen
+        emotion only, each row restricted and renormalised as :meth:`predict` does)
         """
         from ser.audio import prepare_audio
 
+        chosen = self.choice(emotions)
         raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
-        return self._timeline(raw, hop_s=hop_s, name=name)
+        return self._timeline(raw, hop_s=hop_s, name=name, emotions=chosen)
 
-    def _timeline(self, raw: np.ndarray, *, hop_s: float | None = None, name: str = "<audio>") -> list[dict[str, Any]]:
+    def _timeline(self, raw: np.ndarray, *, hop_s: float | None = None, name: str = "<audio>",
+                  emotions: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         from dataclasses import replace
 
         from ser.audio import finish_audio
+        from ser.emotions import restrict
 
         audio_cfg = replace(self.config.audio, trim_silence=False)
         rate = audio_cfg.sample_rate_hz
@@ -312,12 +347,15 @@ class Predictor:
         hop = int((hop_s if hop_s else self.window_s() / 2) * rate)
         starts = list(range(0, max(1, len(y) - window + hop), hop))
         weights, probs, crowd, _ = self._windows(y, starts)
+        if emotions is not None:  # windows without speech stay all zeros
+            probs = np.where(weights[:, None] > 0, restrict(probs, emotions=self.emotions, keep=emotions), 0.0)
+        shown = emotions or self.emotions
         rows = []
         for s, w, c, p in zip(starts, weights, crowd, probs):
             rows.append({"start_s": s / rate, "end_s": min(len(y), s + window) / rate,
                          "emotion": self.emotions[int(np.argmax(p))] if w > 0 else None, "speech": float(w),
                          "several_voices": bool(c),
-                         **{e: float(v) for e, v in zip(self.emotions, p)}})
+                         **{e: float(v) for e, v in zip(self.emotions, p) if e in shown}})
         return rows
 
 

@@ -185,3 +185,76 @@ def test_a_crowd_gets_no_emotion_on_the_timeline_nor_in_an_explanation_either(sh
     crowded = [r for r in rows if r["several_voices"]]
     assert crowded and all(r["emotion"] is None and r["speech"] == 0 for r in crowded)
     assert explain(shipped, y, sr=16_000).emotion is None
+
+
+# --- closed-set answers (issue 19 part 3) ----------------------------------------------------------
+
+CALL_CENTRE = ("neutral", "happy", "sad", "angry")
+
+
+def test_a_restricted_answer_is_the_open_mean_renormalised_over_the_chosen_emotions(shipped):
+    from ser.emotions import restrict
+
+    clip = _clips_predicted_right("angry")[0]
+    y, sr = sf.read(clip, dtype="float32")
+    long = np.concatenate([y, np.zeros(4_000, np.float32), y, y])  # several windows: the mean is restricted
+    for audio in (y, long):
+        open_ = shipped.predict(audio, sr=sr)
+        closed = shipped.predict(audio, sr=sr, emotions=CALL_CENTRE)
+        assert list(closed.probabilities) == list(CALL_CENTRE)  # only the chosen ones, in the model's order
+        assert sum(closed.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        expected = restrict(np.array([open_.probabilities[e] for e in shipped.emotions]), emotions=shipped.emotions,
+                            keep=CALL_CENTRE)
+        for e in CALL_CENTRE:
+            assert closed.probabilities[e] == pytest.approx(float(expected[shipped.emotions.index(e)]), abs=1e-5)
+        assert closed.emotion == max(closed.probabilities, key=closed.probabilities.get)
+        assert closed.n_windows == open_.n_windows
+    assert shipped.predict(long, sr=sr, emotions=CALL_CENTRE).n_windows > 1
+
+
+@pytest.mark.parametrize("emotion", ["calm", "fearful", "surprised", "disgust"])
+def test_a_restricted_answer_never_names_an_emotion_outside_the_set(shipped, emotion):
+    """Clips the open model calls ``emotion`` (outside the call-centre set) get an answer inside it."""
+    clips = _clips_predicted_right(emotion)[:2]
+    assert clips
+    for clip in clips:
+        assert shipped.predict_file(clip).emotion == emotion
+        pred = shipped.predict_file(clip, emotions=CALL_CENTRE, timeline=True)
+        assert pred.emotion in CALL_CENTRE and set(pred.probabilities) == set(CALL_CENTRE)
+        assert sum(pred.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        assert pred.timeline
+        for row in pred.timeline:
+            assert not set(row) & (set(shipped.emotions) - set(CALL_CENTRE))
+            if row["emotion"] is not None:
+                assert row["emotion"] in CALL_CENTRE
+                assert sum(row[e] for e in CALL_CENTRE) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_restricted_timeline_holds_only_the_chosen_emotions(shipped):
+    calm = _clips_predicted_right("calm")[:3]
+    y = np.concatenate([sf.read(p, dtype="float32")[0] for p in calm])
+    rows = shipped.predict_timeline(y, sr=16_000, emotions=("calm", "sad"))
+    assert len(rows) > 1
+    for row in rows:
+        assert {"calm", "sad"} <= set(row) and "angry" not in row and "neutral" not in row
+        if row["emotion"] is not None:
+            assert row["emotion"] in ("calm", "sad") and row["calm"] + row["sad"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_bad_choice_of_emotions_is_refused_before_any_work(shipped):
+    from ser.errors import ConfigError
+
+    y = np.zeros(16_000, np.float32)
+    with pytest.raises(ConfigError, match="angry is one emotion only"):
+        shipped.predict(y, sr=16_000, emotions=("angry",))
+    with pytest.raises(ConfigError, match="bored is not an emotion this model knows"):
+        shipped.predict(y, sr=16_000, emotions=("angry", "bored"))
+    with pytest.raises(ConfigError, match="one emotion only"):
+        shipped.predict_timeline(y, sr=16_000, emotions=())
+
+
+def test_no_speech_stays_no_speech_when_restricted(shipped):
+    from tests.unit.test_speech import non_speech
+
+    pred = shipped.predict(non_speech("white noise"), sr=16_000, emotions=CALL_CENTRE)
+    assert pred.emotion is None and pred.probabilities == {} and pred.reason == "no speech detected"
