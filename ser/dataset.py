@@ -35,7 +35,8 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     Returns
     -------
     data : dict mapping ``train``/``val``/``test`` to ``{"X": [arrays (n_features, max_frames)],
-        "y": [emotions], "path": [paths, ``path#version`` for augmented versions]}``
+        "y": [emotions], "path": [paths, ``path#version`` for augmented versions], "corpus": [corpus names,
+        ``""`` when the split has no ``corpus`` column]}``
     failed : list of ``(path, message)`` of the clips that could not be read
     """
     from ser.augment import VERSIONS, babble_pools
@@ -52,7 +53,8 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     emit = progress or (lambda event: None)
     results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
                            progress=lambda d, t: emit({"stage": "features", "step": d, "total": t}))
-    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": []} for s in ("train", "val", "test")}
+    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": [], "corpus": []}
+                                        for s in ("train", "val", "test")}
     failed = []
     for rec, res in zip(split.itertuples(index=False), results):
         if isinstance(res, Exception):
@@ -63,4 +65,5 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
             d["X"].append(feats)
             d["y"].append(rec.emotion)
             d["path"].append(rec.path if version == "original" else f"{rec.path}#{version}")
+            d["corpus"].append(str(getattr(rec, "corpus", "")))
     return data, failed
