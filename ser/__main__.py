@@ -369,7 +369,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--cache-dir", default=None)
     s.add_argument("--emotions", default=None, metavar="A,B,...",
-                   help="score only the clips of these emotions, answering among them these emotions only (at least two), e.g. angry,happy,neutral,sad")
+                   help="score only the clips of these emotions (at least two), the answer among them only, "
+                        "e.g. angry,happy,neutral,sad")
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("robustness", help="score a model under fixed recording conditions (noise, phone, room, ...)")
