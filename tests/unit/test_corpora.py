@@ -8,23 +8,6 @@ import pandas as pd
 import pytest
 
 from ser.errors import LabelsError
-from tests.conftest import RAVDESS, make_subset
-
-NEMO = RAVDESS.parent / "nemo"
-
-
-@pytest.fixture(scope="module")
-def two_corpora(tmp_path_factory):
-    """Real clips of two corpora with clashing speaker names: RAVDESS (8 emotions) and nEMO (6: no calm,
-    no disgust), 4 speakers each, the nEMO speakers renamed to RAVDESS's."""
-    root = tmp_path_factory.mktemp("corpora")
-    ravdess = make_subset(RAVDESS, root / "ravdess", speakers=[f"Actor_{i:02d}" for i in range(1, 5)], per_emotion=2)
-    nemo = make_subset(NEMO, root / "nemo", speakers=["EB0", "IC0", "KD0", "KS0"], per_emotion=2)
-    labels = pd.read_csv(nemo)
-    labels["speaker"] = labels["speaker"].map({"EB0": "Actor_01", "IC0": "Actor_02", "KD0": "Actor_03",
-                                               "KS0": "Actor_04"})
-    labels.to_csv(nemo, index=False)
-    return ravdess, nemo
 
 
 def test_several_corpora_load_with_their_corpus_and_namespaced_speakers(two_corpora):
