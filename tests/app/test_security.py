@@ -3,7 +3,7 @@
 import json
 import os
 
-from tests.app.test_app import no_exception, open_app
+from tests.app.test_app import no_exception, open_app, plain
 from tests.conftest import DEMO
 
 
@@ -203,219 +203,9 @@ def _sign_in(at, password: str):
     return at
 
 
-def _all_text(at) -> str:
-    """Every value the page shows a person (and every widget's value)."""
-    kinds = ("markdown", "caption", "error", "warning", "info", "success", "text", "code", "subheader", "toast")
-    parts = [str(getattr(e, "value", "")) for k in kinds for e in at.get(k)]
-    parts += [str(w.value) for w in at.text_input]
-    return "\n".join(parts)
-
-
-def _corpus(folder):
-    folder.mkdir(parents=True)
-    (folder / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
-    (folder / "NOTES.md").write_text("how this corpus was recorded")
-    return folder
-
-
-def _theirs(folder):
-    """A dataset or model another visitor's session made."""
-    from ser.access import MARKER, Visitor
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text(json.dumps({"made_by": "browser", "owner": Visitor("someone-else").owner_id}))
-    return folder
-
-
-def _upload_as(at, name: str):
-    from tests.app.test_dataset_page import _folders_zip
-
-    at.radio(key="p_ds_mode").set_value("New dataset from files").run()
-    at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
-    at.text_input(key="nd_name").set_value(name).run()
-    no_exception(at)
-    return at
-
-
-def test_a_visitor_cannot_replace_the_demo_or_an_operators_corpus_even_with_the_tick(own_datasets_folder,
-                                                                                     monkeypatch):
-    from ser.paths import PROJECT
-
-    corpus = _corpus(own_datasets_folder / "corpus")
-    at = _upload_as(_session(), "corpus")
-    assert not [c for c in at.checkbox if c.key == "nd_overwrite_corpus"]
-    assert at.button(key="nd_save").disabled
-    assert any("“corpus” is a protected dataset" in c.value for c in at.caption)
-    at.session_state["nd_overwrite_corpus"] = True  # the tick, forced
-    at.button(key="nd_save").click().run()
-    no_exception(at)
-    assert (corpus / "NOTES.md").is_file() and "old.wav" in (corpus / "all_labels.csv").read_text()
-
-    monkeypatch.setenv("SER_DATASETS_DIR", str(PROJECT / "data"))  # where the demo clips are
-    before = (PROJECT / "data" / "demo" / "all_labels.csv").read_bytes()
-    try:
-        at = _upload_as(_session(), "demo")
-        assert not [c for c in at.checkbox if c.key == "nd_overwrite_demo"] and at.button(key="nd_save").disabled
-        at.session_state["nd_overwrite_demo"] = True
-        at.button(key="nd_save").click().run()
-        no_exception(at)
-        assert (PROJECT / "data" / "demo" / "all_labels.csv").read_bytes() == before
-    finally:
-        from ser.importing import discard
-
-        if at.session_state["nd_unpacked"] if "nd_unpacked" in at.session_state else None:
-            discard(at.session_state["nd_unpacked"])
-
-
-def _record_into(at, name: str):
-    clip = next((DEMO / "Actor_12").glob("*.wav"))
-    at.radio(key="p_ds_mode").set_value("Record clips").run()
-    at.text_input(key="p_rec_dataset").set_value(name).run()
-    at.text_input(key="rec_speaker").set_value("anna").run()
-    at.audio_input(key="rec_audio_0").set_value(("rec.wav", clip.read_bytes(), "audio/wav")).run()
-    no_exception(at)
-    return at
-
-
-def test_a_visitor_cannot_record_into_a_protected_or_another_sessions_dataset(own_datasets_folder):
-    corpus = _corpus(own_datasets_folder / "corpus")
-    theirs = _theirs(own_datasets_folder / "theirs")
-    for folder in (corpus, theirs):
-        at = _record_into(_session(), folder.name)
-        assert at.button(key="rec_keep").disabled
-        assert any(f"“{folder.name}”" in i.value and ("protected" in i.value or "read-only" in i.value)
-                   for i in at.info)
-        at.button(key="rec_keep").click().run()  # forced
-        no_exception(at)
-        assert not (folder / "anna").exists()
-    assert (corpus / "all_labels.csv").read_text() == "path,emotion,speaker\nold.wav,sad,x\n"
-
-    mine = _record_into(_session(), "mine")
-    mine.button(key="rec_keep").click().run()
-    assert any(s.value == "Kept anna/happy/anna_happy_001.wav." for s in mine.success)  # a new name is theirs
-    other = _record_into(_session(), "mine")  # another visitor's session
-    assert other.button(key="rec_keep").disabled
-    other.button(key="rec_keep").click().run()
-    assert len((own_datasets_folder / "mine" / "all_labels.csv").read_text().splitlines()) == 2
-
-
-def test_a_visitor_cannot_train_default_nor_over_a_protected_model(own_models_folder):
-    import shutil
-
-    from ser.runs import current_run
-
-    shutil.copytree(own_models_folder / "default", own_models_folder / "cli-model")  # made with the CLI
-    for name, why in (("default", "model name 'default' is reserved"),
-                      ("cli-model", "“cli-model” is a protected model")):
-        at = _session(page="pages/train.py")
-        at.text_input(key="p_tr_name").set_value(name)
-        next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
-        no_exception(at)
-        assert any(why in e.value for e in at.error), [e.value for e in at.error]
-    assert current_run(own_models_folder) is None
-    assert (own_models_folder / "default" / "model.onnx").is_file()
-
-
-def test_the_operator_with_the_password_does_the_operator_actions_and_it_is_never_shown(own_datasets_folder,
-                                                                                       tmp_path, monkeypatch):
-    import numpy as np
-
-    from ser.features import FeatureCache
-
-    cache = FeatureCache(tmp_path / "features")
-    cache.put("aa1", np.zeros((182, 1000), dtype=np.float32))
-    monkeypatch.setenv("SER_CACHE_DIR", str(tmp_path / "features"))
-    _theirs(own_datasets_folder / "theirs")
-    (own_datasets_folder / "theirs" / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
-    at = _session({"operator_password": OPERATOR_PASSWORD})
-    assert next(b for b in at.sidebar.button if b.label == "Clear the feature cache").disabled  # a visitor
-    at = _sign_in(at, OPERATOR_PASSWORD)
-    assert any("Signed in as the operator" in c.value for c in at.sidebar.caption)
-    assert OPERATOR_PASSWORD not in _all_text(at) and OPERATOR_PASSWORD not in str(dict(at.session_state))
-    next(b for b in at.sidebar.button if b.label == "Clear the feature cache").click().run()
-    assert cache.size_bytes() == 0
-    at = _upload_as(at, "theirs")  # another visitor's dataset: the operator may replace it
-    at.checkbox(key="nd_overwrite_theirs").check().run()
-    at.button(key="nd_save").click().run()
-    no_exception(at)
-    assert "old.wav" not in (own_datasets_folder / "theirs" / "all_labels.csv").read_text()
-    at.sidebar.selectbox(key="op_delete_choice").set_value("dataset: theirs").run()
-    at.sidebar.checkbox(key="op_delete_sure").check().run()
-    at.sidebar.button(key="op_delete").click().run()
-    no_exception(at)
-    assert not (own_datasets_folder / "theirs").exists()
-    assert OPERATOR_PASSWORD not in _all_text(at)
-
-
-def test_a_wrong_password_or_none_configured_unlocks_nothing(own_datasets_folder):
-    _theirs(own_datasets_folder / "theirs")
-    at = _sign_in(_session({"operator_password": OPERATOR_PASSWORD}), "guess-" + OPERATOR_PASSWORD)
-    assert [e.value for e in at.sidebar.error] == ["Wrong operator password."]
-    assert "guess-" not in _all_text(at)
-    assert next(b for b in at.sidebar.button if b.label == "Clear the feature cache").disabled
-    assert not [b for b in at.sidebar.button if b.key == "op_delete"]
-    at = _upload_as(at, "theirs")
-    assert not [c for c in at.checkbox if c.key == "nd_overwrite_theirs"] and at.button(key="nd_save").disabled
-
-    at = _session()  # no operator_password configured: nobody is the operator
-    assert any("No operator password is set" in c.value for c in at.sidebar.caption)
-    assert not [t for t in at.sidebar.text_input if t.key == "op_password"]
-
-
-def test_only_the_starter_or_the_operator_sees_stop_on_a_training(own_models_folder):
-    from ser.access import mark, Visitor
-    from ser.runs import claim
-
-    staging = own_models_folder / ".staging" / "theirs-run"
-    staging.mkdir(parents=True)
-    mark(staging, Visitor("someone-else"))
-    claim(own_models_folder, name="theirs-run", staging=staging)  # this test's process: alive
-    at = _session({"operator_password": OPERATOR_PASSWORD}, page="pages/train.py")
-    assert not [b for b in at.button if "Stop training" in b.label]
-    assert any("started by someone else: only they or the operator can stop it" in c.value for c in at.caption)
-    at = _sign_in(at, OPERATOR_PASSWORD)
-    next(b for b in at.button if "Stop training" in b.label).click().run()
-    no_exception(at)
-    assert (staging / "STOP").is_file()
-
-
-# --- Item 6 of the hardening issue: a visitor cannot destroy or alter shared data ---------------------------
-
-OPERATOR_PASSWORD = "op-pw-7c1e9"  # the tests' own; never a real one
-
-
-def _session(secrets: dict | None = None, page: str | None = None):
-    """An app session; ``secrets`` as .streamlit/secrets.toml would give them (a key of their own keeps the
-    checkout's secrets.toml out of the test)."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.test_app import APP
-
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.secrets.update(secrets or {"unrelated": "x"})
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
-
-
-def _sign_in(at, password: str):
-    at.sidebar.text_input(key="op_password").set_value(password)
-    next(b for b in at.sidebar.get("form_submit_button") if b.label == "Sign in").click().run()
-    no_exception(at)
-    return at
-
-
 def operator_app(page: str | None = None):
     """An app session signed in as the operator (with the tests' own password)."""
     return _sign_in(_session({"operator_password": OPERATOR_PASSWORD}, page=page), OPERATOR_PASSWORD)
-
-
-def _plain(markdown: str) -> str:
-    """Text a page escaped for Markdown, as the visitor reads it."""
-    import re
-
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def _all_text(at) -> str:
@@ -460,7 +250,7 @@ def test_a_visitor_cannot_replace_the_demo_or_an_operators_corpus_even_with_the_
     at = _upload_as(_session(), "corpus")
     assert not [c for c in at.checkbox if c.key == "nd_overwrite_corpus"]
     assert at.button(key="nd_save").disabled  # and save_dataset refuses it anyway (tests/unit/test_access.py)
-    assert any("“corpus” is a protected dataset" in _plain(c.value) for c in at.caption)
+    assert any("“corpus” is a protected dataset" in plain(c.value) for c in at.caption)
     assert (corpus / "NOTES.md").is_file() and "old.wav" in (corpus / "all_labels.csv").read_text()
 
     monkeypatch.setenv("SER_DATASETS_DIR", str(PROJECT / "data"))  # where the demo clips are
@@ -468,7 +258,7 @@ def test_a_visitor_cannot_replace_the_demo_or_an_operators_corpus_even_with_the_
     try:
         at = _upload_as(_session(), "demo")
         assert not [c for c in at.checkbox if c.key == "nd_overwrite_demo"] and at.button(key="nd_save").disabled
-        assert any("the shipped demo clips are not changed" in _plain(c.value) for c in at.caption)
+        assert any("the shipped demo clips are not changed" in plain(c.value) for c in at.caption)
         assert (PROJECT / "data" / "demo" / "all_labels.csv").read_bytes() == before
     finally:
         from ser.importing import discard
@@ -493,14 +283,14 @@ def test_a_visitor_cannot_record_into_a_protected_or_another_sessions_dataset(ow
     for folder in (corpus, theirs):
         at = _record_into(_session(), folder.name)
         assert at.button(key="rec_keep").disabled
-        assert any(f"“{folder.name}”" in _plain(i.value) and ("protected" in _plain(i.value) or "read-only" in _plain(i.value))
+        assert any(f"“{folder.name}”" in plain(i.value) and ("protected" in plain(i.value) or "read-only" in plain(i.value))
                    for i in at.info)
         assert not (folder / "anna").exists()
     assert (corpus / "all_labels.csv").read_text() == "path,emotion,speaker\nold.wav,sad,x\n"
 
     mine = _record_into(_session(), "mine")
     mine.button(key="rec_keep").click().run()
-    assert any(_plain(s.value) == "Kept anna/neutral/anna_neutral_001.wav." for s in mine.success)  # a new name is theirs
+    assert any(plain(s.value) == "Kept anna/neutral/anna_neutral_001.wav." for s in mine.success)  # a new name is theirs
     other = _record_into(_session(), "mine")  # another visitor's session
     assert other.button(key="rec_keep").disabled
     assert len((own_datasets_folder / "mine" / "all_labels.csv").read_text().splitlines()) == 2
@@ -518,7 +308,7 @@ def test_a_visitor_cannot_train_default_nor_over_a_protected_model(own_models_fo
         at.text_input(key="p_tr_name").set_value(name)
         next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
         no_exception(at)
-        assert any(why in _plain(e.value) for e in at.error), [e.value for e in at.error]
+        assert any(why in plain(e.value) for e in at.error), [e.value for e in at.error]
     assert current_run(own_models_folder) is None
     assert (own_models_folder / "default" / "model.onnx").is_file()
 
@@ -557,7 +347,7 @@ def test_the_operator_with_the_password_does_the_operator_actions_and_it_is_neve
 def test_a_wrong_password_or_none_configured_unlocks_nothing(own_datasets_folder):
     _theirs(own_datasets_folder / "theirs")
     at = _sign_in(_session({"operator_password": OPERATOR_PASSWORD}), "guess-" + OPERATOR_PASSWORD)
-    assert [_plain(e.value) for e in at.sidebar.error] == ["Wrong operator password."]
+    assert [plain(e.value) for e in at.sidebar.error] == ["Wrong operator password."]
     assert "guess-" not in _all_text(at)
     assert next(b for b in at.sidebar.button if b.label == "Clear the feature cache").disabled
     assert not [b for b in at.sidebar.button if b.key == "op_delete"]
@@ -579,7 +369,7 @@ def test_only_the_starter_or_the_operator_sees_stop_on_a_training(own_models_fol
     claim(own_models_folder, name="theirs-run", staging=staging)  # this test's process: alive
     at = _session({"operator_password": OPERATOR_PASSWORD}, page="pages/train.py")
     assert not [b for b in at.button if "Stop training" in b.label]
-    assert any("started by someone else: only they or the operator can stop it" in _plain(c.value)
+    assert any("started by someone else: only they or the operator can stop it" in plain(c.value)
                for c in at.caption)
     at = _sign_in(at, OPERATOR_PASSWORD)
     next(b for b in at.button if "Stop training" in b.label).click().run()
