@@ -107,6 +107,10 @@ def test_a_two_corpus_training_reports_each_corpus(two_corpora, feature_cache, t
     split = pd.read_csv(out / "split.csv")
     assert set(split.loc[split.split == "test", "corpus"]) == {"ravdess", "nemo"}
     assert result.report["per_corpus"] == report["per_corpus"]
+    from ser.report import build_report
+
+    html = build_report(out)
+    assert "<h3 id='per-corpus'>Per corpus</h3>" in html and "<td>nemo</td>" in html
 
 
 def test_leaving_one_corpus_out_scores_each_corpus_on_the_emotions_it_shares(two_corpora, feature_cache, tmp_path):
