@@ -176,10 +176,12 @@ def read_results(model_dir: str | Path) -> dict[str, Any]:
 
 def clip_folders(run: dict[str, Any]) -> list[Path]:
     """Where a run's test clips may be found on this machine (for :func:`ser.paths.find_clip`): the folder
-    of the labels it was trained on, then the demo clips."""
+    of each corpus it was trained on, then the demo clips."""
     from ser.paths import DEMO_DIR, from_portable
 
-    return ([from_portable(run["labels"]).parent] if run.get("labels") else []) + [DEMO_DIR]
+    corpora = [from_portable(c["labels"]).parent for c in (run.get("corpora") or {}).values() if c.get("labels")]
+    own = corpora or ([from_portable(run["labels"]).parent] if run.get("labels") else [])
+    return own + [DEMO_DIR]
 
 
 def restricted_scores(y_true: Sequence[str], probs: np.ndarray, *, emotions: Sequence[str],
