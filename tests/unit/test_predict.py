@@ -258,3 +258,61 @@ def test_no_speech_stays_no_speech_when_restricted(shipped):
 
     pred = shipped.predict(non_speech("white noise"), sr=16_000, emotions=CALL_CENTRE)
     assert pred.emotion is None and pred.probabilities == {} and pred.reason == "no speech detected"
+
+
+# --- any utterance length (issue 19 part 4) --------------------------------------------------------
+
+
+def _repeat_padded(predictor):
+    from dataclasses import replace
+
+    p = Predictor(predictor.model, predictor.config, predictor.model_dir, runtime=predictor.runtime)
+    p.config = replace(p.config, features=replace(p.config.features, pad_mode="repeat"))
+    return p
+
+
+def _short_demo_clips(seconds: float = 0.8) -> list:
+    """The middle ``seconds`` of the speech of one demo clip per speaker and emotion (32 real short utterances)."""
+    import pandas as pd
+
+    from ser.audio import prepare_audio
+    from ser.config import AudioConfig
+    from tests.conftest import DEMO
+
+    labels = pd.read_csv(DEMO / "all_labels.csv").groupby(["speaker", "emotion"]).head(1)
+    out = []
+    for path in labels.path:
+        y, sr = sf.read(DEMO / path, dtype="float32")
+        y = prepare_audio(y, sr=sr, config=AudioConfig())
+        mid, half = len(y) // 2, int(seconds * 16_000) // 2
+        out.append(y[mid - half: mid + half])
+    return out
+
+
+def test_a_short_clip_is_seen_as_its_own_frames_only_with_repeat_padding(shipped, monkeypatch):
+    from ser.audio import prepare_audio
+    from ser.features import ROW_NAMES, extract_features
+
+    p = _repeat_padded(shipped)
+    y = _short_demo_clips(0.8)[0]
+    seen = []
+    real = p.predict_features
+    monkeypatch.setattr(p, "predict_features", lambda X, **k: seen.append(X.copy()) or real(X, **k))
+    pred = p.predict(y, sr=16_000)
+    assert pred.emotion is not None and len(seen) == 1 and seen[0].shape[0] == 1
+    window = seen[0][0]
+    assert np.all(window[ROW_NAMES["rms"]] > 0)  # every frame the model sees is the clip's, none silence
+    prepared = prepare_audio(y, sr=16_000, config=p.config.audio)
+    tiled = np.tile(prepared, -(-p.config.features.window_samples // len(prepared)))
+    np.testing.assert_allclose(window, extract_features(tiled, sr=16_000, config=p.config.features), atol=1e-5)
+
+
+def test_real_short_clips_get_real_answers_with_repeat_padding(shipped):
+    """32 real 0.8 s utterances (8 emotions): the answers are not one emotion (the shipped model, trained on
+    silence-padded clips, says fearful to most of them when they are padded with silence)."""
+    from collections import Counter
+
+    p = _repeat_padded(shipped)
+    answers = Counter(p.predict(y, sr=16_000).emotion for y in _short_demo_clips(0.8))
+    assert None not in answers
+    assert len(answers) >= 3 and max(answers.values()) <= 0.6 * sum(answers.values()), answers
