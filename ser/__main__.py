@@ -199,8 +199,11 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from ser.evaluate import evaluate_model
 
     check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
-    report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir, emotions=a.emotions)
+    report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir, emotions=a.emotions,
+                            speaker_norm=a.speaker_norm)
     among = f" (answers among {', '.join(report['emotions_chosen'])})" if report.get("emotions_chosen") else ""
+    among += (" with per-speaker normalisation (each speaker's own unlabelled clips)"
+              if report.get("speaker_norm") else "")
     _print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
            f"on {report['n_clips']} clips{among}{_absent(report)} "
            f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
@@ -371,6 +374,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--emotions", default=None, metavar="A,B,...",
                    help="score only the clips of these emotions (at least two), the answer among them only, "
                         "e.g. angry,happy,neutral,sad")
+    s.add_argument("--speaker-norm", action="store_true",
+                   help="for a model trained with speaker_norm: normalise each speaker by their own clips "
+                        "(their labels unused); the labels must name speakers")
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("robustness", help="score a model under fixed recording conditions (noise, phone, room, ...)")

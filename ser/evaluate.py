@@ -99,7 +99,7 @@ def write_report(out_dir: str | Path, *, paths: Sequence[str], y_true: Sequence[
 
 def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str | Path, *,
                    cache_dir: str | Path | None = None, progress: Any = None,
-                   emotions: str | Sequence[str] | None = None) -> dict[str, Any]:
+                   emotions: str | Sequence[str] | None = None, speaker_norm: bool = False) -> dict[str, Any]:
     """Evaluate a saved model on every usable clip of a labelled folder.
 
     Clips whose emotion the model does not know, that are missing or unreadable, are
@@ -110,6 +110,13 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
     the answer is among those only (probabilities restricted and renormalised, :func:`ser.emotions.restrict`)
     and the report says ``emotions_chosen``. A :class:`~ser.errors.ConfigError` for a bad choice, a
     :class:`~ser.errors.LabelsError` when no clip is of a chosen emotion; nothing is written then.
+
+    ``speaker_norm`` (for a model trained with ``TrainConfig.speaker_norm``) normalises each speaker's
+    clips with the statistics of that speaker's own scored clips (:mod:`ser.speakers`; their labels are
+    not used), a clip without a speaker by its own frames, and the report says ``"speaker_norm": true``.
+    Such a model evaluated without it normalises every clip by its own frames (as a prediction without
+    enrolment), and the report says ``"speaker_norm": false``. A :class:`~ser.errors.ConfigError` for a
+    model trained without it, a :class:`~ser.errors.LabelsError` when the folder names no speaker.
     """
     from ser.features import ClipTask, extract_many
     from ser.emotions import restrict
@@ -119,7 +126,16 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
 
     predictor = Predictor.load(model_dir)
     chosen = predictor.choice(emotions)  # ConfigError: unknown or fewer than two, before the labels are read
+    trained_by_speaker = predictor.config.train.speaker_norm
+    if speaker_norm and not trained_by_speaker:
+        from ser.errors import ConfigError
+
+        raise ConfigError(f"{model_dir}: was trained without per-speaker normalisation; evaluate it without "
+                          "--speaker-norm, or train one with --set speaker_norm=true.")
     labels, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
+    if speaker_norm and not good["speaker"].fillna("").astype(str).str.strip().ne("").any():
+        raise LabelsError(f"{labels_csv}: names no speaker (no speaker column, or it is empty); per-speaker "
+                          "normalisation needs each clip's speaker: add the column or evaluate without --speaker-norm.")
     good = good[good["emotion"].isin(predictor.emotions)].reset_index(drop=True)
     if chosen is not None:
         present = [e for e in predictor.emotions if e in set(good["emotion"])]
@@ -138,8 +154,17 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
                           f"`python -m ser validate {labels_csv}`.")
     n_skipped += len(good) - len(ok)
     X = np.stack([feats[i]["original"] for i in ok]) if ok else np.zeros((0,) + predictor.input_shape)
+    if trained_by_speaker:  # by each speaker's own clips (speaker_norm), or each clip by its own frames
+        from ser.speakers import normalise_groups, rms_row
+
+        speakers = good["speaker"].fillna("").astype(str).str.strip()
+        groups = [("speaker", speakers[i]) if speaker_norm and speakers[i] else ("clip", good["path"][i]) for i in ok]
+        X = np.stack(normalise_groups(list(X), groups, original=[True] * len(ok),
+                                      rms_row=rms_row(predictor.config.features)))
     probs = predictor.predict_features(X) if ok else np.zeros((0, len(predictor.emotions)))
     scored, extra = predictor.emotions, {"model": str(model_dir), "labels": str(labels_csv)}
+    if trained_by_speaker:
+        extra["speaker_norm"] = bool(speaker_norm)
     if chosen is not None:  # the answer among the chosen: their columns only, renormalised
         columns = [predictor.emotions.index(e) for e in chosen]
         probs = restrict(probs, emotions=predictor.emotions, keep=chosen)[:, columns]
