@@ -278,3 +278,23 @@ def _nospk(tmp_path: Path) -> Path:
     d = tmp_path / "nospk"
     d.mkdir(exist_ok=True)
     return _labels(d, speakers=False)
+
+
+def test_robustness_of_a_speaker_norm_model_normalises_each_speaker_under_each_condition(monkeypatch):
+    import ser.features
+    from ser.robustness import robustness_report
+
+    def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None):
+        rng = np.random.default_rng(0)
+        return [{v: rng.normal(size=(NF, NT)).astype(np.float32) + 4.0 for v in t.versions} for t in tasks]
+
+    monkeypatch.setattr(ser.features, "extract_many", extract_many)
+    frame = _split().query("speaker != ''").reset_index(drop=True)
+    pred = _speaker_norm_predictor()
+    robustness_report(pred, frame)
+    fed = [X for X in pred.model.seen if len(X) == len(frame)]
+    assert fed
+    for X in fed:  # every condition: each speaker's clips together have mean 0 in every row
+        for who in ("a", "b", "t"):
+            rows = np.flatnonzero(frame["speaker"] == who)
+            np.testing.assert_allclose(np.concatenate(list(X[rows]), axis=1).mean(axis=1), 0, atol=1e-4)
