@@ -173,5 +173,7 @@ def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_sk
     probs = predictor.predict_features(np.stack(test["X"]))
     return write_report(staging, paths=test["path"], y_true=test["y"], probs=probs, emotions=config.emotions,
                         n_skipped=n_skipped, extra={"split": "test", "split_mode": split_mode,
-                                                    "speakers_overlap": split_mode == "clip"},
+                                                    "speakers_overlap": split_mode == "clip",
+                                                    # test speakers normalised by their own unlabelled clips
+                                                    **({"speaker_norm": True} if config.train.speaker_norm else {})},
                         corpora=test.get("corpus"), emotion_sets=emotion_sets)

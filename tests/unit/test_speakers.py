@@ -298,3 +298,15 @@ def test_robustness_of_a_speaker_norm_model_normalises_each_speaker_under_each_c
         for who in ("a", "b", "t"):
             rows = np.flatnonzero(frame["speaker"] == who)
             np.testing.assert_allclose(np.concatenate(list(X[rows]), axis=1).mean(axis=1), 0, atol=1e-4)
+
+
+def test_a_speaker_norm_training_report_says_its_test_speakers_were_normalised(tmp_path):
+    from ser.train import _evaluate_test
+
+    model = _speaker_norm_model(tmp_path)
+    rng = np.random.default_rng(0)
+    test = {"X": [rng.normal(size=(NF, NT)).astype(np.float32) for _ in range(4)], "y": ["angry", "sad"] * 2,
+            "path": [f"c{i}.wav" for i in range(4)], "corpus": [""] * 4}
+    report = _evaluate_test(test, Config.load(model / "config.json"), model, n_skipped=0)
+    assert report["speaker_norm"] is True
+    assert "speaker_norm" not in _evaluate_test(test, Config.load(SHIPPED / "config.json"), model, n_skipped=0)
