@@ -76,7 +76,8 @@ class Predictor:
     ``runtime`` says what runs it: ``"onnx"`` (ONNX Runtime, :mod:`ser.export`) or ``"keras"``.
 
     Use :meth:`load`; then :meth:`predict` a waveform, :meth:`predict_file` a file, or
-    :meth:`predict_timeline` for emotion over time in long audio.
+    :meth:`predict_timeline` for emotion over time in long audio; :meth:`enrol` a speaker for a model
+    trained with per-speaker normalisation (``speaker=`` on each of those).
     """
 
     def __init__(self, model: Any, config: Config, model_dir: Path, *, runtime: str = "keras",
