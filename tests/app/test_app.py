@@ -39,7 +39,7 @@ def test_entrypoint_opens_on_dataset_with_demo_data():
     assert at.title[0].value.endswith("Dataset")
     assert at.selectbox(key="p_dataset").value == str(DEMO / "all_labels.csv")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Clips"] == "96" and metrics["Speakers"] == "4" and metrics["Problems"] == "0"
+    assert metrics["Clips"] == "118" and metrics["Speakers"] == "6" and metrics["Problems"] == "0"  # 96 RAVDESS, 22 nEMO
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -54,7 +54,7 @@ def test_dataset_filter_and_clip_view():
     at = open_app()
     at.multiselect(key="p_ds_emotions").set_value(["angry"]).run()
     no_exception(at)
-    assert any("12 of 96 usable clips" in c.value for c in at.caption)
+    assert any("16 of 118 usable clips" in c.value for c in at.caption)  # 12 RAVDESS and 4 nEMO
     assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
 
 
