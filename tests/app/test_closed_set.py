@@ -78,7 +78,7 @@ def test_evaluate_another_folder_among_chosen_emotions(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == "Evaluate").click().run()  # the demo clips: 12 angry, 12 sad
     no_exception(at)
     done = [s.value for s in at.success if s.value.startswith("Accuracy")]
-    assert done and "on 24 clips" in done[0] and "answers among sad, angry" in plain(done[0])
+    assert done and "on 32 clips" in done[0] and "answers among sad, angry" in plain(done[0])
     at.multiselect(key="p_ev_answer_among").set_value(["angry"]).run()
     next(b for b in at.button if b.label == "Evaluate").click().run()
     assert any("angry is one emotion only" in plain(e.value) for e in at.error)

@@ -189,7 +189,8 @@ def _speaker_norm_predictor():
     config = Config.load(SHIPPED / "config.json")
     from dataclasses import replace
 
-    config = replace(config, train=replace(config.train, speaker_norm=True))
+    config = replace(config, train=replace(config.train, speaker_norm=True),
+                     features=replace(config.features, pad_mode="silence"))  # zero padding, left out below
     return Predictor(_Recorder(), config, SHIPPED)
 
 
