@@ -121,7 +121,8 @@ except SerError as exc:
     st.stop()
 f = config.features
 st.caption(f"What the model sees: the clip trimmed of silence, brought to {config.audio.target_level_dbfs:g} dBFS, "
-           f"cut or padded to {f.max_frames} frames of {1000 * f.hop_length / config.audio.sample_rate_hz:g} ms "
+           + ("cut to, or repeated to fill, " if f.pad_mode == "repeat" else "cut or padded with silence to ")
+           + f"{f.max_frames} frames of {1000 * f.hop_length / config.audio.sample_rate_hz:g} ms "
            f"({f.max_frames * f.hop_length / config.audio.sample_rate_hz:.2f} s).")
 a, b = st.columns(2)
 rate = config.audio.sample_rate_hz

@@ -64,6 +64,17 @@ def class_table(report: dict) -> pd.DataFrame:
     return t
 
 
+def corpus_table(per_corpus: dict) -> pd.DataFrame:
+    """One row per corpus of ``report.json``'s ``per_corpus`` scores."""
+    rows = [{"corpus": name, "test clips": c["n_clips"], "accuracy": f"{c['accuracy']:.1%}",
+             "macro F1": f"{c['macro_f1']:.1%}", "UAR": f"{c['uar']:.1%}",
+             "restricted UAR": f"{c['restricted']['uar']:.1%}" if c["restricted"].get("uar") is not None else "–",
+             "its emotions": ", ".join(c["restricted"]["emotions"]),
+             "most frequent answer": f"{c['top_answer']} ({c['top_answer_share']:.0%})"}
+            for name, c in per_corpus.items()]
+    return pd.DataFrame(rows)
+
+
 def headline(col, name: str, data: dict) -> None:
     r = data["report"]
     col.metric(f"{name}: accuracy", f"{r['accuracy']:.1%}")
@@ -182,6 +193,12 @@ if report.get("emotions_absent"):
 st.caption(f"Preset **{data['config'].get('train', {}).get('preset', '?')}** · trained in "
            f"{run.get('wall_s', '?')} s · test speakers: {md(split_speakers or 'n/a')}"
            + (f" · {report['n_skipped']} clips skipped" if report.get("n_skipped") else ""))
+if report.get("per_corpus"):
+    st.subheader("Per corpus")
+    st.dataframe(corpus_table(report["per_corpus"]), hide_index=True, width="stretch", key="ev_corpora")
+    st.caption("Each corpus's own test speakers. *Restricted UAR*: the answer among the corpus's own emotions only, "
+               "as cross-corpus studies report it; *most frequent answer*: a corpus whose emotions are balanced should "
+               "not get one emotion far more than the others.")
 if report.get("speakers_overlap"):
     st.caption("⚠️ Clip split: speakers overlap. The test clips' voices were also heard in training, so these "
                "scores are higher than on voices the model never heard.")
@@ -277,17 +294,23 @@ d3.download_button("Model (zip: model.keras, model.h5, config.json)",
                    file_name=f"{model_dir.name}-model.zip", mime="application/zip", on_click="ignore")
 
 with st.expander("Evaluate this model on another labelled folder"):
+    from pages._ui.choice import BAD, answer_among
+
     csv = dataset_picker("Labelled folder")
-    if st.button("Evaluate", key="ev_other_go") and csv:
+    among = answer_among(data["config"].get("emotions") or report["confusion"]["labels"], key="p_ev_answer_among",
+                         help="Score only the clips of these emotions, the answer the most likely of them "
+                              "(probabilities renormalised over them).")
+    if st.button("Evaluate", key="ev_other_go") and csv and among is not BAD:
         from ser.evaluate import evaluate_model
 
         out = derived_dir(model_dir) / "evaluations" / Path(csv).parent.name  # not inside the installed model
         try:
             with st.spinner("Extracting features and predicting…"):
-                r = evaluate_model(model_dir, csv, out)
+                r = evaluate_model(model_dir, csv, out, emotions=among)
+            chosen = f", answers among {', '.join(r['emotions_chosen'])}" if r.get("emotions_chosen") else ""
             st.success(f"Accuracy {r['accuracy']:.1%}, macro F1 {r['macro_f1']:.1%}, UAR {r['uar']:.1%} on "
                        f"{r['n_clips']} clips "
-                       f"({r['n_skipped']} skipped) of {md(short(csv))}.")
+                       f"({r['n_skipped']} skipped{chosen}) of {md(short(csv))}.")
             st.plotly_chart(confusion_figure(r, normalise=True), width="stretch")
         except SerError as exc:
             st.error(md(exc))

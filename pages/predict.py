@@ -4,6 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from pages._ui.choice import BAD, answer_among
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
@@ -22,6 +23,7 @@ predictor = predictor_or_error(model_dir)
 if predictor is None:
     st.stop()
 st.caption(runtime_caption(predictor))
+chosen = answer_among(predictor.emotions, key="p_answer_among")  # None: every emotion; BAD: one line shown
 
 EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
          "disgust": "🤢", "surprised": "😲"}
@@ -39,7 +41,8 @@ def timeline_figure(rows: list[dict]):
     crowd = df.get("several_voices", pd.Series(False, index=df.index)).astype(bool)
     df["several voices"] = crowd.astype(float)
     df["no speech"] = ((df["speech"] == 0) & ~crowd).astype(float)
-    long = df.melt(id_vars="time_s", value_vars=[*predictor.emotions, "no speech", "several voices"],
+    shown = [e for e in predictor.emotions if e in df.columns]  # an answer among some emotions has only those
+    long = df.melt(id_vars="time_s", value_vars=[*shown, "no speech", "several voices"],
                    var_name="emotion", value_name="probability")
     fig = px.area(long, x="time_s", y="probability", color="emotion",
                   color_discrete_map={**EMOTION_COLORS, "no speech": NO_SPEECH_COLOR, "several voices": CROWD_COLOR},
@@ -64,14 +67,18 @@ def explanation(model_key: tuple, name: str, data: bytes, _predictor):
                                           deadline_s=EXPLAIN_DEADLINE_S)
 
 
-def why(name: str, data: bytes) -> None:
-    """Which seconds of the recording the prediction rests on, drawn over its waveform."""
+def why(name: str, data: bytes, answer: str) -> None:
+    """Which seconds of the recording the prediction (``answer``) rests on, drawn over its waveform."""
     try:
         y, sr, e = explanation((str(model_dir), predictor.runtime), name, data, predictor)
     except SerError as exc:
         st.caption(f"No explanation: {md(exc)}")
         return
     if e.emotion is None:
+        return
+    if e.emotion != answer:  # explanations are of the answer among all emotions
+        st.caption(f"No explanation: among all its emotions the model would answer “{e.emotion}”; explanations "
+                   "are of that answer, not of one among the emotions chosen.")
         return
     st.plotly_chart(explanation_figure(y, sr, e), width="stretch", key=f"why-{name}")
     stretch = "quarter second" if e.segment_s == 0.25 else f"{e.segment_s:.2f} s stretch"
@@ -84,7 +91,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     table."""
     st.markdown(f"#### {md(name)}")
     try:
-        pred = predictor.predict_file(data, name=name, timeline=True)  # decoded and prepared once
+        pred = predictor.predict_file(data, name=name, timeline=True, emotions=chosen)  # decoded, prepared once
     except SerError as exc:
         st.error(md(exc))
         return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
@@ -109,7 +116,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
     if explain and pred.emotion is not None:
-        why(name, data)
+        why(name, data, pred.emotion)
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
     return {"file": name, "emotion": pred.emotion or pred.reason, "confidence": pred.confidence,
@@ -120,7 +127,7 @@ upload_tab, record_tab = st.tabs(["📁 Upload files", "🎙️ Record"])
 with upload_tab:
     files = st.file_uploader("Audio files (WAV, FLAC, OGG, MP3)", type=["wav", "flac", "ogg", "mp3"],
                              accept_multiple_files=True, key="uploads")
-    if files:
+    if files and chosen is not BAD:
         rows = [r for f in files if (r := analyse(f.name, f.getvalue(), explain=len(files) == 1))]
         if len(files) > 1:
             st.subheader("All uploads")
@@ -141,5 +148,5 @@ with record_tab:
 
         st.caption("Click the microphone and speak; it stops after 2 seconds of silence.")
         recorded = audio_recorder(text="", pause_threshold=2.0, icon_size="2x", key="mic2")
-    if recorded:
+    if recorded and chosen is not BAD:
         analyse("recording.wav", recorded, explain=True)

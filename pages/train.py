@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages._ui.datasets import dataset_picker
+from pages._ui.datasets import dataset_picker, known_datasets
 from pages._ui.operator import who
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
@@ -63,7 +63,9 @@ def show_run() -> None:
         counts = start.get("counts", {})
         parts = " · ".join(f"{counts.get(k, 0)} {label}" for k, label in
                            (("train", "training"), ("val", "validation"), ("test", "test")))
-        st.caption(f"{start.get('n_clips', '?')} clips from {md(short(start.get('labels', '')))} · split by "
+        source = (f"{len(start['corpora'])} corpora ({', '.join(start['corpora'])})" if start.get("corpora")
+                  else short(start.get("labels", "")))
+        st.caption(f"{start.get('n_clips', '?')} clips from {md(source)} · split by "
                    f"{start.get('split_mode')}: {parts} · preset {start.get('preset')}"
                    + (f" · {md(start['skipped'])}" if start.get("skipped") else ""))
         if start.get("speakers_overlap"):
@@ -136,30 +138,49 @@ def data_allows(csv: str, mtime: float) -> tuple[str | None, str | None, int]:
     return training_problem(good), speaker_split_problem(good), int(good["speaker"].nunique())
 
 
-def what_the_data_allows(csv: str | None) -> tuple[str | None, str | None]:
-    """Say before training what ``csv`` allows; return (why it cannot be trained, why not by speaker)."""
-    if not csv:
+def what_the_data_allows(csvs: list[str]) -> tuple[str | None, str | None]:
+    """Say before training what ``csvs`` (one dataset, or several corpora each split by its own speakers)
+    allow; return (why it cannot be trained, why not by speaker)."""
+    if not csvs:
         return None, None
-    try:
-        cannot, no_speakers, n_speakers = data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0)
-    except SerError as exc:
-        st.error(md(exc))
-        return str(exc), None
+    found = []
+    for csv in csvs:
+        try:
+            found.append(data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0))
+        except SerError as exc:
+            st.error(md(exc))
+            return str(exc), None
+    several = len(csvs) > 1
+
+    def named(i: int, text: str | None) -> str | None:  # with several corpora, say which one
+        return f"{short(csvs[i])}: {text}" if text and several else text
+
+    cannot = next((named(i, f[0]) for i, f in enumerate(found) if f[0]), None)
+    no_speakers = next((named(i, f[1]) for i, f in enumerate(found) if f[1]), None)
+    n_speakers = sum(f[2] for f in found)
     if cannot:
         st.error(f"This dataset cannot be trained on: {md(cannot)}.")
     elif no_speakers:
         st.warning(f"A speaker split is not possible: {md(no_speakers)}. To train anyway choose Split “by clip”: "
                    "speakers will overlap, and the test scores will be on voices heard in training.")
     else:
-        st.caption(f"Split by speaker possible: {n_speakers} speakers, at least 3 of every emotion, "
-                   "so the test voices are never heard in training.")
+        st.caption(f"Split by speaker possible: {n_speakers} speakers, at least 3 of every emotion"
+                   + (f" in each of the {len(csvs)} corpora, each split by its own speakers; a corpus's missing "
+                      "emotions do not count against it in training" if several else "")
+                   + ", so the test voices are never heard in training.")
     return cannot, no_speakers
 
 
 def settings() -> None:
     """The training settings and the Start button."""
     csv = dataset_picker("Dataset to train on")
-    cannot, no_speakers = what_the_data_allows(csv)
+    others = [d for d in known_datasets() if d != csv]
+    st.session_state["p_tr_more"] = [d for d in st.session_state.get("p_tr_more", []) if d in others]
+    more = st.multiselect("Also train on (other corpora)", others, key="p_tr_more", format_func=short,
+                          help="Several corpora train one model: each keeps its speakers (split within it, so each "
+                               "has test speakers) and its own emotions, and the scores are given per corpus.")
+    csvs = [csv, *more] if csv else []
+    cannot, no_speakers = what_the_data_allows(csvs)
     if st.session_state.get("p_tr_split") not in SPLIT_MODES:  # "auto" from before: by speaker
         st.session_state["p_tr_split"] = "speaker"
     with st.form("train_form", border=True):
@@ -212,7 +233,8 @@ def settings() -> None:
                      "train with speakers overlapping.")
         else:
             try:
-                start_training_process(labels=csv, models_dir=models_dir(), name=name, options={
+                start_training_process(labels=csvs if len(csvs) > 1 else csv, models_dir=models_dir(), name=name,
+                                       options={
                     "preset": preset, "epochs": int(epochs), "batch_size": int(batch),
                     "learning_rate": float(lr) if lr else None, "patience": int(patience), "split_mode": split,
                     "no_augment": not augment, "ensemble_size": int(ensemble) or None}, by=who())

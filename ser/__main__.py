@@ -102,7 +102,7 @@ def cmd_train(a: argparse.Namespace) -> int:
             overlap = "; speakers overlap" if e.get("speakers_overlap") else ""
             _say(f"{e['n_clips']} clips ({e['split_mode']} split{overlap}: {e['counts']}), preset {e['preset']}")
             if e.get("skipped"):
-                _say(f"{e['skipped']} (see `python -m ser validate {a.labels}`)")
+                _say(f"{e['skipped']} (see `python -m ser validate {a.labels[0]}`)")
             if e.get("speakers_overlap"):
                 _say("clip split: speakers overlap, so the test scores are on voices heard in training")
         elif st == "features" and (e["step"] == e["total"] or e["step"] % 200 == 0):
@@ -132,6 +132,9 @@ def cmd_train(a: argparse.Namespace) -> int:
            f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
            + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
            + f"; robustness in {out / 'robustness.json'}")
+    for name, c in (r.get("per_corpus") or {}).items():
+        _print(f"  {name}: macro F1 {c['macro_f1']:.3f}, UAR {c['uar']:.3f}, restricted UAR "
+               f"{c['restricted']['uar'] or 0:.3f} on {c['n_clips']} test clips")
     return 0
 
 
@@ -165,6 +168,26 @@ def cmd_cv(a: argparse.Namespace) -> int:
             _say(f"fold {e['fold']} (speakers {', '.join(e['speakers'])}): accuracy {e['accuracy']:.3f}, "
                  f"macro F1 {e['macro_f1']:.3f} after {e['epochs_run']} epochs")
 
+    if a.by == "corpus":
+        from ser.cv import cross_validate_corpora
+
+        def show_corpus(e: dict) -> None:
+            if e["stage"] == "epoch":
+                _say(f"without {e['held_out']}: epoch {e['epoch']} val_loss {e['val_loss']:.3f} "
+                     f"val_acc {e['val_accuracy']:.3f} ({e['epoch_s']:.1f} s)")
+            elif e["stage"] == "fold":
+                _say(f"{e['held_out']} held out (trained on {', '.join(e['trained_on'])}): macro F1 "
+                     f"{e['macro_f1']:.3f}, UAR {e['uar']:.3f}, restricted UAR {e['uar_restricted']:.3f} on "
+                     f"{e['n_clips']} clips after {e['epochs_run']} epochs")
+
+        r = cross_validate_corpora(a.labels, config, cache_dir=a.cache_dir, progress=show_corpus, out_dir=a.out)
+        for name, c in r["corpora"].items():
+            _print(f"{name}: macro F1 {c['macro_f1']:.3f}, UAR {c['uar']:.3f}, restricted UAR "
+                   f"{c['uar_restricted']:.3f} over {', '.join(c['emotions'])} ({c['n_clips']} clips; most frequent "
+                   f"answer {c['top_answer']} {c['top_answer_share']:.0%})")
+        _print(f"leave-one-corpus-out over {len(r['corpora'])} corpora in {r['wall_s']:.0f} s"
+               + (f"; details in {a.out}" if a.out else ""))
+        return 0
     r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out)
     _print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
            f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
@@ -176,9 +199,13 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from ser.evaluate import evaluate_model
 
     check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
-    report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir)
+    report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir, emotions=a.emotions,
+                            speaker_norm=a.speaker_norm)
+    among = f" (answers among {', '.join(report['emotions_chosen'])})" if report.get("emotions_chosen") else ""
+    among += (" with per-speaker normalisation (each speaker's own unlabelled clips)"
+              if report.get("speaker_norm") else "")
     _print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
-           f"on {report['n_clips']} clips{_absent(report)} "
+           f"on {report['n_clips']} clips{among}{_absent(report)} "
            f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
     return 0
 
@@ -221,12 +248,13 @@ def cmd_predict(a: argparse.Namespace) -> int:
     from ser.predict import Predictor
 
     predictor = Predictor.load(a.model, runtime=a.runtime)
+    chosen = predictor.choice(a.emotions)  # ConfigError (exit 2) before any file is read
     if predictor.fallback_reason:
         _print(f"note: predicting with Keras: {predictor.fallback_reason}", file=sys.stderr)
     status = 0
     for f in a.files:
         try:
-            pred = predictor.predict_file(f)
+            pred = predictor.predict_file(f, emotions=chosen)
         except SerError as exc:
             _print(f"error: {exc}", file=sys.stderr)
             status = 2
@@ -300,7 +328,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_validate)
 
     s = sub.add_parser("train", help="train, evaluate on held-out speakers, install the model")
-    s.add_argument("--labels", required=True)
+    s.add_argument("--labels", required=True, action="append",
+                   help="a labels CSV; repeat it to train on several corpora (each split by its own speakers)")
     s.add_argument("--out", required=True, help="model folder, e.g. models/mine")
     s.add_argument("--preset", default="default", choices=PRESETS)
     s.add_argument("--epochs", type=int, default=200)
@@ -321,8 +350,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
     s.set_defaults(fn=cmd_train)
 
-    s = sub.add_parser("cv", help="compare settings by speaker cross-validation (test speakers left out)")
-    s.add_argument("--labels", required=True)
+    s = sub.add_parser("cv", help="compare settings by speaker cross-validation (test speakers left out), or by "
+                                  "leaving one corpus out")
+    s.add_argument("--labels", required=True, action="append", help="a labels CSV; repeat it for several corpora")
+    s.add_argument("--by", default="speaker", choices=("speaker", "corpus"),
+                   help="speaker (default): folds of non-test speakers; corpus: train on every corpus but one and "
+                        "score the one left out, for each in turn")
     s.add_argument("--preset", default="default", choices=PRESETS)
     s.add_argument("--folds", type=int, default=4)
     s.add_argument("--epochs", type=int, default=200)
@@ -338,6 +371,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--cache-dir", default=None)
+    s.add_argument("--emotions", default=None, metavar="A,B,...",
+                   help="score only the clips of these emotions (at least two), the answer among them only, "
+                        "e.g. angry,happy,neutral,sad")
+    s.add_argument("--speaker-norm", action="store_true",
+                   help="for a model trained with speaker_norm: normalise each speaker by their own clips "
+                        "(their labels unused); the labels must name speakers")
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("robustness", help="score a model under fixed recording conditions (noise, phone, room, ...)")
@@ -356,6 +395,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object per line")
     s.add_argument("--runtime", default="auto", choices=RUNTIMES,
                    help="auto: the ONNX export when the model has a current one, else Keras (default)")
+    s.add_argument("--emotions", default=None, metavar="A,B,...",
+                   help="answer among these emotions only (at least two), e.g. angry,happy,neutral,sad")
     s.add_argument("files", nargs="+")
     s.set_defaults(fn=cmd_predict)
 

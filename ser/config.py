@@ -91,6 +91,9 @@ class AudioConfig:
                f"min_duration_s={self.min_duration_s} must be positive and below max_duration_s={self.max_duration_s}.")
 
 
+PAD_MODES: tuple[str, ...] = ("repeat", "silence")
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """The 182 x ``max_frames`` feature matrix: mel (dB), MFCC, chroma, ZCR, RMS.
@@ -98,6 +101,10 @@ class FeatureConfig:
     With ``prosody`` two rows follow (184 in all): pitch in semitones above 100 Hz and periodicity
     (0 noise to 1 a pure tone), both from the autocorrelation of the same power spectrogram,
     searched between ``fmin_hz`` and ``fmax_hz``.
+
+    A signal shorter than the window (``window_samples``, about 3 s) is filled to it by ``pad_mode``:
+    ``"repeat"`` tiles the signal, so a 1 s word is seen as its own frames only; ``"silence"`` pads it
+    with zeros (how every model saved before the field was trained: their config.json loads as it).
     """
 
     n_fft: int = 1024
@@ -111,8 +118,11 @@ class FeatureConfig:
     prosody: bool = False
     fmin_hz: float = 60.0
     fmax_hz: float = 500.0
+    pad_mode: str = "repeat"
 
     def __post_init__(self) -> None:
+        _check(self.pad_mode in PAD_MODES,
+               f"pad_mode={self.pad_mode!r} is unknown; choose {' or '.join(PAD_MODES)}.")
         _check(self.n_fft >= 64 and self.hop_length >= 1 and self.hop_length <= self.n_fft,
                f"n_fft={self.n_fft}, hop_length={self.hop_length}: need n_fft >= 64 and 1 <= hop_length <= n_fft.")
         _check(self.max_frames >= 8, f"max_frames={self.max_frames} is too small; use at least 8.")
@@ -208,6 +218,7 @@ class TrainConfig:
     frame_dropout: float = 0.0
     utterance_norm: bool = True
     raw_rows: bool = True
+    speaker_norm: bool = False  # each clip minus its speaker's mean of every row (ser.speakers); old configs: False
     pooling: str = "mean"
     monitor: str = "val_loss"
     ensemble_size: int = PRESET_TABLE["default"].ensemble_size
@@ -277,10 +288,12 @@ class Config:
             audio["level_norm"] = False
         train = dict(data["train"])
         train.setdefault("ensemble_size", 1)  # written before ensembles: one network
+        features = dict(data["features"])
+        features.setdefault("pad_mode", "silence")  # written before pad_mode: trained on silence-padded clips
         try:
             return cls(
                 audio=AudioConfig(**audio),
-                features=FeatureConfig(**data["features"]),
+                features=FeatureConfig(**features),
                 augment=AugmentConfig(**data.get("augment", {})),
                 train=TrainConfig(**train),
                 emotions=tuple(emotions),

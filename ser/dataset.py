@@ -35,8 +35,13 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     Returns
     -------
     data : dict mapping ``train``/``val``/``test`` to ``{"X": [arrays (n_features, max_frames)],
-        "y": [emotions], "path": [paths, ``path#version`` for augmented versions]}``
+        "y": [emotions], "path": [paths, ``path#version`` for augmented versions], "corpus": [corpus names,
+        ``""`` when the split has no ``corpus`` column]}``
     failed : list of ``(path, message)`` of the clips that could not be read
+
+    With ``config.train.speaker_norm`` every clip (each version) is normalised with its speaker's
+    statistics (:mod:`ser.speakers`), taken from that speaker's original clips in the same part only;
+    a clip without a speaker by its own frames.
     """
     from ser.augment import VERSIONS, babble_pools
     from ser.features import ClipTask, extract_many
@@ -52,15 +57,27 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     emit = progress or (lambda event: None)
     results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
                            progress=lambda d, t: emit({"stage": "features", "step": d, "total": t}))
-    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": []} for s in ("train", "val", "test")}
+    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": [], "corpus": []}
+                                        for s in ("train", "val", "test")}
     failed = []
+    groups: dict[str, list] = {s: [] for s in data}  # speaker_norm: whose statistics, and whether an original
     for rec, res in zip(split.itertuples(index=False), results):
         if isinstance(res, Exception):
             failed.append((rec.path, str(res)))
             continue
+        speaker = getattr(rec, "speaker", "")
+        speaker = "" if pd.isna(speaker) else str(speaker).strip()
         for version, feats in res.items():
             d = data[rec.split]
             d["X"].append(feats)
             d["y"].append(rec.emotion)
             d["path"].append(rec.path if version == "original" else f"{rec.path}#{version}")
+            d["corpus"].append(str(getattr(rec, "corpus", "")))
+            groups[rec.split].append((("speaker", speaker) if speaker else ("clip", rec.path), version == "original"))
+    if config.train.speaker_norm:  # each speaker of each part by their own original clips (ser.speakers)
+        from ser.speakers import normalise_groups, rms_row
+
+        for part, d in data.items():
+            d["X"] = normalise_groups(d["X"], [g for g, _ in groups[part]], original=[o for _, o in groups[part]],
+                                      rms_row=rms_row(config.features))
     return data, failed

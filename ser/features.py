@@ -23,6 +23,7 @@ from ser.errors import Stopped
 __all__ = [
     "extract_features",
     "extract_features_reference",
+    "fit_window",
     "FeatureCache",
     "ClipTask",
     "extract_many",
@@ -49,11 +50,26 @@ def _row_slices(config: FeatureConfig) -> dict[str, slice]:
 ROW_NAMES = _row_slices(FeatureConfig())
 
 
+def fit_window(y: np.ndarray, *, config: FeatureConfig) -> np.ndarray:
+    """``y`` cut (at the end) or filled to ``config.window_samples``.
+
+    A shorter signal is filled by ``config.pad_mode``: ``"repeat"`` tiles it (the model then sees the
+    clip's own frames only, not two thirds silence for a 1 s word), ``"silence"`` pads it with zeros.
+    """
+    from ser import dsp
+
+    size = config.window_samples
+    y = np.asarray(y, dtype=np.float32)
+    if config.pad_mode == "repeat" and 0 < y.shape[-1] < size:
+        return np.tile(y, -(-size // y.shape[-1]))[..., :size]
+    return dsp.fix_length(y, size=size)
+
+
 def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None) -> np.ndarray:
     """Stacked mel (dB), MFCC, chroma, ZCR and RMS of ``y`` from one STFT.
 
-    ``y`` is first padded with silence or trimmed (at the end) to
-    ``config.window_samples``, so that exactly ``config.max_frames`` centred frames result.
+    ``y`` is first cut (at the end) or filled to ``config.window_samples`` (:func:`fit_window`: repeated,
+    or padded with silence, by ``config.pad_mode``), so that exactly ``config.max_frames`` centred frames result.
     Mel, MFCC and chroma share one power spectrogram; ZCR and RMS are cheap time-domain
     features computed from the same framing. The mel and chroma filter banks are built
     once per setting and reused (building them costs more than the STFT). The arithmetic is
@@ -82,7 +98,7 @@ def extract_features(y: np.ndarray, *, sr: int, config: FeatureConfig | None = N
     from ser import dsp
 
     c = config or FeatureConfig()
-    y = dsp.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
+    y = fit_window(y, config=c)
     power = dsp.stft_power(y, n_fft=c.n_fft, hop_length=c.hop_length)
     mel_db = dsp.power_to_db(dsp.mel_filters(sr=sr, n_fft=c.n_fft, n_mels=c.n_mels) @ power, ref=1.0,
                              top_db=c.top_db)
@@ -194,7 +210,10 @@ def extract_features_reference(y: np.ndarray, *, sr: int, config: FeatureConfig 
 
     c = config or FeatureConfig()
     tuning = c.chroma_tuning if chroma_tuning == "config" else chroma_tuning
-    y = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=c.window_samples)
+    y = np.asarray(y, dtype=np.float32)
+    if c.pad_mode == "repeat" and 0 < len(y) < c.window_samples:
+        y = np.tile(y, -(-c.window_samples // len(y)))
+    y = librosa.util.fix_length(y, size=c.window_samples)
     kw = {"n_fft": c.n_fft, "hop_length": c.hop_length}
     mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_mels=c.n_mels, **kw),
                               ref=1.0, top_db=c.top_db)
@@ -263,8 +282,10 @@ class FeatureCache:
     @staticmethod
     def key(digest: str, version: str, *, audio: AudioConfig, features: FeatureConfig,
             augment: AugmentConfig, seed: int, babble: tuple[str, ...] = ()) -> str:
-        settings = {"audio": asdict(audio), "features": asdict(features), "version": version,
-                    "pipeline": PIPELINE_REVISION}
+        feats = asdict(features)
+        if feats.get("pad_mode") == "silence":  # as before the field: older models keep their cached features
+            del feats["pad_mode"]
+        settings = {"audio": asdict(audio), "features": feats, "version": version, "pipeline": PIPELINE_REVISION}
         if version.startswith(CONDITION_PREFIX):
             settings.update(babble=list(babble))
         elif version != "original":

@@ -13,7 +13,7 @@ from ser.config import Config
 from ser.errors import Stopped
 from ser.progress import ProgressFn
 
-__all__ = ["fit"]
+__all__ = ["fit", "corpus_emotion_masks", "balanced_weights"]
 
 
 def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progress: ProgressFn | None = None,
@@ -49,8 +49,20 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
     X_va = np.stack(data["val"]["X"])
     y_tr = np.array([emotions.index(e) for e in data["train"]["y"]])
     y_va = np.array([emotions.index(e) for e in data["val"]["y"]])
-    class_weight = None
-    if t.class_weights:
+    Y_tr = keras.utils.to_categorical(y_tr, len(emotions))
+    Y_va = keras.utils.to_categorical(y_va, len(emotions))
+    class_weight, weights_tr, weights_va, masked = None, None, None, None
+    corpora_tr = [str(c) for c in data["train"].get("corpus") or [""] * len(y_tr)]
+    if len(set(corpora_tr)) > 1:  # several corpora: each clip's loss over its corpus's emotions, corpora balanced
+        corpora_va = [str(c) for c in data["val"].get("corpus") or [""] * len(y_va)]
+        sets = corpus_emotion_masks(corpora_tr, y_tr, n_classes=len(emotions))
+        Y_tr = np.concatenate([Y_tr, np.stack([sets[c] for c in corpora_tr])], axis=1)
+        Y_va = np.concatenate([Y_va, np.stack([sets.get(c, np.ones(len(emotions), np.float32))
+                                               for c in corpora_va])], axis=1)
+        weights_tr = balanced_weights(corpora_tr, y_tr) if t.class_weights else None
+        weights_va = balanced_weights(corpora_va, y_va) if t.class_weights else None
+        masked = len(emotions)
+    elif t.class_weights:
         counts = np.bincount(y_tr, minlength=len(emotions))
         present = counts > 0
         w = np.ones(len(emotions))
@@ -66,9 +78,9 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
                             input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling,
                             frame_dropout=t.frame_dropout, raw_rows=t.raw_rows,
                             name=f"ser_{t.preset}_member{member}" if t.ensemble_size > 1 else None)
-        compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing)
-        model.fit(X_tr, keras.utils.to_categorical(y_tr, len(emotions)),
-                  validation_data=(X_va, keras.utils.to_categorical(y_va, len(emotions))),
+        compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing, masked_classes=masked)
+        model.fit(X_tr, Y_tr, sample_weight=weights_tr,
+                  validation_data=(X_va, Y_va) if weights_va is None else (X_va, Y_va, weights_va),
                   epochs=t.epochs, batch_size=t.batch_size, shuffle=True, verbose=0, class_weight=class_weight,
                   callbacks=_callbacks(keras, staging, config, emit, stop, n_steps, member))
         if stop():
@@ -100,6 +112,36 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
             export_onnx(best, staging / "model.onnx", source=staging / "model.keras")
         except ModelError as exc:
             emit({"stage": "export", "warning": str(exc)})
+
+
+def corpus_emotion_masks(corpora: list[str], y: np.ndarray, *, n_classes: int) -> dict[str, np.ndarray]:
+    """Each corpus's emotions as a 0/1 mask of shape (n_classes,): those its training clips have.
+
+    Parameters
+    ----------
+    corpora : the corpus of each clip
+    y : np.ndarray of int, shape (n,): each clip's emotion index
+    """
+    masks: dict[str, np.ndarray] = {}
+    for c, label in zip(corpora, y):
+        masks.setdefault(c, np.zeros(n_classes, np.float32))[int(label)] = 1.0
+    return masks
+
+
+def balanced_weights(corpora: list[str], y: np.ndarray) -> np.ndarray:
+    """A weight per clip so that every corpus counts the same, and every emotion the same within its corpus.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), mean 1
+    """
+    keys = list(zip(corpora, (int(v) for v in y)))
+    counts: dict[tuple[str, int], int] = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    per_corpus = {c: sum(1 for (c2, _) in counts if c2 == c) for c in set(corpora)}
+    w = np.array([1.0 / (len(per_corpus) * per_corpus[c] * counts[(c, e)]) for c, e in keys])
+    return (w * len(w) / w.sum()).astype(np.float32)
 
 
 def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int,

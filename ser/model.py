@@ -24,7 +24,7 @@ from pathlib import Path
 from ser.config import PRESETS
 from ser.errors import ConfigError, ModelError
 
-__all__ = ["build_model", "compile_model", "load_saved_model", "model_files"]
+__all__ = ["build_model", "compile_model", "load_saved_model", "model_files", "masked_crossentropy", "masked_accuracy"]
 
 
 def _seed(keras: Any, x: Any, n_classes: int) -> Any:
@@ -138,17 +138,24 @@ def build_model(preset: str, *, n_features: int, n_frames: int, n_classes: int,
     return keras.Model(inputs, outputs, name=name or f"ser_{preset}")
 
 
-def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 0.0) -> Any:
-    """Compile with Adam and (label-smoothed) categorical cross-entropy on one-hot targets."""
+def compile_model(model: Any, *, learning_rate: float, label_smoothing: float = 0.0,
+                  masked_classes: int | None = None) -> Any:
+    """Compile with Adam and (label-smoothed) categorical cross-entropy on one-hot targets.
+
+    With ``masked_classes`` (the number of emotions) the targets also carry each clip's emotion mask and the
+    loss and accuracy are :func:`masked_crossentropy` and :func:`masked_accuracy`: several corpora with
+    different sets of emotions.
+    """
     from ser import backend
 
     keras = backend.keras()
 
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-        metrics=["accuracy"],
-    )
+    if masked_classes:
+        loss = masked_crossentropy(masked_classes, label_smoothing=label_smoothing)
+        metrics = [masked_accuracy(masked_classes)]
+    else:
+        loss, metrics = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing), ["accuracy"]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics)
     return model
 
 
@@ -185,3 +192,42 @@ def load_saved_model(model_dir: str | Path, files: tuple[str, ...]) -> tuple[Any
         except Exception as exc:  # keras and h5py raise many kinds for a damaged file
             failures.append(f"{file.name} is damaged ({type(exc).__name__})")
     raise ModelError(f"{model_dir}: {'; '.join(failures)}; retrain or restore it.")
+
+
+def masked_crossentropy(n_classes: int, *, label_smoothing: float = 0.0):
+    """Cross-entropy restricted to each clip's own emotions: a clip of a corpus without "calm" says nothing
+    about calm.
+
+    The targets are ``(batch, 2 * n_classes)``: the one-hot emotion, then a 0/1 mask of the emotions the
+    clip's corpus has. The model's probabilities are renormalised over the mask before the (label-smoothed,
+    over the mask too) cross-entropy, so the loss neither rewards nor punishes an emotion the corpus never
+    labels. With every mask all ones it is the usual label-smoothed categorical cross-entropy.
+    """
+    from ser import backend
+
+    ops = backend.keras().ops
+
+    def loss(y_true, y_pred):
+        onehot, allowed = y_true[:, :n_classes], y_true[:, n_classes:]
+        p = y_pred * allowed
+        p = p / ops.maximum(ops.sum(p, axis=-1, keepdims=True), 1e-7)
+        target = onehot * (1.0 - label_smoothing) + label_smoothing * allowed / ops.maximum(
+            ops.sum(allowed, axis=-1, keepdims=True), 1.0)
+        return -ops.sum(target * ops.log(ops.clip(p, 1e-7, 1.0)), axis=-1)
+
+    loss.__name__ = "masked_crossentropy"
+    return loss
+
+
+def masked_accuracy(n_classes: int):
+    """Accuracy of the answer among each clip's own emotions (targets as :func:`masked_crossentropy`'s)."""
+    from ser import backend
+
+    ops = backend.keras().ops
+
+    def accuracy(y_true, y_pred):
+        onehot, allowed = y_true[:, :n_classes], y_true[:, n_classes:]
+        return ops.cast(ops.equal(ops.argmax(y_pred * allowed, axis=-1), ops.argmax(onehot, axis=-1)), "float32")
+
+    accuracy.__name__ = "accuracy"  # history.csv keeps its columns: accuracy, val_accuracy
+    return accuracy

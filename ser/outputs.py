@@ -27,7 +27,8 @@ __all__ = ["is_model_folder", "check_model_target", "check_output_folder", "chec
            "EVALUATE_FILES", "CV_FILES"]
 
 EVALUATE_FILES = (re.compile(r"report\.json"), re.compile(r"predictions\.csv"))
-CV_FILES = (re.compile(r"cv\.json"), re.compile(r"cv_probs\.npz"), re.compile(r"history_fold\d+\.csv"))
+CV_FILES = (re.compile(r"cv\.json"), re.compile(r"cv_probs\.npz"), re.compile(r"history_fold\d+\.csv"),
+            re.compile(r"history_[A-Za-z0-9._-]+\.csv"), re.compile(r"probs_[A-Za-z0-9._-]+\.npz"))
 _HEAD_BYTES = 64 * 1024  # what is read of an existing file to tell whether ser wrote it
 _REPORT_START = b"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Model report: "
 

@@ -124,6 +124,13 @@ def build_report(model_dir: str | Path) -> str:
              f"<p class='sub'>Report generated {dt.datetime.now():%Y-%m-%d %H:%M} by <code>python -m ser report</code>"
              f"{' · trained ' + e(run['finished']) if run.get('finished') else ''}</p>"]
 
+    corpora = run.get("corpora") or {}
+    trained_on = (", ".join(f"{name} ({', '.join(c.get('emotions', []))})" for name, c in corpora.items())
+                  if corpora else "actors reading fixed sentences (RAVDESS)")
+    languages = ("Trained on several corpora (above); other languages and accents were measured only where the "
+                 "leave-one-corpus-out table of the model's README says so." if corpora else
+                 "English, North American actors: other languages and accents were not measured.")
+
     # Model card
     parts.append("<h2 id='model-card'>Model card</h2>")
     parts.append(
@@ -150,8 +157,11 @@ def build_report(model_dir: str | Path) -> str:
                                 ("test", "held-out test speakers")):
                 spk = sorted(str(s) for s in split[split.split == part].speaker.dropna().unique())
                 card.append([label, f"{len(spk)}: {', '.join(spk)}" if part != "train" else len(spk)])
-    card += [["training data", str(run.get("labels", "?"))],
-             ["licence of the data", _licence(labels_csv) or "see the dataset's README"],
+    card += [["training data", ", ".join(f"{n}: {c.get('labels', '?')}" for n, c in corpora.items())
+              if corpora else str(run.get("labels", "?"))],
+             ["licence of the data", "; ".join(f"{n}: {_licence(from_portable(c['labels'])) or 'see its README'}"
+                                               for n, c in corpora.items()) if corpora else
+              _licence(labels_csv) or "see the dataset's README"],
              ["trained", run.get("finished", "?")],
              ["wall time", f"{run['wall_s']:.0f} s" if isinstance(run.get("wall_s"), (int, float)) else "?"],
              ["command", redact(str(run.get("command", "?")))],
@@ -175,6 +185,15 @@ def build_report(model_dir: str | Path) -> str:
             ("chance", f"{chance:.1%}"))) + "</div>")
     parts.append("<p class='note'>Macro F1 and UAR (unweighted average recall) average over the "
                  f"{len(emotions)} emotions present in the test clips, each counting equally.</p>")
+    if report.get("per_corpus"):
+        parts.append("<h3 id='per-corpus'>Per corpus</h3><p class='note'>Each corpus's own test speakers. Restricted "
+                     "UAR: the answer among the corpus's own emotions only.</p>")
+        parts.append(_table([[name, c["n_clips"], f"{c['macro_f1']:.1%}", f"{c['uar']:.1%}",
+                              f"{c['restricted']['uar']:.1%}" if c["restricted"].get("uar") is not None else "–",
+                              ", ".join(c["restricted"]["emotions"]), f"{c['top_answer']} ({c['top_answer_share']:.0%})"]
+                             for name, c in report["per_corpus"].items()],
+                            ["corpus", "test clips", "macro F1", "UAR", "restricted UAR", "its emotions",
+                             "most frequent answer"]))
     parts.append("<div class='grid'><div>" + _figure(confusion_figure(report, normalise=True), "confusion")
                  + "</div><div>" + _figure(f1_figure(report["per_class"]), "f1") + "</div></div>")
     rows = [[emo, f"{v['precision']:.0%}", f"{v['recall']:.0%}", f"{v['f1']:.0%}", int(v["support"])]
@@ -224,9 +243,9 @@ def build_report(model_dir: str | Path) -> str:
                 "the clips are not on the machine that made this report") + ")</p>")
 
     parts.append("<h2 id='limitations'>Known limitations</h2><ul>"
-                 "<li><b>Acted speech.</b> Trained on actors reading fixed sentences (RAVDESS); spontaneous emotion "
-                 "is subtler and mixed, and scores on it will be lower.</li>"
-                 "<li><b>English, North American actors.</b> Other languages and accents were not measured.</li>"
+                 f"<li><b>Acted speech.</b> Trained on {e(trained_on)}; spontaneous emotion is subtler and mixed, and "
+                 "scores on it will be lower.</li>"
+                 f"<li><b>Languages.</b> {e(languages)}</li>"
                  "<li><b>Recording conditions.</b> Trained with simulated rooms, noise, phone lines and codecs, but "
                  "other voices in the background (babble) still cost the most; see the robustness chart.</li>"
                  "<li><b>Few voices.</b> Tested on a handful of held-out speakers; individual voices can differ a "

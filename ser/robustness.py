@@ -96,7 +96,14 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     emotions = predictor.emotions
     predicted: dict[str, list[str]] = {}
     for name in names:
-        probs = predictor.predict_features(np.stack([results[i][CONDITION_PREFIX + name] for i in ok]))
+        X = [results[i][CONDITION_PREFIX + name] for i in ok]
+        if predictor.config.train.speaker_norm:  # each speaker by their own clips under the same condition
+            from ser.speakers import normalise_groups, rms_row
+
+            groups = [("speaker", str(speakers[i])) if speakers and str(speakers[i]).strip()
+                      else ("clip", frame["path"][i]) for i in ok]
+            X = normalise_groups(X, groups, original=[True] * len(X), rms_row=rms_row(predictor.config.features))
+        probs = predictor.predict_features(np.stack(X))
         predicted[name] = [emotions[j] for j in probs.argmax(axis=1)]
     rows = []
     for name in names:

@@ -159,11 +159,12 @@ def finish(models_dir: str | Path, *, status: str, progress: Path, error: str | 
         _write(models_dir, run)
 
 
-def start_training_process(*, labels: str | Path, models_dir: str | Path, name: str,
+def start_training_process(*, labels: str | Path | list, models_dir: str | Path, name: str,
                            options: dict[str, Any], by: "Visitor | None" = None) -> dict[str, Any]:
     """Start ``python -m ser train`` in its own process session; return the run record.
 
-    ``options`` are CLI options without dashes (``{"preset": "quick", "epochs": 3}``);
+    ``labels`` is one labels CSV or several (one per corpus). ``options`` are CLI options without dashes
+    (``{"preset": "quick", "epochs": 3}``);
     ``True`` adds a flag, ``False``/``None`` leaves it out. ``name`` must be one plain path
     component (else :class:`PathError`). The check that no run is going on, the start and the
     record are one step under :func:`models_lock`: of two starts at once, one is refused.
@@ -181,7 +182,7 @@ def start_training_process(*, labels: str | Path, models_dir: str | Path, name: 
         return _start_locked(labels=labels, models_dir=models_dir, name=name, options=options, by=by)
 
 
-def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: dict[str, Any],
+def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, options: dict[str, Any],
                   by: "Visitor | None" = None) -> dict[str, Any]:
     from ser.access import check_may_change, mark
 
@@ -194,8 +195,9 @@ def _start_locked(*, labels: str | Path, models_dir: Path, name: str, options: d
     staging.mkdir(parents=True, exist_ok=True)
     if by is not None:
         mark(staging, by)  # the staging folder becomes the model: the marker goes with it
-    cmd = [sys.executable, "-m", "ser", "train", "--labels", str(labels), "--out", str(out),
-           "--staging", str(staging)]
+    csvs = [labels] if isinstance(labels, (str, Path)) else list(labels)  # several: one corpus each
+    cmd = [sys.executable, "-m", "ser", "train", *(a for csv in csvs for a in ("--labels", str(csv))),
+           "--out", str(out), "--staging", str(staging)]
     for key, value in options.items():
         if value is None or value is False:
             continue

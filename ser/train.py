@@ -43,7 +43,7 @@ class TrainResult:
     wall_s: float
 
 
-def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = None, *,
+def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | None = None, *,
           progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
           cache_dir: str | Path | None = None, staging: Path | None = None,
           command: str | None = None) -> TrainResult:
@@ -51,7 +51,7 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
 
     Parameters
     ----------
-    labels_csv : path of an ``all_labels.csv``
+    labels_csv : path of an ``all_labels.csv``, or several (one per corpus: :mod:`ser.corpora`)
     out_dir : folder the finished model is installed at (replacing one there, only on success); it must be
         missing, empty or a model folder made by ser (:func:`ser.outputs.check_model_target`, else
         :class:`ser.errors.PathError` before any work)
@@ -72,11 +72,12 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     """
     from ser.dataset import features_for_split
     from ser.fit import fit
-    from ser.labels import read_usable, summarise_problems
+    from ser.corpora import emotion_sets, read_corpora, split_corpora
+    from ser.labels import summarise_problems
     from ser.progress import JsonlWriter
-    from ser.split import split_labels
 
     config = config or Config()
+    csvs = [labels_csv] if isinstance(labels_csv, (str, Path)) else list(labels_csv)
     check_name(Path(out_dir).name, what="model folder name")
     out_dir = check_model_target(out_dir)  # PathError: a folder or file that is not a model made by ser
     staging = prepare_staging(out_dir, staging)
@@ -84,37 +85,43 @@ def train(labels_csv: str | Path, out_dir: str | Path, config: Config | None = N
     stop = should_stop or (lambda: False)
     t0 = time.time()
     try:
-        # LabelsError: missing, empty, header only, no columns, no usable clip
-        labels, good, problems = read_usable(labels_csv, require=True)
+        # LabelsError: missing, empty, header only, no columns, no usable clip; a clip listed by two files
+        labels, good, problems = read_corpora(csvs, require=True)
         t = config.train
         # LabelsError before any training when the clips cannot be evaluated honestly: fewer than two
-        # emotions, too few clips of one, or a speaker split without enough speakers (never a silent clip split)
-        split = split_labels(good, mode=t.split_mode, test_fraction=t.test_fraction,
-                             val_fraction=t.val_fraction, seed=t.seed)
+        # emotions, too few clips of one, or a speaker split without enough speakers (never a silent clip split);
+        # with several corpora, each corpus is split by its own speakers
+        split = split_corpora(good, mode=t.split_mode, test_fraction=t.test_fraction,
+                              val_fraction=t.val_fraction, seed=t.seed)
         split_mode = split.attrs["split_mode"]
         from ser.csvsafe import write_csv
 
         write_csv(split.drop(columns=["abspath"]), staging / "split.csv")  # speakers, names: as text
         config.save(staging / "config.json")
         counts = split["split"].value_counts().to_dict()
-        emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": str(labels_csv),
+        corpora = emotion_sets(split)
+        emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": " + ".join(map(str, csvs)),
+              "corpora": {name: list(emos) for name, emos in corpora.items()} if len(corpora) > 1 else None,
               "n_clips": len(good), "n_skipped": len(labels) - len(good), "skipped": summarise_problems(problems),
               "split_mode": split_mode, "speakers_overlap": split_mode == "clip", "counts": counts,
               "epochs": t.epochs})
         data, failed = features_for_split(split, config, cache_dir=cache_dir, progress=emit, should_stop=stop)
         if not data["train"]["X"] or not data["val"]["X"]:
             raise TrainingError("no training or validation clip could be read; check the labels with "
-                                f"`python -m ser validate {labels_csv}`.")
+                                f"`python -m ser validate {csvs[0]}`.")
         fit(data, config, staging, progress=emit, should_stop=stop)
         emit({"stage": "evaluate"})
         report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed),
-                                split_mode=split_mode)
-        robustness = _robustness_test(split, staging, labels_csv=labels_csv, cache_dir=cache_dir, progress=emit, should_stop=stop) \
+                                split_mode=split_mode, emotion_sets=corpora)
+        robustness = _robustness_test(split, staging, labels_csv=csvs[0], cache_dir=cache_dir, progress=emit, should_stop=stop) \
             if report else None
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
                "machine": f"{platform.machine()} {os.cpu_count()} cores",  # no host name: the report shows it
-               "python": platform.python_version(), "labels": portable(labels_csv), "n_clips": len(good),
+               "python": platform.python_version(), "labels": portable(csvs[0]), "n_clips": len(good),
+               "corpora": ({name: {"labels": portable(good.attrs["corpora"][name]), "emotions": list(emos),
+                                   "n_clips": int((good["corpus"] == name).sum())}
+                            for name, emos in corpora.items()} if len(corpora) > 1 else None),
                "failed_clips": failed[:50], "counts": counts, "split_mode": split_mode,
                "speakers_overlap": split_mode == "clip",
                "test_accuracy": report["accuracy"] if report else None,
@@ -156,7 +163,7 @@ def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: P
 
 
 def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_skipped: int,
-                   split_mode: str = "speaker") -> dict[str, Any] | None:
+                   split_mode: str = "speaker", emotion_sets: dict | None = None) -> dict[str, Any] | None:
     from ser.evaluate import write_report
     from ser.predict import Predictor
 
@@ -166,4 +173,7 @@ def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_sk
     probs = predictor.predict_features(np.stack(test["X"]))
     return write_report(staging, paths=test["path"], y_true=test["y"], probs=probs, emotions=config.emotions,
                         n_skipped=n_skipped, extra={"split": "test", "split_mode": split_mode,
-                                                    "speakers_overlap": split_mode == "clip"})
+                                                    "speakers_overlap": split_mode == "clip",
+                                                    # test speakers normalised by their own unlabelled clips
+                                                    **({"speaker_norm": True} if config.train.speaker_norm else {})},
+                        corpora=test.get("corpus"), emotion_sets=emotion_sets)

@@ -41,6 +41,23 @@ def make_subset(src: Path, dst: Path, *, speakers: list[str], per_emotion: int) 
     return dst / "all_labels.csv"
 
 
+NEMO = RAVDESS.parent / "nemo"
+
+
+@pytest.fixture(scope="session")
+def two_corpora(ravdess: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Real clips of two corpora whose speaker names clash: RAVDESS (8 emotions) and nEMO (6: no calm, no
+    disgust), 4 speakers x their emotions x 2 each, the nEMO speakers renamed to RAVDESS's."""
+    root = tmp_path_factory.mktemp("corpora")
+    first = make_subset(ravdess, root / "ravdess", speakers=[f"Actor_{i:02d}" for i in range(1, 5)], per_emotion=2)
+    second = make_subset(NEMO, root / "nemo", speakers=["EB0", "IC0", "KD0", "KS0"], per_emotion=2)
+    labels = pd.read_csv(second)
+    labels["speaker"] = labels["speaker"].map({"EB0": "Actor_01", "IC0": "Actor_02", "KD0": "Actor_03",
+                                               "KS0": "Actor_04"})
+    labels.to_csv(second, index=False)
+    return first, second
+
+
 @pytest.fixture(scope="session")
 def small_subset(ravdess: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """96 real clips: 6 speakers (3 male, 3 female) x 8 emotions x 2."""

@@ -39,7 +39,7 @@ def test_entrypoint_opens_on_dataset_with_demo_data():
     assert at.title[0].value.endswith("Dataset")
     assert at.selectbox(key="p_dataset").value == str(DEMO / "all_labels.csv")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Clips"] == "96" and metrics["Speakers"] == "4" and metrics["Problems"] == "0"
+    assert metrics["Clips"] == "118" and metrics["Speakers"] == "6" and metrics["Problems"] == "0"  # 96 RAVDESS, 22 nEMO
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -54,7 +54,7 @@ def test_dataset_filter_and_clip_view():
     at = open_app()
     at.multiselect(key="p_ds_emotions").set_value(["angry"]).run()
     no_exception(at)
-    assert any("12 of 96 usable clips" in c.value for c in at.caption)
+    assert any("16 of 118 usable clips" in c.value for c in at.caption)  # 12 RAVDESS and 4 nEMO
     assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
 
 
@@ -289,3 +289,39 @@ def test_a_long_upload_is_explained_in_longer_stretches_and_says_so():
     caption = next(c.value for c in at.caption if c.value.startswith("**Why?**"))
     assert "Each stretch is made longer (0.50 s instead of 0.25 s)" in caption  # 80 quarter seconds > 48
     assert "when that 0.50 s stretch is silenced" in caption
+
+
+def test_the_train_page_trains_on_two_corpora_and_evaluate_shows_each(two_corpora, monkeypatch, feature_cache):
+    monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
+    monkeypatch.setenv("SER_DATA_ROOTS", str(two_corpora[0].parents[1]))
+    at = open_app("pages/train.py")
+    for csv in two_corpora:
+        at.text_input(key="other_dataset").set_value(str(csv.parent)).run()
+        next(b for b in at.button if b.label == "Add dataset").click().run()
+    at.selectbox(key="p_dataset").set_value(str(two_corpora[0].resolve())).run()
+    at.multiselect(key="p_tr_more").set_value([str(two_corpora[1].resolve())]).run()
+    no_exception(at)
+    assert any("in each of the 2 corpora" in c.value for c in at.caption)
+    at.selectbox(key="p_tr_preset").set_value("quick")
+    at.number_input(key="p_tr_epochs").set_value(2)
+    at.checkbox(key="p_tr_augment").set_value(False)
+    at.text_input(key="p_tr_name").set_value("two-corpora")
+    next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
+    no_exception(at)
+    t0 = time.time()
+    while True:
+        at.run()
+        header = next((h.value for h in at.subheader if h.value.startswith("Run “")), "")
+        if "two" in header and not header.endswith("running"):
+            break
+        assert time.time() - t0 < 300, "training did not finish in 5 minutes"
+        time.sleep(2)
+    assert header.endswith("done"), [e.value for e in at.error]
+    assert any("2 corpora (ravdess, nemo)" in plain(c.value) for c in at.caption)
+    at.switch_page("pages/evaluate.py").run()
+    at.selectbox(key="p_model").set_value("two-corpora").run()
+    no_exception(at)
+    assert any(h.value == "Per corpus" for h in at.subheader)
+    table = next(d.value for d in at.dataframe if "corpus" in d.value.columns)
+    assert list(table["corpus"]) == ["ravdess", "nemo"]
+    assert table.set_index("corpus").loc["nemo", "its emotions"] == "neutral, happy, sad, angry, fearful, surprised"

@@ -477,3 +477,14 @@ def test_an_uploaded_file_name_is_not_markdown_on_the_predict_page():
     shown = _markdown_shown(at)
     assert any("attacker" in s for s in shown), "the upload's name heads its result"
     assert all(HOSTILE not in s for s in shown)
+
+
+def test_an_emotions_choice_cannot_forge_a_line_of_output(tmp_path, capsys):
+    # issue 19 part 3: --emotions is the user's text, echoed in the refusal
+    from ser.__main__ import main
+    from tests.conftest import DEFAULT_MODEL, DEMO
+
+    clip = str(next(DEMO.rglob("*.wav")))
+    assert main(["predict", "--model", str(DEFAULT_MODEL), "--emotions", "angry,sad\nerror: none\x1b[2J", clip]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "\x1b" not in err and "is not an emotion this model knows" in err

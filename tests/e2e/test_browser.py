@@ -63,7 +63,7 @@ def test_dataset_clip_playback_and_spectrogram(page, shots):
     page.get_by_role("option", name="angry").click()
     page.keyboard.press("Escape")
     settle(page)
-    page.get_by_text("12 of 96 usable clips").wait_for()
+    page.get_by_text("16 of 118 usable clips").wait_for()  # 12 RAVDESS and 4 nEMO
     heading = page.get_by_role("heading", name="🎧").first
     heading.wait_for()
     assert page.get_by_text("Emotion angry").count() >= 1

@@ -316,3 +316,80 @@ def test_evaluate_refuses_when_no_clip_can_be_read(tmp_path, capsys):
                  "--out", str(tmp_path / "ev")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no usable clip" in err and not (tmp_path / "ev").exists()
+
+
+# --- closed-set answers: --emotions (issue 19 part 3) ---------------------------------------------
+
+
+def _demo_subset(tmp_path, per_emotion=1):
+    """16 demo clips (2 speakers x 8 emotions) in a folder of their own, with its all_labels.csv."""
+    from tests.conftest import DEMO, make_subset
+
+    (tmp_path / "demo").mkdir()
+    return make_subset(DEMO, tmp_path / "demo", speakers=["Actor_06", "Actor_19"], per_emotion=per_emotion)
+
+
+def test_predict_emotions_answers_among_the_chosen_only(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    csv = _demo_subset(tmp_path)
+    clips = [str(csv.parent / p) for p in pd.read_csv(csv).path]
+    assert main(["predict", "--model", str(DEFAULT_MODEL), "--json", "--emotions", "angry,happy,neutral,sad",
+                 *clips]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == len(clips) == 16
+    for x in lines:
+        assert x["emotion"] in {"angry", "happy", "neutral", "sad"}
+        assert list(x["probabilities"]) == ["neutral", "happy", "sad", "angry"]
+        assert abs(sum(x["probabilities"].values()) - 1) < 1e-4
+    assert main(["predict", "--model", str(DEFAULT_MODEL), "--emotions", "Sad,FEAR", clips[0]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{clips[0]}: ") and out.split(": ")[1].split(" ")[0] in ("sad", "fearful")
+
+
+def test_predict_and_evaluate_refuse_a_bad_choice_of_emotions_in_one_line(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    csv = _demo_subset(tmp_path)
+    clip = str(csv.parent / pd.read_csv(csv).path[0])
+    for emotions, says in (("angry,bored", "'bored' is not an emotion this model knows; choose from neutral, calm"),
+                           ("angry", "angry is one emotion only; an answer needs at least two")):
+        assert main(["predict", "--model", str(DEFAULT_MODEL), "--emotions", emotions, clip]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        _one_line(err, says)
+        assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(csv), "--out", str(tmp_path / "ev"),
+                     "--emotions", emotions]) == 2
+        _one_line(capsys.readouterr().err, says)
+        assert not (tmp_path / "ev").exists()
+
+
+def test_evaluate_refuses_emotions_that_none_of_the_labels_have(tmp_path, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    csv = _demo_subset(tmp_path)
+    labels = pd.read_csv(csv)
+    labels[labels.emotion.isin(["sad", "happy"])].to_csv(csv, index=False)
+    assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(csv), "--out", str(tmp_path / "ev"),
+                 "--emotions", "angry,calm"]) == 2
+    _one_line(capsys.readouterr().err, f"{csv}: none of its clips is calm or angry", "it has happy, sad")
+    assert not (tmp_path / "ev").exists()
+
+
+def test_evaluate_emotions_scores_only_the_chosen_emotions_clips(tmp_path, feature_cache, capsys):
+    from tests.conftest import DEFAULT_MODEL
+
+    csv = _demo_subset(tmp_path)
+    chosen = ["neutral", "happy", "sad", "angry"]
+    assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(csv), "--out", str(tmp_path / "ev"),
+                 "--cache-dir", str(feature_cache), "--emotions", "angry,happy,neutral,sad"]) == 0
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    preds = pd.read_csv(tmp_path / "ev" / "predictions.csv")
+    assert report["emotions_chosen"] == chosen and report["confusion"]["labels"] == chosen
+    assert report["n_clips"] == len(preds) == 8 and set(preds.true) == set(chosen)
+    assert set(preds.predicted) <= set(chosen) and set(report["per_class"]) == set(chosen)
+    assert [c for c in preds.columns if c not in ("path", "true", "predicted")] == chosen
+    assert (preds[chosen].sum(axis=1) - 1).abs().max() < 1e-3
+    assert report["n_skipped"] == 8  # the clips of other emotions are not scored
+    out = capsys.readouterr().out
+    assert "on 8 clips" in out and "among neutral, happy, sad, angry" in out

@@ -40,11 +40,12 @@ def test_estimated_tuning_option_matches_librosa_default():
 
 @pytest.mark.parametrize("seconds", [0.5, 3.0, 9.0])
 def test_padded_or_trimmed_to_max_frames(seconds):
-    cfg = FeatureConfig(max_frames=64)
-    f = extract_features(tone(duration_s=seconds), sr=16_000, config=cfg)
-    assert f.shape == (182, 64)
-    if seconds < cfg.window_s(16_000):  # padding is silence: RMS of the tail is zero
-        assert f[181, -1] == 0.0
+    for pad_mode in ("silence", "repeat"):
+        cfg = FeatureConfig(max_frames=64, pad_mode=pad_mode)
+        f = extract_features(tone(duration_s=seconds), sr=16_000, config=cfg)
+        assert f.shape == (182, 64)
+        if seconds < cfg.window_s(16_000):  # silence padding: RMS of the tail is zero; repeated, it is not
+            assert (f[181, -1] == 0.0) == (pad_mode == "silence")
 
 
 def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
@@ -189,3 +190,74 @@ def test_training_and_prediction_hear_a_44k_file_the_same(tmp_path, monkeypatch)
     assert len(seen["read"]) == 2, "training and prediction both read the file with read_audio"
     np.testing.assert_array_equal(seen["read"][0], seen["read"][1])
     np.testing.assert_array_equal(seen["finish"][0], seen["finish"][1])
+
+
+# --- any utterance length (issue 19 part 4) --------------------------------------------------------
+
+
+def _short_word(seconds: float = 1.0) -> np.ndarray:
+    """A real utterance cut to ``seconds``, prepared as prediction prepares it (trimmed, levelled)."""
+    from ser.audio import prepare_audio
+    from tests.conftest import DEMO
+
+    y, sr = load_audio(sorted(DEMO.glob("Actor_12/*.wav"))[0])
+    return prepare_audio(y[: int(seconds * sr)], sr=sr, config=Config().audio)
+
+
+def test_repeat_padding_fills_the_window_with_the_clips_own_frames():
+    cfg = FeatureConfig(pad_mode="repeat")
+    y = _short_word(1.0)
+    assert 0.5 * 16_000 < len(y) < cfg.window_samples / 2
+    f = extract_features(y, sr=16_000, config=cfg)
+    assert f.shape == (182, cfg.max_frames)
+    assert np.all(f[ROW_NAMES["rms"]] > 0)  # no padded silent frame
+    tiled = np.tile(y, -(-cfg.window_samples // len(y)))[: cfg.window_samples]
+    np.testing.assert_array_equal(f, extract_features(tiled, sr=16_000, config=cfg))
+    silent = extract_features(y, sr=16_000, config=FeatureConfig(pad_mode="silence"))
+    assert np.sum(silent[ROW_NAMES["rms"]] == 0) > cfg.max_frames / 3  # the old way: most of the window silence
+
+
+def test_pad_mode_changes_nothing_for_a_clip_as_long_as_the_window():
+    y = tone(duration_s=4.0)
+    np.testing.assert_array_equal(extract_features(y, sr=16_000, config=FeatureConfig(pad_mode="repeat")),
+                                  extract_features(y, sr=16_000, config=FeatureConfig(pad_mode="silence")))
+
+
+def test_new_configs_repeat_and_a_config_json_without_pad_mode_loads_as_silence(tmp_path):
+    import json
+
+    from tests.conftest import DEFAULT_MODEL
+
+    assert FeatureConfig().pad_mode == "repeat" and Config().features.pad_mode == "repeat"
+    assert Config.load(DEFAULT_MODEL / "config.json").features.pad_mode == "repeat"  # trained with it
+    old = Config().to_dict()  # a config.json written before the field: its model was trained on silence padding
+    del old["features"]["pad_mode"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert Config.load(tmp_path / "config.json").features.pad_mode == "silence"
+    assert Config.from_dict(Config().to_dict()).features.pad_mode == "repeat"
+
+
+def test_an_unknown_pad_mode_is_one_line():
+    from ser.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="pad_mode='loop' is unknown; choose repeat or silence"):
+        FeatureConfig(pad_mode="loop")
+
+
+def test_the_cache_key_of_a_silence_padded_model_is_as_before():
+    """Models saved before pad_mode keep their cached features: their key has no pad_mode in it."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from ser.config import AudioConfig, AugmentConfig
+    from ser.features import PIPELINE_REVISION
+
+    feats = FeatureConfig(pad_mode="silence")
+    before = {k: v for k, v in asdict(feats).items() if k != "pad_mode"}
+    blob = json.dumps({"audio": asdict(AudioConfig()), "features": before, "version": "original",
+                       "pipeline": PIPELINE_REVISION}, sort_keys=True).encode()
+    key = FeatureCache.key("d1", "original", audio=AudioConfig(), features=feats, augment=AugmentConfig(), seed=0)
+    assert key == hashlib.sha1(b"d1" + blob).hexdigest()
+    assert key != FeatureCache.key("d1", "original", audio=AudioConfig(), features=FeatureConfig(pad_mode="repeat"),
+                                   augment=AugmentConfig(), seed=0)

@@ -185,3 +185,134 @@ def test_a_crowd_gets_no_emotion_on_the_timeline_nor_in_an_explanation_either(sh
     crowded = [r for r in rows if r["several_voices"]]
     assert crowded and all(r["emotion"] is None and r["speech"] == 0 for r in crowded)
     assert explain(shipped, y, sr=16_000).emotion is None
+
+
+# --- closed-set answers (issue 19 part 3) ----------------------------------------------------------
+
+CALL_CENTRE = ("neutral", "happy", "sad", "angry")
+
+
+def test_a_restricted_answer_is_the_open_mean_renormalised_over_the_chosen_emotions(shipped):
+    from ser.emotions import restrict
+
+    clip = _clips_predicted_right("angry")[0]
+    y, sr = sf.read(clip, dtype="float32")
+    long = np.concatenate([y, np.zeros(4_000, np.float32), y, y])  # several windows: the mean is restricted
+    for audio in (y, long):
+        open_ = shipped.predict(audio, sr=sr)
+        closed = shipped.predict(audio, sr=sr, emotions=CALL_CENTRE)
+        assert list(closed.probabilities) == list(CALL_CENTRE)  # only the chosen ones, in the model's order
+        assert sum(closed.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        expected = restrict(np.array([open_.probabilities[e] for e in shipped.emotions]), emotions=shipped.emotions,
+                            keep=CALL_CENTRE)
+        for e in CALL_CENTRE:
+            assert closed.probabilities[e] == pytest.approx(float(expected[shipped.emotions.index(e)]), abs=1e-5)
+        assert closed.emotion == max(closed.probabilities, key=closed.probabilities.get)
+        assert closed.n_windows == open_.n_windows
+    assert shipped.predict(long, sr=sr, emotions=CALL_CENTRE).n_windows > 1
+
+
+@pytest.mark.parametrize("emotion", ["calm", "fearful", "surprised", "disgust"])
+def test_a_restricted_answer_never_names_an_emotion_outside_the_set(shipped, emotion):
+    """Clips the open model calls ``emotion`` (outside the call-centre set) get an answer inside it."""
+    clips = _clips_predicted_right(emotion)[:2]
+    assert clips
+    for clip in clips:
+        assert shipped.predict_file(clip).emotion == emotion
+        pred = shipped.predict_file(clip, emotions=CALL_CENTRE, timeline=True)
+        assert pred.emotion in CALL_CENTRE and set(pred.probabilities) == set(CALL_CENTRE)
+        assert sum(pred.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        assert pred.timeline
+        for row in pred.timeline:
+            assert not set(row) & (set(shipped.emotions) - set(CALL_CENTRE))
+            if row["emotion"] is not None:
+                assert row["emotion"] in CALL_CENTRE
+                assert sum(row[e] for e in CALL_CENTRE) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_restricted_timeline_holds_only_the_chosen_emotions(shipped):
+    calm = _clips_predicted_right("calm")[:3]
+    y = np.concatenate([sf.read(p, dtype="float32")[0] for p in calm])
+    rows = shipped.predict_timeline(y, sr=16_000, emotions=("calm", "sad"))
+    assert len(rows) > 1
+    for row in rows:
+        assert {"calm", "sad"} <= set(row) and "angry" not in row and "neutral" not in row
+        if row["emotion"] is not None:
+            assert row["emotion"] in ("calm", "sad") and row["calm"] + row["sad"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_bad_choice_of_emotions_is_refused_before_any_work(shipped):
+    from ser.errors import ConfigError
+
+    y = np.zeros(16_000, np.float32)
+    with pytest.raises(ConfigError, match="angry is one emotion only"):
+        shipped.predict(y, sr=16_000, emotions=("angry",))
+    with pytest.raises(ConfigError, match="bored is not an emotion this model knows"):
+        shipped.predict(y, sr=16_000, emotions=("angry", "bored"))
+    with pytest.raises(ConfigError, match="one emotion only"):
+        shipped.predict_timeline(y, sr=16_000, emotions=())
+
+
+def test_no_speech_stays_no_speech_when_restricted(shipped):
+    from tests.unit.test_speech import non_speech
+
+    pred = shipped.predict(non_speech("white noise"), sr=16_000, emotions=CALL_CENTRE)
+    assert pred.emotion is None and pred.probabilities == {} and pred.reason == "no speech detected"
+
+
+# --- any utterance length (issue 19 part 4) --------------------------------------------------------
+
+
+def _repeat_padded(predictor):
+    from dataclasses import replace
+
+    p = Predictor(predictor.model, predictor.config, predictor.model_dir, runtime=predictor.runtime)
+    p.config = replace(p.config, features=replace(p.config.features, pad_mode="repeat"))
+    return p
+
+
+def _short_demo_clips(seconds: float = 0.8) -> list:
+    """The middle ``seconds`` of the speech of one demo clip per speaker and emotion (32 real short utterances)."""
+    import pandas as pd
+
+    from ser.audio import prepare_audio
+    from ser.config import AudioConfig
+    from tests.conftest import DEMO
+
+    labels = pd.read_csv(DEMO / "all_labels.csv").groupby(["speaker", "emotion"]).head(1)
+    out = []
+    for path in labels.path:
+        y, sr = sf.read(DEMO / path, dtype="float32")
+        y = prepare_audio(y, sr=sr, config=AudioConfig())
+        mid, half = len(y) // 2, int(seconds * 16_000) // 2
+        out.append(y[mid - half: mid + half])
+    return out
+
+
+def test_a_short_clip_is_seen_as_its_own_frames_only_with_repeat_padding(shipped, monkeypatch):
+    from ser.audio import prepare_audio
+    from ser.features import ROW_NAMES, extract_features
+
+    p = _repeat_padded(shipped)
+    y = _short_demo_clips(0.8)[0]
+    seen = []
+    real = p.predict_features
+    monkeypatch.setattr(p, "predict_features", lambda X, **k: seen.append(X.copy()) or real(X, **k))
+    pred = p.predict(y, sr=16_000)
+    assert pred.emotion is not None and len(seen) == 1 and seen[0].shape[0] == 1
+    window = seen[0][0]
+    assert np.all(window[ROW_NAMES["rms"]] > 0)  # every frame the model sees is the clip's, none silence
+    prepared = prepare_audio(y, sr=16_000, config=p.config.audio)
+    tiled = np.tile(prepared, -(-p.config.features.window_samples // len(prepared)))
+    np.testing.assert_allclose(window, extract_features(tiled, sr=16_000, config=p.config.features), atol=1e-5)
+
+
+def test_real_short_clips_get_real_answers_with_repeat_padding(shipped):
+    """32 real 0.8 s utterances (8 emotions): the answers are not one emotion (the shipped model, trained on
+    silence-padded clips, says fearful to most of them when they are padded with silence)."""
+    from collections import Counter
+
+    p = _repeat_padded(shipped)
+    answers = Counter(p.predict(y, sr=16_000).emotion for y in _short_demo_clips(0.8))
+    assert None not in answers
+    assert len(answers) >= 3 and max(answers.values()) <= 0.6 * sum(answers.values()), answers

@@ -29,9 +29,11 @@ def test_shipped_files_and_size():
 def test_demo_clips_are_the_models_test_speakers():
     split = pd.read_csv(DEFAULT_MODEL / "split.csv")
     demo = pd.read_csv(DEMO / "all_labels.csv")
-    test_speakers = set(split[split.split == "test"].speaker)
-    assert set(demo.speaker) <= test_speakers
-    assert set(demo.emotion) == set(EMOTIONS)
+    test = split[split.split == "test"]
+    test_speakers = set(test.corpus + "/" + test.speaker.str.split("/").str[-1])  # namespaced by corpus
+    demo_corpus = demo.path.str.endswith(".flac").map({True: "nemo", False: "ravdess"})
+    assert set(demo_corpus + "/" + demo.speaker) <= test_speakers
+    assert set(demo.emotion) == set(EMOTIONS) and set(demo_corpus) == {"ravdess", "nemo"}
     assert sum(p.stat().st_size for p in DEMO.rglob("*")) < 15 * 2 ** 20
     report = json.loads((DEFAULT_MODEL / "report.json").read_text())
     assert report["n_clips"] == (split.split == "test").sum()
@@ -42,7 +44,7 @@ def test_evaluate_cli_on_demo(tmp_path):
 
     assert main(["evaluate", "--model", str(DEFAULT_MODEL), "--labels", str(DEMO / "all_labels.csv"),
                  "--out", str(tmp_path)]) == 0
-    assert json.loads((tmp_path / "report.json").read_text())["n_clips"] == 96
+    assert json.loads((tmp_path / "report.json").read_text())["n_clips"] == 118
 
 
 def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report():
@@ -54,6 +56,7 @@ def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report()
     assert rob["split"] == "test" and rob["n_clips"] == report["n_clips"]
     assert rob["conditions"][0]["accuracy"] == pytest.approx(report["accuracy"])
     assert "uar" in report and report["emotions_absent"] == []
+    assert set(report["per_corpus"]) == {"ravdess", "nemo", "indian_emospeech"}
 
 
 def test_shipped_model_reproduces_its_own_predictions_on_the_demo_clips(tmp_path):
@@ -63,8 +66,8 @@ def test_shipped_model_reproduces_its_own_predictions_on_the_demo_clips(tmp_path
     evaluate_model(DEFAULT_MODEL, DEMO / "all_labels.csv", tmp_path, cache_dir=tmp_path / "cache")
     now = pd.read_csv(tmp_path / "predictions.csv").set_index("path").sort_index()
     shipped = pd.read_csv(DEFAULT_MODEL / "predictions.csv").set_index("path")
-    assert len(now) == 96
-    shipped = shipped.loc[now.index]  # the demo clips are 96 of the 240 test clips
+    assert len(now) == 118
+    shipped = shipped.loc[now.index]  # the demo clips are 118 of the test clips (RAVDESS and nEMO paths differ)
     assert (now["predicted"] == shipped["predicted"]).all()
     assert (now["true"] == shipped["true"]).all()
     pd.testing.assert_frame_equal(now[list(EMOTIONS)], shipped[list(EMOTIONS)], atol=2e-4, rtol=0)
@@ -76,7 +79,7 @@ def test_shipped_report_follows_from_its_predictions():
     preds = pd.read_csv(DEFAULT_MODEL / "predictions.csv")
     report = json.loads((DEFAULT_MODEL / "report.json").read_text())
     again = report_from_predictions(preds["true"].tolist(), preds["predicted"].tolist(), emotions=list(EMOTIONS))
-    assert report["n_clips"] == len(preds) == 240
+    assert report["n_clips"] == len(preds) == (pd.read_csv(DEFAULT_MODEL / "split.csv").split == "test").sum()
     for key in ("accuracy", "macro_f1", "uar"):
         assert report[key] == pytest.approx(again[key], abs=1e-9), key
     assert report["confusion"] == again["confusion"]
