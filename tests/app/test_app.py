@@ -29,6 +29,19 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def wait_for_run(at: AppTest, name: str, *, limit_s: float = 300) -> str:
+    """Rerun the Train page until the run ``name`` is no longer running; its heading (``Run “name” — done``)."""
+    t0 = time.time()
+    while True:
+        at.run()
+        no_exception(at)
+        header = next((h.value for h in at.subheader if h.value.startswith("Run “")), "")
+        if f"“{name}”" in plain(header) and not header.endswith("running"):
+            return header
+        assert time.time() - t0 < limit_s, f"training did not finish in {limit_s / 60:.0f} minutes"
+        time.sleep(2)
+
+
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -129,15 +142,7 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
     at.text_input(key="p_tr_name").set_value("apptest")
     next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
     no_exception(at)
-    t0 = time.time()
-    while True:
-        at.run()
-        no_exception(at)
-        header = next((h.value for h in at.subheader if h.value.startswith("Run “")), "")
-        if "apptest" in header and not header.endswith("running"):
-            break
-        assert time.time() - t0 < 300, "training did not finish in 5 minutes"
-        time.sleep(2)
+    header = wait_for_run(at, "apptest")
     assert header.endswith("done"), [e.value for e in at.error]
     assert any("Held-out test accuracy" in s.value for s in at.success)
     at.switch_page("pages/evaluate.py").run()
@@ -308,14 +313,7 @@ def test_the_train_page_trains_on_two_corpora_and_evaluate_shows_each(two_corpor
     at.text_input(key="p_tr_name").set_value("two-corpora")
     next(b for b in at.get("form_submit_button") if "Start" in b.label).click().run()
     no_exception(at)
-    t0 = time.time()
-    while True:
-        at.run()
-        header = next((h.value for h in at.subheader if h.value.startswith("Run “")), "")
-        if "two" in header and not header.endswith("running"):
-            break
-        assert time.time() - t0 < 300, "training did not finish in 5 minutes"
-        time.sleep(2)
+    header = wait_for_run(at, "two-corpora")
     assert header.endswith("done"), [e.value for e in at.error]
     assert any("2 corpora (ravdess, nemo)" in plain(c.value) for c in at.caption)
     at.switch_page("pages/evaluate.py").run()

@@ -5,6 +5,7 @@ import os
 
 from tests.app.test_app import no_exception, open_app, plain
 from tests.conftest import DEMO
+from tests.unit.test_access import operator_corpus
 
 
 def _add(at, folder: str):
@@ -216,13 +217,6 @@ def _all_text(at) -> str:
     return "\n".join(parts)
 
 
-def _corpus(folder):
-    folder.mkdir(parents=True)
-    (folder / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
-    (folder / "NOTES.md").write_text("how this corpus was recorded")
-    return folder
-
-
 def _theirs(folder):
     """A dataset or model another visitor's session made."""
     from ser.access import MARKER, Visitor
@@ -246,7 +240,7 @@ def test_a_visitor_cannot_replace_the_demo_or_an_operators_corpus_even_with_the_
                                                                                      monkeypatch):
     from ser.paths import PROJECT
 
-    corpus = _corpus(own_datasets_folder / "corpus")
+    corpus = operator_corpus(own_datasets_folder / "corpus")
     at = _upload_as(_session(), "corpus")
     assert not [c for c in at.checkbox if c.key == "nd_overwrite_corpus"]
     assert at.button(key="nd_save").disabled  # and save_dataset refuses it anyway (tests/unit/test_access.py)
@@ -278,7 +272,7 @@ def _record_into(at, name: str):
 
 
 def test_a_visitor_cannot_record_into_a_protected_or_another_sessions_dataset(own_datasets_folder):
-    corpus = _corpus(own_datasets_folder / "corpus")
+    corpus = operator_corpus(own_datasets_folder / "corpus")
     theirs = _theirs(own_datasets_folder / "theirs")
     for folder in (corpus, theirs):
         at = _record_into(_session(), folder.name)

@@ -23,7 +23,7 @@ def _upload(datasets):
     return up, preview(up, plan_labels(up))["labels"]
 
 
-def _corpus(folder):
+def operator_corpus(folder):
     """An operator's corpus with its notes: no marker."""
     folder.mkdir(parents=True)
     (folder / "all_labels.csv").write_text("path,emotion,speaker\nold.wav,sad,x\n")
@@ -33,7 +33,7 @@ def _corpus(folder):
 
 def test_a_visitor_never_replaces_a_protected_dataset_even_with_the_tick(tmp_path):
     datasets = tmp_path / "data"
-    corpus = _corpus(datasets / "corpus")
+    corpus = operator_corpus(datasets / "corpus")
     up, labels = _upload(datasets)
     for who in (ANNA, OPERATOR):
         with pytest.raises(AccessError, match="“corpus” is a protected dataset .*pick another name"):
@@ -67,7 +67,7 @@ def test_an_uploaded_marker_is_not_taken_as_one(tmp_path):
 
 
 def test_recordings_go_only_into_the_sessions_own_datasets(tmp_path):
-    corpus = _corpus(tmp_path / "corpus")
+    corpus = operator_corpus(tmp_path / "corpus")
     clip = wav_bytes(tone(220.0, seed=1))
     with pytest.raises(AccessError, match="“corpus” is a protected dataset"):
         add_recording(corpus, clip, speaker="anna", emotion="happy", by=OPERATOR)
@@ -142,7 +142,7 @@ def test_only_its_starter_or_the_operator_stops_a_training(tmp_path):
 
 
 def test_only_the_operator_deletes_and_only_what_the_browser_made(tmp_path):
-    corpus = _corpus(tmp_path / "corpus")
+    corpus = operator_corpus(tmp_path / "corpus")
     mine = tmp_path / "mine"
     add_recording(mine, wav_bytes(tone(220.0, seed=1)), speaker="anna", emotion="happy", by=ANNA)
     with pytest.raises(AccessError, match="only the operator may delete"):
