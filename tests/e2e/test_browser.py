@@ -3,6 +3,7 @@
 import re
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.conftest import DEMO, RAVDESS, make_subset
@@ -23,8 +24,19 @@ URL = {"Dataset": "/", "Augmentations": "/augment", "Train": "/train", "Evaluate
 
 
 def go(page, title: str) -> None:
+    """Open a page from the sidebar, once the current run is over.
+
+    A click during a run can lose the race with it: when a training finishes, the Train page
+    reruns itself in full, and a run of the Train page started after the click's navigation
+    takes the address back to /train (CI failed once so, waiting for /predict)."""
+    settle(page)
     page.get_by_role("link", name=title).first.click()
-    page.wait_for_url(f"**{URL[title]}")
+    try:
+        page.wait_for_url(f"**{URL[title]}", timeout=30_000)
+    except PlaywrightTimeout:  # the click lost that race after all: a person would click again
+        settle(page)
+        page.get_by_role("link", name=title).first.click()
+        page.wait_for_url(f"**{URL[title]}")
     settle(page)
 
 
