@@ -34,9 +34,9 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def bench_features(paths: list[str]) -> dict:
-    from ser.audio import load_audio
+    from ser.audio.reader import load_audio
     from ser.config import Config
-    from ser.features import ClipTask, extract_features, extract_features_reference, extract_many
+    from ser.features.extract import ClipTask, extract_features, extract_features_reference, extract_many
 
     ys = [load_audio(p)[0] for p in paths]
     sr = 16_000
@@ -72,13 +72,13 @@ def bench_features(paths: list[str]) -> dict:
 
 def bench_cold_extraction(labels_csv: str, *, n_clips: int | None, floor_clips: int = 200) -> dict:
     """A cold-cache extraction of training clips with augmentation (every version of
-    ``ser.augment.VERSIONS``, babble from 24 other clips) on all cores, beside the compute floor: the
+    ``ser.augment.training.VERSIONS``, babble from 24 other clips) on all cores, beside the compute floor: the
     same work done clip after clip in this process once warm (imports, JIT, babble clips loaded),
     on an even sample of ``floor_clips`` clips, times the number of cores."""
-    from ser.augment import VERSIONS, babble_pools
+    from ser.augment.training import VERSIONS, babble_pools
     from ser.config import Config
-    from ser.features import ClipTask, clip_features, extract_many
-    from ser.labels import read_labels
+    from ser.features.extract import ClipTask, clip_features, extract_many
+    from ser.datasets.labels import read_labels
 
     labels = read_labels(labels_csv)
     if n_clips:
@@ -107,13 +107,13 @@ def bench_cold_extraction(labels_csv: str, *, n_clips: int | None, floor_clips: 
 def _train_child(preset: str, steps: int, paths: list[str]) -> dict:
     """Run in a fresh process: seconds per training step of ``preset`` on batches of 64 real clips."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ser import backend
+    from ser.training import backend
 
     keras = backend.keras()
 
     from ser.config import Config, for_preset
-    from ser.features import ClipTask, extract_many
-    from ser.model import build_model, compile_model
+    from ser.features.extract import ClipTask, extract_many
+    from ser.training.model import build_model, compile_model
 
     feats = [r["original"] for r in extract_many([ClipTask(p) for p in paths], config=Config(), n_jobs=1)
              if isinstance(r, dict)]
@@ -156,7 +156,7 @@ def _predict_child(model_dir: str, path: str, runtime: str, calls: int) -> dict:
     """Run in a fresh process: import and load times of one runtime, then its warm latencies."""
     t = time.perf_counter()
     if runtime == "keras":
-        from ser import backend
+        from ser.training import backend
 
         backend.keras()
     else:
@@ -164,8 +164,8 @@ def _predict_child(model_dir: str, path: str, runtime: str, calls: int) -> dict:
     import_s = time.perf_counter() - t
     import soundfile as sf
 
-    from ser.dsp import fix_length, resample
-    from ser.predict import Predictor
+    from ser.audio.dsp import fix_length, resample
+    from ser.serving.predict import Predictor
 
     t = time.perf_counter()
     predictor = Predictor.load(model_dir, runtime=runtime)
@@ -202,7 +202,7 @@ def _predict_child(model_dir: str, path: str, runtime: str, calls: int) -> dict:
             t = time.perf_counter()
             predictor.predict_file(wav)
             file_lat.append(time.perf_counter() - t)
-    from ser.explain import explain
+    from ser.serving.explain import explain
 
     explain(predictor, y4, sr=sr)
     explain_s = []
@@ -401,16 +401,16 @@ def _speech_of(seconds: float, clips: list[np.ndarray], *, sr: int = 16_000, pau
 
 
 def bench_explanation(model_dir: Path, *, lengths_s: tuple[float, ...] = (4, 30, 540)) -> dict:
-    """What the Predict page's explanation of one upload costs (:func:`ser.explain.explain`, its defaults) after
+    """What the Predict page's explanation of one upload costs (:func:`ser.serving.explain.explain`, its defaults) after
     the page's prediction of it (whose window scores it reuses), on uploads of demo clips strung together,
     beside that prediction."""
     import io
 
     import soundfile as sf
 
-    from ser.audio import read_audio
-    from ser.explain import explain
-    from ser.predict import Predictor
+    from ser.audio.reader import read_audio
+    from ser.serving.explain import explain
+    from ser.serving.predict import Predictor
 
     predictor = Predictor.load(model_dir)
     clips = [read_audio(p).y for p in sorted((REPO / "data" / "demo").glob("*/*.wav"))]
@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_predict_child(a.child_model, json.loads(a.paths)[0], a.predict_child, a.steps)))
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ser.labels import read_labels
+    from ser.datasets.labels import read_labels
 
     labels = read_labels(a.labels)
     n = a.clips or (20 if a.quick else 96)

@@ -1,9 +1,9 @@
 """How the speech check and the crowd check answer real speech, barks and babble (issue 22, item 7).
 
 Every clip is prepared as prediction prepares it (trimmed, level-normalised) and cut into the model's
-windows; a clip is accepted when any window holds speech (:func:`ser.speech.speech_weight`) and
-flagged as several voices when every such window is (:func:`ser.speech.many_voices`), as
-:meth:`ser.predict.Predictor.predict` decides. Run ``python benchmarks/speech_check.py [--per N]``
+windows; a clip is accepted when any window holds speech (:func:`ser.audio.speech.speech_weight`) and
+flagged as several voices when every such window is (:func:`ser.audio.speech.many_voices`), as
+:meth:`ser.serving.predict.Predictor.predict` decides. Run ``python benchmarks/speech_check.py [--per N]``
 (N clips of nEMO and Indian EmoSpeech, default 300; RAVDESS and the demo clips are all used).
 """
 
@@ -25,7 +25,7 @@ SR = 16_000
 
 def judge(y: np.ndarray, window: int) -> tuple[bool, bool]:
     """(accepted as speech, every speech window several voices) for a prepared signal."""
-    from ser.speech import FRAME_S, many_voices, speech_frames, speech_weight
+    from ser.audio.speech import FRAME_S, many_voices, speech_frames, speech_weight
 
     starts = [0] if len(y) <= window else sorted({*range(0, len(y) - window + 1, window // 2), len(y) - window})
     frames, per = speech_frames(y, sr=SR), FRAME_S * SR
@@ -36,10 +36,10 @@ def judge(y: np.ndarray, window: int) -> tuple[bool, bool]:
 
 
 def main() -> None:
-    from ser.audio import load_audio, prepare_audio
-    from ser.conditions import apply_condition, babble
+    from ser.audio.reader import load_audio, prepare_audio
+    from ser.augment.conditions import apply_condition, babble
     from ser.config import Config
-    from tests.unit.test_speech import bark
+    from tests.unit.audio.test_speech import bark
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--per", type=int, default=300)

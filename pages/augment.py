@@ -10,7 +10,7 @@ from pages._ui.state import setup
 from pages._ui.text import md
 from ser import SerError
 from ser.config import AugmentConfig
-from ser.labels import usable_rows
+from ser.datasets.labels import usable_rows
 
 setup()
 st.title("🎛️ Augmentations")
@@ -52,15 +52,15 @@ def raw_clip(path: str):
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def babble_sources(path: str, others: tuple[str, ...]):
-    from ser.audio import load_audio
+    from ser.audio.reader import load_audio
 
     return [load_audio(p)[0] for p in others]
 
 
 @st.cache_data(show_spinner="Applying the condition…", max_entries=64)
 def version(path: str, kind: str, params: tuple, seed: int, others: tuple[str, ...] = ()):
-    from ser import conditions as c
-    from ser.augment import AddGaussianNoise, PitchShift, TimeStretch
+    from ser.augment import conditions as c
+    from ser.augment.training import AddGaussianNoise, PitchShift, TimeStretch
 
     y, sr = raw_clip(path)
     rng = np.random.default_rng(seed)

@@ -29,7 +29,7 @@ from pages._ui.datasets import dataset_picker, labels_or_error  # noqa: E402
 from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure  # noqa: E402
 from ser import EMOTIONS, SerError  # noqa: E402
 from ser.csvsafe import to_csv_text  # noqa: E402
-from ser.labels import speaker_split_problem, training_problem, usable_rows  # noqa: E402
+from ser.datasets.labels import speaker_split_problem, training_problem, usable_rows  # noqa: E402
 
 csv = dataset_picker()
 labels, problems = labels_or_error(csv)
@@ -111,7 +111,7 @@ except SerError as exc:
 st.audio(y, sample_rate=sr)
 st.plotly_chart(waveform_figure(y, sr), width="stretch")
 from ser.config import Config  # noqa: E402  (only once a clip is shown)
-from ser.features import model_view  # noqa: E402
+from ser.features.extract import model_view  # noqa: E402
 
 config = Config()
 try:

@@ -13,12 +13,12 @@ import streamlit as st
 from pages._ui.datasets import DEMO_LABELS, dataset_picker
 from pages._ui.models import model_picker
 from pages._ui.plots import EMOTION_COLORS, probability_figure
-from ser.figures import confusion_figure, curves_figure, robustness_figure
+from ser.results.figures import confusion_figure, curves_figure, robustness_figure
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
-from ser.evaluate import clip_folders, read_results
-from ser.runs import list_models
+from ser.results.evaluate import clip_folders, read_results
+from ser.training.runs import list_models
 
 setup()
 st.title("📊 Evaluate")
@@ -35,15 +35,15 @@ def model_stamp(model_dir: Path) -> str:
 def derived_dir(model_dir: Path) -> Path:
     """Where this page keeps what it measures about a model: beside the feature cache, one folder per
     model version, so an installed model's folder is never written by a page."""
-    from ser.features import default_cache_dir
+    from ser.features.extract import default_cache_dir
 
     return default_cache_dir().parent / "derived" / f"{model_dir.name}-{model_stamp(model_dir)}"
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def html_report(model_dir: str, stamp: str) -> str:
-    """The stakeholders' report (:func:`ser.report.build_report`), built on the first click, then cached."""
-    from ser.report import build_report
+    """The stakeholders' report (:func:`ser.results.report.build_report`), built on the first click, then cached."""
+    from ser.results.report import build_report
 
     return build_report(model_dir)
 
@@ -85,8 +85,8 @@ def headline(col, name: str, data: dict) -> None:
 @st.cache_data(show_spinner="Applying the condition…", max_entries=32)
 def condition_example(path: str, name: str, others: tuple[str, ...]):
     from pages._ui.clips import recorded_clip
-    from ser.audio import load_audio
-    from ser.conditions import CONDITIONS, apply_condition
+    from ser.audio.reader import load_audio
+    from ser.augment.conditions import CONDITIONS, apply_condition
 
     raw, sr = recorded_clip(path, name=Path(path).name)
     sources = [load_audio(p)[0] for p in others] if CONDITIONS[name].needs_babble else []
@@ -95,8 +95,8 @@ def condition_example(path: str, name: str, others: tuple[str, ...]):
 
 def robustness_section(model_dir: Path) -> None:
     """The robustness chart, a sentence, and each condition to play on an example clip."""
-    from ser.conditions import CONDITIONS
-    from ser.robustness import ROBUSTNESS_FILE
+    from ser.augment.conditions import CONDITIONS
+    from ser.results.robustness import ROBUSTNESS_FILE
 
     st.subheader("Robustness: does it still hear the emotion when the recording changes?")
     from ser.paths import data_roots, from_portable, inside
@@ -113,7 +113,7 @@ def robustness_section(model_dir: Path) -> None:
                and (model_dir / "split.csv").is_file())
         target = "its test speakers" if own else "the demo clips"
         if st.button(f"Measure robustness on {target}", key="ev_rob_go"):
-            from ser.robustness import measure_robustness
+            from ser.results.robustness import measure_robustness
 
             bar = st.progress(0.0, text="Scoring clips under every condition…")
 
@@ -301,7 +301,7 @@ with st.expander("Evaluate this model on another labelled folder"):
                          help="Score only the clips of these emotions, the answer the most likely of them "
                               "(probabilities renormalised over them).")
     if st.button("Evaluate", key="ev_other_go") and csv and among is not BAD:
-        from ser.evaluate import evaluate_model
+        from ser.results.evaluate import evaluate_model
 
         out = derived_dir(model_dir) / "evaluations" / Path(csv).parent.name  # not inside the installed model
         try:

@@ -10,7 +10,7 @@ from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figu
 from pages._ui.state import setup
 from pages._ui.text import md
 from ser import SerError
-from ser.speech import MANY_VOICES
+from ser.audio.speech import MANY_VOICES
 
 setup()
 st.title("🔮 Predict emotion")
@@ -57,10 +57,10 @@ EXPLAIN_DEADLINE_S = 20.0  # no explanation holds the server longer; one cut sho
 
 @st.cache_data(max_entries=16, show_spinner="Finding which seconds drove it…")
 def explanation(model_key: tuple, name: str, data: bytes, _predictor):
-    """Occlusion over time (:func:`ser.explain.explain`: bounded work, at most ``EXPLAIN_DEADLINE_S``),
+    """Occlusion over time (:func:`ser.serving.explain.explain`: bounded work, at most ``EXPLAIN_DEADLINE_S``),
     computed once per model and recording; the audio is read header first, block by block."""
-    from ser.audio import read_audio
-    from ser.explain import explain
+    from ser.audio.reader import read_audio
+    from ser.serving.explain import explain
 
     decoded = read_audio(data, config=_predictor.config.audio, name=name)
     return decoded.y, decoded.sr, explain(_predictor, decoded.y, sr=decoded.sr, name=name,

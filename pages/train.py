@@ -14,10 +14,10 @@ from pages._ui.text import md
 from ser import SerError
 from ser.access import why_not_change, why_not_stop
 from ser.paths import check_name
-from ser.conditions import CONDITIONS
+from ser.augment.conditions import CONDITIONS
 from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig
-from ser.progress import read_events, summarise
-from ser.runs import current_run, request_stop, start_training_process
+from ser.training.progress import read_events, summarise
+from ser.training.runs import current_run, request_stop, start_training_process
 
 setup()
 st.title("🏋️ Train a model")
@@ -132,7 +132,7 @@ SPLIT_LABELS = {"speaker": "by speaker (test voices never heard)", "clip": "by c
 def data_allows(csv: str, mtime: float) -> tuple[str | None, str | None, int]:
     """(why it cannot be trained, why not by speaker, speakers) for one version of ``csv``: read once,
     not on every rerun (the page reruns every second while a run is followed)."""
-    from ser.labels import read_usable, speaker_split_problem, training_problem
+    from ser.datasets.labels import read_usable, speaker_split_problem, training_problem
 
     _, good, _ = read_usable(csv)
     return training_problem(good), speaker_split_problem(good), int(good["speaker"].nunique())

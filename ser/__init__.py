@@ -1,8 +1,8 @@
 """ser: speech emotion recognition from labelled clips to a trained, evaluated model.
 
 Importing this package is cheap and has no side effects: TensorFlow is imported only
-by the modules that build, train or run a model (`ser.model`, `ser.train`,
-`ser.predict`, `ser.evaluate`).
+by the modules that build, train or run a model (`ser.training.model`, `ser.training.train`,
+`ser.serving.predict`, `ser.results.evaluate`).
 """
 
 from ser.errors import (AudioError, ConfigError, LabelsError, ModelError, PathError, SerError, Stopped,

@@ -34,7 +34,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_labels(a: argparse.Namespace) -> int:
-    from ser.labels import labels_from_scheme
+    from ser.datasets.labels import labels_from_scheme
 
     out = check_output_file(Path(a.out) if a.out else Path(a.root) / "all_labels.csv", command="labels")
     frame, skipped = labels_from_scheme(a.root, scheme=a.scheme)
@@ -52,7 +52,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     Exit 1 when a row has a problem or the clips cannot be trained on; 2 when the file is not a labels CSV
     or no row is usable.
     """
-    from ser.labels import (no_usable_clip, read_labels, speaker_split_problem, training_problem, usable_rows,
+    from ser.datasets.labels import (no_usable_clip, read_labels, speaker_split_problem, training_problem, usable_rows,
                             validate_labels)
 
     labels = read_labels(a.csv)
@@ -80,8 +80,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ser.config import for_preset
     from ser.errors import Stopped
     from ser.paths import check_name
-    from ser.runs import claim, finish, staging_dir_for
-    from ser.train import train
+    from ser.training.runs import claim, finish, staging_dir_for
+    from ser.training.train import train
 
     named = {"epochs": a.epochs, "batch_size": a.batch_size, "learning_rate": a.learning_rate,
              "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
@@ -154,7 +154,7 @@ def _overrides(pairs: list[str]) -> dict:
 
 def cmd_cv(a: argparse.Namespace) -> int:
     from ser.config import for_preset
-    from ser.cv import cross_validate
+    from ser.training.cv import cross_validate
 
     if a.out:
         check_output_folder(a.out, command="cv", files=CV_FILES)
@@ -169,7 +169,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
                  f"macro F1 {e['macro_f1']:.3f} after {e['epochs_run']} epochs")
 
     if a.by == "corpus":
-        from ser.cv import cross_validate_corpora
+        from ser.training.cv import cross_validate_corpora
 
         def show_corpus(e: dict) -> None:
             if e["stage"] == "epoch":
@@ -196,7 +196,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
-    from ser.evaluate import evaluate_model
+    from ser.results.evaluate import evaluate_model
 
     check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
     report = evaluate_model(a.model, a.labels, a.out, cache_dir=a.cache_dir, emotions=a.emotions,
@@ -228,7 +228,7 @@ def robustness_table(report: dict) -> str:
 
 
 def cmd_robustness(a: argparse.Namespace) -> int:
-    from ser.robustness import ROBUSTNESS_FILE, measure_robustness
+    from ser.results.robustness import ROBUSTNESS_FILE, measure_robustness
 
     def show(e: dict) -> None:
         if e["stage"] == "robustness" and (e["step"] == e["total"] or e["step"] % 50 == 0):
@@ -245,7 +245,7 @@ def cmd_robustness(a: argparse.Namespace) -> int:
 
 
 def cmd_predict(a: argparse.Namespace) -> int:
-    from ser.predict import Predictor
+    from ser.serving.predict import Predictor
 
     predictor = Predictor.load(a.model, runtime=a.runtime)
     chosen = predictor.choice(a.emotions)  # ConfigError (exit 2) before any file is read
@@ -274,7 +274,7 @@ def cmd_predict(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from ser.report import write_report_html
+    from ser.results.report import write_report_html
 
     out = write_report_html(a.model, check_output_file(a.out, command="report"))
     _print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens offline in any browser)")
@@ -284,9 +284,9 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_export(a: argparse.Namespace) -> int:
     import numpy as np
 
-    from ser.export import EXPORT_FILE, export_onnx
-    from ser.model import load_saved_model
-    from ser.predict import MODEL_FILES, Predictor
+    from ser.serving.export import EXPORT_FILE, export_onnx
+    from ser.training.model import load_saved_model
+    from ser.serving.predict import MODEL_FILES, Predictor
 
     model_dir = Path(a.model)
     Predictor.load(model_dir, runtime="keras")  # refuses a folder whose model and config disagree
@@ -302,7 +302,7 @@ def _agreement(model_dir: Path) -> tuple:
     """Both runtimes' probabilities for the same seeded random features."""
     import numpy as np
 
-    from ser.predict import Predictor
+    from ser.serving.predict import Predictor
 
     keras_model = Predictor.load(model_dir, runtime="keras")
     X = np.random.default_rng(0).normal(size=(8, *keras_model.input_shape)).astype(np.float32)
@@ -311,8 +311,8 @@ def _agreement(model_dir: Path) -> tuple:
 
 def parser() -> argparse.ArgumentParser:
     from ser.config import PRESETS, SPLIT_MODES
-    from ser.labels import SCHEMES
-    from ser.predict import RUNTIMES
+    from ser.datasets.labels import SCHEMES
+    from ser.serving.predict import RUNTIMES
 
     p = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
     sub = p.add_subparsers(dest="command", required=True)

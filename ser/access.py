@@ -2,8 +2,8 @@
 
 A dataset or model folder made from the browser carries a marker, :data:`MARKER`
 (``{"made_by": "browser", "owner": <opaque id>, "created": ...}``), written by
-:func:`ser.importing.save_dataset`, :func:`ser.recording.add_recording` (first clip) and a training run
-a page starts (:func:`ser.runs.start_training_process`: it is written into the staging folder, which
+:func:`ser.datasets.importing.save_dataset`, :func:`ser.datasets.recording.add_recording` (first clip) and a training run
+a page starts (:func:`ser.training.runs.start_training_process`: it is written into the staging folder, which
 becomes the model). Everything without it is *protected*: the demo clips, the operator's corpora
 (``data/``, ``$SER_DATA_ROOTS``), ``models/default`` and every model trained with the command line.
 
@@ -158,7 +158,7 @@ def delete(folder: str | Path, by: Visitor | None, *, what: str = "dataset") -> 
                           "the operator does with the command line.")
     gone = folder.with_name(f".deleted-{folder.name}-{uuid.uuid4().hex[:8]}")
     if what == "model":
-        from ser.runs import models_lock
+        from ser.training.runs import models_lock
 
         with models_lock(folder.parent):
             os.replace(folder, gone)

@@ -31,7 +31,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Preset:
     """One row of the preset table: what people read about it and the training settings it implies.
-    The network each preset builds is in :mod:`ser.model`."""
+    The network each preset builds is in :mod:`ser.training.model`."""
 
     description: str
     learning_rate: float
@@ -53,7 +53,7 @@ PRESETS: tuple[str, ...] = tuple(PRESET_TABLE)
 SPLIT_MODES: tuple[str, ...] = ("speaker", "clip")
 """How clips are split: ``speaker`` (no test voice heard in training; the default) or ``clip`` (chosen
 knowingly: speakers overlap, and every report says so). Configs written before this say ``auto``,
-which is read as ``speaker`` (see :mod:`ser.split`)."""
+which is read as ``speaker`` (see :mod:`ser.datasets.split`)."""
 LEGACY_SPLIT_MODES: tuple[str, ...] = ("auto",)
 
 
@@ -148,7 +148,7 @@ class FeatureConfig:
 class AugmentConfig:
     """What training does to each training clip (validation and test clips are never touched).
 
-    Every training clip is seen as recorded and in three augmented versions (``ser.augment.VERSIONS``):
+    Every training clip is seen as recorded and in three augmented versions (``ser.augment.training.VERSIONS``):
     ``recording`` (the clip under a random recording condition), ``stretch`` and ``pitch`` (speed or
     pitch changed, then a random recording condition with probability ``chain_p``). A recording
     condition is a chain, each step with its own probability: a simulated room (RT60 in
@@ -218,7 +218,7 @@ class TrainConfig:
     frame_dropout: float = 0.0
     utterance_norm: bool = True
     raw_rows: bool = True
-    speaker_norm: bool = False  # each clip minus its speaker's mean of every row (ser.speakers); old configs: False
+    speaker_norm: bool = False  # each clip minus its speaker's mean of every row (ser.features.speakers); old configs: False
     pooling: str = "mean"
     monitor: str = "val_loss"
     ensemble_size: int = PRESET_TABLE["default"].ensemble_size

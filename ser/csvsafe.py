@@ -5,7 +5,7 @@ Excel, LibreOffice and Google Sheets (OWASP "CSV injection"); a speaker, a file 
 as written comes from whoever made the dataset. Every CSV ``ser`` writes goes through
 :func:`write_csv` (or :func:`to_csv_text` for a download), which prefixes such a cell with a single
 quote, the prefix spreadsheets show as text; a cell that already starts with a quote gets one too, so
-:func:`restore` (used by :func:`read_csv` and :func:`ser.labels.read_labels`) gives back exactly what
+:func:`restore` (used by :func:`read_csv` and :func:`ser.datasets.labels.read_labels`) gives back exactly what
 was written. Numbers are never changed: only text cells are.
 """
 

@@ -37,7 +37,7 @@ def is_model_folder(path: str | Path) -> bool:
     """Whether ``path`` is a model folder made by `ser`: a real folder (not a link) holding a
     ``config.json`` that :meth:`ser.config.Config.load` accepts and a ``model.keras`` or ``model.h5``."""
     from ser.config import Config
-    from ser.predict import MODEL_FILES
+    from ser.serving.predict import MODEL_FILES
 
     path = Path(path)
     if path.is_symlink() or not path.is_dir():
@@ -100,7 +100,7 @@ def _is_robustness_report(path: Path) -> bool:
 
 
 def _is_labels_csv(path: Path) -> bool:
-    from ser.labels import EMOTION_COLUMNS, PATH_COLUMNS
+    from ser.datasets.labels import EMOTION_COLUMNS, PATH_COLUMNS
 
     try:
         first = _head(path).decode("utf-8-sig").splitlines()[0]

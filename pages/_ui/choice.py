@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._ui.text import md
 from ser import SerError
-from ser.emotions import check_choice
+from ser.datasets.emotions import check_choice
 
 BAD = object()
 """What :func:`answer_among` returns for a choice that cannot answer (fewer than two emotions)."""
@@ -21,7 +21,7 @@ def answer_among(emotions: Sequence[str], *, key: str, help: str | None = None) 
     Returns
     -------
     ``None`` when every emotion is chosen (the model's own answer), the chosen emotions in the model's order
-    (:func:`ser.emotions.check_choice`), or :data:`BAD` after showing one line when fewer than two are chosen
+    (:func:`ser.datasets.emotions.check_choice`), or :data:`BAD` after showing one line when fewer than two are chosen
     """
     known = list(emotions)
     kept = st.session_state.get(key)

@@ -12,7 +12,7 @@ __all__ = ["recorded_clip"]
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _recorded(path: str, name: str, stamp: tuple[int, int]) -> tuple[np.ndarray, int]:
-    from ser.audio import read_audio
+    from ser.audio.reader import read_audio
     from ser.config import AudioConfig
 
     decoded = read_audio(path, config=AudioConfig(), name=name)
@@ -22,7 +22,7 @@ def _recorded(path: str, name: str, stamp: tuple[int, int]) -> tuple[np.ndarray,
 def recorded_clip(path: str | Path, *, name: str | None = None) -> tuple[np.ndarray, int]:
     """The clip as a microphone gave it: mono at the model's rate, not trimmed, not levelled.
 
-    Read by :func:`ser.audio.read_audio` (a file longer than the limit is refused from its header,
+    Read by :func:`ser.audio.reader.read_audio` (a file longer than the limit is refused from its header,
     before any sample is decoded), cached per file version.
 
     Parameters

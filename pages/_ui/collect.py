@@ -1,7 +1,7 @@
 """Bringing your own voices from the browser: a dataset from uploaded files, and recording clips one by one.
 
-Both write under :func:`ser.paths.datasets_dir` only; the logic is :mod:`ser.importing` and
-:mod:`ser.recording`, this module draws it.
+Both write under :func:`ser.paths.datasets_dir` only; the logic is :mod:`ser.datasets.importing` and
+:mod:`ser.datasets.recording`, this module draws it.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ def _drop_upload() -> None:
 
 def _unpack(files) -> None:
     """Unpack a new upload once (a rerun with the same files reuses it and is its heartbeat); the previous
-    one is removed. The session holds it by an :class:`ser.importing.UploadLease`: when the session's state
+    one is removed. The session holds it by an :class:`ser.datasets.importing.UploadLease`: when the session's state
     goes, so does the upload."""
-    from ser.importing import hold, unpack
+    from ser.datasets.importing import hold, unpack
 
     key = tuple((f.name, f.size, getattr(f, "file_id", "")) for f in files)
     lease = st.session_state.get("nd_lease")
@@ -83,7 +83,7 @@ def _unpack(files) -> None:
 
 
 def _save(labels) -> None:
-    from ser.importing import save_dataset
+    from ser.datasets.importing import save_dataset
 
     unpacked = st.session_state.get("nd_unpacked")
     try:
@@ -104,7 +104,7 @@ def new_dataset_from_files() -> None:
     """Upload a zip (or audio files), see what it holds, and save it as a dataset."""
     import pandas as pd
 
-    from ser.importing import Limits, plan_labels, preview
+    from ser.datasets.importing import Limits, plan_labels, preview
 
     limits = Limits()
     st.subheader("New dataset from files")
@@ -185,7 +185,7 @@ def new_dataset_from_files() -> None:
 
 
 def _keep(dataset: Path, audio: bytes) -> None:
-    from ser.recording import add_recording
+    from ser.datasets.recording import add_recording
 
     try:
         rel = add_recording(dataset, audio, speaker=st.session_state.get("rec_speaker", ""),
@@ -206,7 +206,7 @@ def record_clips() -> None:
     import pandas as pd
 
     from ser.paths import check_name
-    from ser.recording import MIN_CLIPS_PER_EMOTION, MIN_SPEAKERS, collection_status
+    from ser.datasets.recording import MIN_CLIPS_PER_EMOTION, MIN_SPEAKERS, collection_status
 
     st.subheader("Record clips")
     st.caption("Pick who speaks and which emotion to act, record, listen, then keep or discard. Kept clips are "

@@ -80,7 +80,7 @@ def load_labels(csv: str, mtime: float):
     """Labels, their problems, and per-clip durations, cached per file version."""
     import soundfile as sf
 
-    from ser.labels import read_labels, validate_labels
+    from ser.datasets.labels import read_labels, validate_labels
 
     labels = read_labels(csv)
     problems = validate_labels(labels)

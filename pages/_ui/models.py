@@ -13,14 +13,14 @@ from ser import SerError
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def load_predictor(model_dir: str, mtime: tuple[float, ...]):
-    from ser.predict import Predictor
+    from ser.serving.predict import Predictor
 
     return Predictor.load(model_dir)
 
 
 def predictor_or_error(model_dir: Path):
-    from ser.export import EXPORT_FILE
-    from ser.predict import MODEL_FILES
+    from ser.serving.export import EXPORT_FILE
+    from ser.serving.predict import MODEL_FILES
 
     versions = tuple(f.stat().st_mtime if f.is_file() else 0.0
                      for f in (model_dir / name for name in (*MODEL_FILES, EXPORT_FILE)))  # a new export reloads
@@ -32,7 +32,7 @@ def predictor_or_error(model_dir: Path):
 
 
 def model_picker(label: str = "Model", key: str = "p_model") -> Path | None:
-    from ser.runs import list_models
+    from ser.training.runs import list_models
 
     models = list_models(models_dir())
     if not models:

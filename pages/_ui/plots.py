@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 
-from ser.figures import EMOTION_COLORS  # one palette for pages and reports
+from ser.results.figures import EMOTION_COLORS  # one palette for pages and reports
 
 
 def waveform_figure(y: np.ndarray, sr: int, *, title: str = "Waveform", height: int = 200) -> go.Figure:
@@ -30,7 +30,7 @@ def heatmap_figure(z: np.ndarray, *, sr: int, hop_length: int, title: str, y_lab
 def mel_figure(y: np.ndarray, sr: int, *, title: str = "Mel spectrogram", height: int = 260) -> go.Figure:
     """The mel spectrogram with the model's own frame settings (``FeatureConfig``), so what is shown
     is what the features are made of."""
-    from ser import dsp
+    from ser.audio import dsp
     from ser.config import FeatureConfig
 
     c = FeatureConfig()
@@ -52,7 +52,7 @@ def probability_figure(probabilities: dict[str, float], *, height: int = 280) ->
 
 
 def explanation_figure(y: np.ndarray, sr: int, explanation, *, height: int = 260) -> go.Figure:
-    """The waveform with, over it, how much each stretch supports the prediction (:mod:`ser.explain`):
+    """The waveform with, over it, how much each stretch supports the prediction (:mod:`ser.serving.explain`):
     tall coloured bars are the seconds the answer rests on, bars below zero argued against it."""
     e = explanation
     y = y.mean(axis=1) if y.ndim == 2 else y

@@ -40,8 +40,8 @@ def own_models_folder(tmp_path_factory, monkeypatch):
 
 def reap_trainings(folder) -> None:
     """Stop and end the background training a test started in ``folder`` (its whole process group)."""
-    from ser.runs import current_run, request_stop
-    from ser.workers import pid_alive
+    from ser.training.runs import current_run, request_stop
+    from ser.parallel.workers import pid_alive
 
     run = current_run(folder)
     if not run or not run.get("running"):

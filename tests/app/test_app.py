@@ -154,7 +154,7 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
 
 
 def test_evaluate_shows_the_shipped_models_robustness_chart():
-    from ser.conditions import CONDITIONS
+    from ser.augment.conditions import CONDITIONS
 
     at = open_app("pages/evaluate.py")
     no_exception(at)
@@ -189,7 +189,7 @@ def test_dataset_page_on_a_header_only_csv_shows_one_line(tmp_path, monkeypatch)
 
 def test_train_page_says_a_speaker_split_is_not_possible_and_offers_a_clip_split(tmp_path, monkeypatch, real_clip,
                                                                                  own_models_folder):
-    from ser.runs import current_run
+    from ser.training.runs import current_run
 
     monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
     rows = ["path,emotion"]
@@ -254,7 +254,7 @@ def test_a_single_prediction_says_which_seconds_drove_it():
 
     import numpy as np
 
-    from ser.audio import read_audio
+    from ser.audio.reader import read_audio
 
     at = open_app("pages/predict.py")
     clip = DEMO / "Actor_12" / next(p.name for p in (DEMO / "Actor_12").glob("*.wav"))
@@ -282,7 +282,7 @@ def test_a_long_upload_is_explained_in_longer_stretches_and_says_so():
     import numpy as np
     import soundfile as sf
 
-    from ser.audio import read_audio
+    from ser.audio.reader import read_audio
 
     clips = [read_audio(p).y for p in sorted(DEMO.glob("*/*.wav"))]
     y = np.concatenate([c for clip in clips[:8] for c in (clip, np.zeros(4000, np.float32))])[:20 * 16_000]

@@ -20,9 +20,9 @@ def _array(value) -> np.ndarray:
 
 
 def test_clip_view_shows_what_the_model_sees():
-    from ser.audio import read_audio
+    from ser.audio.reader import read_audio
     from ser.config import Config
-    from ser.features import model_view
+    from ser.features.extract import model_view
 
     at = open_app()
     at.multiselect(key="p_ds_emotions").set_value(["angry"]).run()
@@ -123,7 +123,7 @@ def plain(markdown: str) -> str:
 
 def long_dataset(root, *, hours: float = 1.0, channels: int = 1):
     """A dataset in ``root`` whose one clip is ``hours`` of FLAC (small on disk, 115 MB an hour decoded)."""
-    from tests.unit.test_audio import _long_flac
+    from tests.unit.audio.test_reader import _long_flac
 
     folder = root / "long"
     folder.mkdir()
@@ -133,8 +133,8 @@ def long_dataset(root, *, hours: float = 1.0, channels: int = 1):
 
 
 def test_browse_refuses_an_hour_long_clip_from_its_header(own_datasets_folder, monkeypatch):
-    from ser.audio import BLOCK_S
-    from tests.unit.test_audio import spy_reads
+    from ser.audio.reader import BLOCK_S
+    from tests.unit.audio.test_reader import spy_reads
 
     csv = long_dataset(own_datasets_folder)
     at = open_app()
@@ -146,8 +146,8 @@ def test_browse_refuses_an_hour_long_clip_from_its_header(own_datasets_folder, m
 
 
 def test_augmentations_refuse_an_hour_long_clip_from_its_header(own_datasets_folder, monkeypatch):
-    from ser.audio import BLOCK_S
-    from tests.unit.test_audio import spy_reads
+    from ser.audio.reader import BLOCK_S
+    from tests.unit.audio.test_reader import spy_reads
 
     csv = long_dataset(own_datasets_folder)
     at = open_app()
@@ -161,11 +161,11 @@ def test_augmentations_refuse_an_hour_long_clip_from_its_header(own_datasets_fol
 
 def test_the_upload_preview_runs_once_per_upload_and_layout(own_datasets_folder, monkeypatch):
     # issue 22 item 4: the preview (every clip opened) was redone on every widget change
-    import ser.importing
+    import ser.datasets.importing
 
     calls = []
-    real = ser.importing.preview
-    monkeypatch.setattr(ser.importing, "preview", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    real = ser.datasets.importing.preview
+    monkeypatch.setattr(ser.datasets.importing, "preview", lambda *a, **kw: calls.append(1) or real(*a, **kw))
     at = open_app()
     at.radio(key="p_ds_mode").set_value("New dataset from files").run()
     at.file_uploader(key="nd_files_0").set_value(("my clips.zip", _folders_zip(1), "application/zip")).run()
@@ -186,7 +186,7 @@ def test_an_unsaved_upload_goes_when_it_is_removed_or_its_session_ends(own_datas
     import os
     import time
 
-    from ser.importing import INCOMING_IDLE_S, INCOMING_PREFIX
+    from ser.datasets.importing import INCOMING_IDLE_S, INCOMING_PREFIX
 
     def incoming():
         return sorted(own_datasets_folder.glob(f"{INCOMING_PREFIX}*"))

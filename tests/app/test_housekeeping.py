@@ -13,7 +13,7 @@ from tests.app.test_security import operator_app
 
 
 def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
-    from ser.features import FeatureCache
+    from ser.features.extract import FeatureCache
 
     cache = FeatureCache(tmp_path / "features")
     for key in ("aa1", "bb2", "cc3"):
@@ -29,7 +29,7 @@ def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
 
 
 def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
-    from ser.runs import _started
+    from ser.training.runs import _started
 
     orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -51,8 +51,8 @@ def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
 
 
 def test_a_training_started_by_a_test_is_reaped(small_subset, own_models_folder, monkeypatch, feature_cache):
-    from ser.runs import current_run, start_training_process
-    from ser.workers import pid_alive
+    from ser.training.runs import current_run, start_training_process
+    from ser.parallel.workers import pid_alive
     from tests.app.conftest import reap_trainings
 
     monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
@@ -67,7 +67,7 @@ def test_a_training_started_by_a_test_is_reaped(small_subset, own_models_folder,
 def test_stop_them_never_kills_a_process_that_reused_a_workers_pid(tmp_path, monkeypatch):
     """A stale record whose pid now belongs to another process (its start time differs) is not shown nor
     signalled (issue 22, item 13)."""
-    from ser.runs import _started
+    from ser.training.runs import _started
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

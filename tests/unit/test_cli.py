@@ -160,7 +160,7 @@ def test_train_library_refuses_a_foreign_folder_before_any_work(small_subset, tm
 
     from ser.config import for_preset
     from ser.errors import PathError
-    from ser.train import train
+    from ser.training.train import train
 
     folder = _foreign_folder(tmp_path)
     with pytest.raises(PathError, match="is a folder that is not a model made by ser"):

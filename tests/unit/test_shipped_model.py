@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ser import EMOTIONS
-from ser.predict import Predictor
+from ser.serving.predict import Predictor
 from tests.conftest import DEFAULT_MODEL, DEMO
 
 
@@ -48,7 +48,7 @@ def test_evaluate_cli_on_demo(tmp_path):
 
 
 def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report():
-    from ser.conditions import CONDITIONS
+    from ser.augment.conditions import CONDITIONS
 
     rob = json.loads((DEFAULT_MODEL / "robustness.json").read_text())
     report = json.loads((DEFAULT_MODEL / "report.json").read_text())
@@ -61,7 +61,7 @@ def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report()
 
 def test_shipped_model_reproduces_its_own_predictions_on_the_demo_clips(tmp_path):
     """A silent change to decoding, trimming, level, features or the model breaks this."""
-    from ser.evaluate import evaluate_model
+    from ser.results.evaluate import evaluate_model
 
     evaluate_model(DEFAULT_MODEL, DEMO / "all_labels.csv", tmp_path, cache_dir=tmp_path / "cache")
     now = pd.read_csv(tmp_path / "predictions.csv").set_index("path").sort_index()
@@ -74,7 +74,7 @@ def test_shipped_model_reproduces_its_own_predictions_on_the_demo_clips(tmp_path
 
 
 def test_shipped_report_follows_from_its_predictions():
-    from ser.evaluate import report_from_predictions
+    from ser.results.evaluate import report_from_predictions
 
     preds = pd.read_csv(DEFAULT_MODEL / "predictions.csv")
     report = json.loads((DEFAULT_MODEL / "report.json").read_text())

@@ -1,0 +1,191 @@
+"""librosa's spectral building blocks that prediction needs, in numpy alone.
+
+Importing librosa (with scipy.signal, numba and the JIT compilation of its helpers) costs about two
+seconds in a fresh process: more than everything else a one-clip prediction does. The few functions
+prediction uses are small, so this module has them over numpy, each equal to librosa's function with
+the same arguments up to float32 rounding (``tests/unit/audio/test_dsp.py`` compares them on seeded
+signals). librosa stays the reference and the tool for everything else (augmentation, training).
+
+The mel and chroma filter banks are librosa's own: those of the shipped settings are stored in
+``ser/audio/assets/filters.npz`` (made by ``python -m ser.audio.dsp``, checked against librosa by the tests); other
+settings build them with librosa.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["fix_length", "frame", "stft_power", "power_to_db", "mfcc", "normalize_max", "rms",
+           "zero_crossing_rate", "resample", "mel_filters", "chroma_filters", "FILTERS_FILE"]
+
+FILTERS_FILE = Path(__file__).parent / "assets" / "filters.npz"
+# (sr, n_fft, n_mels) and (sr, n_fft, n_chroma, tuning) kept in FILTERS_FILE: the feature config's
+# defaults and the speech check's 40-band mel at 16 kHz.
+STORED_MEL = ((16000, 1024, 128), (16000, 1024, 40))
+STORED_CHROMA = ((16000, 1024, 12, 0.0),)
+
+
+def fix_length(y: np.ndarray, *, size: int) -> np.ndarray:
+    """``y`` cut or padded with zeros at its end to ``size`` samples (``librosa.util.fix_length``)."""
+    if y.shape[-1] >= size:
+        return y[..., :size]
+    return np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, size - y.shape[-1])])
+
+
+def frame(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
+    """Overlapping frames of a 1-D signal, shape (frame_length, n_frames), a view (``librosa.util.frame``)."""
+    return np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length].T
+
+
+@functools.lru_cache(maxsize=8)
+def _hann(n_fft: int) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft))[:, None]  # periodic, as get_window
+
+
+def stft_power(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """``np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2``: centred, zero-padded, Hann.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+
+    Returns
+    -------
+    np.ndarray, shape (1 + n_fft // 2, 1 + n // hop_length), float32
+    """
+    padded = np.pad(np.asarray(y, dtype=np.float32), n_fft // 2)
+    spectrum = np.fft.rfft(frame(padded, frame_length=n_fft, hop_length=hop_length) * _hann(n_fft), axis=0)
+    spectrum = spectrum.astype(np.complex64)
+    return (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
+
+
+def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:
+    """Power in decibels, floored ``top_db`` below the peak (``librosa.power_to_db`` with a fixed ``ref``)."""
+    S = np.asarray(S)
+    log_spec = 10.0 * np.log10(np.maximum(amin, S))
+    log_spec -= 10.0 * np.log10(np.maximum(amin, ref))
+    if top_db is not None:
+        log_spec = np.maximum(log_spec, log_spec.max() - top_db)
+    return log_spec
+
+
+@functools.lru_cache(maxsize=8)
+def _dct_matrix(n_mfcc: int, n_bands: int) -> np.ndarray:
+    """The first ``n_mfcc`` rows of the orthonormal DCT-II over ``n_bands`` (``scipy.fft.dct(norm="ortho")``)."""
+    k = np.arange(n_mfcc)[:, None]
+    n = np.arange(n_bands)[None, :]
+    m = np.sqrt(2.0 / n_bands) * np.cos(np.pi * k * (2 * n + 1) / (2 * n_bands))
+    m[0] /= np.sqrt(2.0)
+    return m
+
+
+def mfcc(S_db: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:
+    """MFCCs of a log-power mel spectrogram (``librosa.feature.mfcc(S=S_db, n_mfcc=n_mfcc)``).
+
+    Parameters
+    ----------
+    S_db : np.ndarray, shape (n_mels, n_frames)
+
+    Returns
+    -------
+    np.ndarray, shape (n_mfcc, n_frames)
+    """
+    return (_dct_matrix(n_mfcc, S_db.shape[-2]) @ S_db).astype(S_db.dtype)
+
+
+def normalize_max(S: np.ndarray) -> np.ndarray:
+    """Each column divided by its largest magnitude (``librosa.util.normalize(S, norm=np.inf, axis=-2)``)."""
+    length = np.max(np.abs(S), axis=-2, keepdims=True)
+    length[length < np.finfo(S.dtype).tiny] = 1.0
+    return S / length
+
+
+def rms(y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """Root mean square of centred, zero-padded frames (``librosa.feature.rms(y=y, ...)``), shape (1, n_frames)."""
+    x = frame(np.pad(y, frame_length // 2), frame_length=frame_length, hop_length=hop_length)
+    return np.sqrt(np.mean(np.abs(x) ** 2, axis=0, keepdims=True))
+
+
+def zero_crossing_rate(y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512,
+                       threshold: float = 1e-10) -> np.ndarray:
+    """Share of sign changes in centred, edge-padded frames (``librosa.feature.zero_crossing_rate``).
+
+    As librosa's: samples within ``threshold`` of 0 count as 0, 0 counts as positive, and a frame's
+    first sample is never a crossing. Returns shape (1, n_frames).
+    """
+    y = np.asarray(y)
+    y = np.where(np.abs(y) <= threshold, 0, y)
+    x = frame(np.pad(y, frame_length // 2, mode="edge"), frame_length=frame_length, hop_length=hop_length)
+    sign = np.signbit(x)
+    crossings = np.count_nonzero(sign[1:] != sign[:-1], axis=0)
+    return (crossings / frame_length)[None, :]
+
+
+def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """``librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="soxr_hq")``: soxr's HQ
+    resampler, the result cut or padded to ``ceil(len(y) * target_sr / orig_sr)`` samples."""
+    if orig_sr == target_sr:
+        return y
+    import soxr
+
+    n_samples = int(np.ceil(y.shape[-1] * float(target_sr) / orig_sr))
+    y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")
+    return np.asarray(fix_length(y_hat, size=n_samples), dtype=y.dtype)
+
+
+def _mel_key(sr: int, n_fft: int, n_mels: int) -> str:
+    return f"mel_{sr}_{n_fft}_{n_mels}"
+
+
+def _chroma_key(sr: int, n_fft: int, n_chroma: int, tuning: float) -> str:
+    return f"chroma_{sr}_{n_fft}_{n_chroma}_{tuning:g}"
+
+
+@functools.lru_cache(maxsize=1)
+def _stored() -> dict[str, np.ndarray]:
+    try:
+        with np.load(FILTERS_FILE) as table:
+            return {k: table[k] for k in table.files}
+    except OSError:  # a checkout without the table: librosa builds them
+        return {}
+
+
+@functools.lru_cache(maxsize=8)
+def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)``, shape (n_mels, 1 + n_fft // 2), float32."""
+    stored = _stored().get(_mel_key(sr, n_fft, n_mels))
+    if stored is not None:
+        return stored
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+
+
+@functools.lru_cache(maxsize=8)
+def chroma_filters(*, sr: int, n_fft: int, n_chroma: int, tuning: float) -> np.ndarray:
+    """``librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)``, shape
+    (n_chroma, 1 + n_fft // 2)."""
+    stored = _stored().get(_chroma_key(sr, n_fft, n_chroma, tuning))
+    if stored is not None:
+        return stored
+    import librosa
+
+    return librosa.filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)
+
+
+def librosa_filter_table() -> dict[str, np.ndarray]:
+    """The filter banks of :data:`STORED_MEL` and :data:`STORED_CHROMA`, built by librosa now."""
+    import librosa
+
+    table = {_mel_key(*k): librosa.filters.mel(sr=k[0], n_fft=k[1], n_mels=k[2]) for k in STORED_MEL}
+    table.update({_chroma_key(*k): librosa.filters.chroma(sr=k[0], n_fft=k[1], n_chroma=k[2], tuning=k[3])
+                  for k in STORED_CHROMA})
+    return table
+
+
+if __name__ == "__main__":  # python -m ser.audio.dsp: write the stored filter banks again
+    np.savez_compressed(FILTERS_FILE, **librosa_filter_table())
+    print(f"wrote {FILTERS_FILE}")

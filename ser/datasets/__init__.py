@@ -1,0 +1,1 @@
+"""Labelled clips: `all_labels.csv` files (`labels`), several corpora at once (`corpora`), emotion choices (`emotions`), speaker splits (`split`), and datasets made from uploads (`importing`) and the microphone (`recording`)."""

@@ -1,0 +1,1 @@
+"""Parallel work: worker processes that die with their parent."""

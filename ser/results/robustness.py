@@ -1,0 +1,198 @@
+"""The robustness report: how a model does when only the recording conditions change.
+
+Every clip of a labelled set is scored as recorded and under each fixed condition of
+:data:`ser.augment.conditions.CONDITIONS` (gain, white/pink/babble noise, telephone band, a reverberant
+room, a low-bitrate codec), each drawn from a seed fixed per clip and condition, so the report is
+the same on every run. For each condition: accuracy, macro F1, UAR, and agreement (the share of clips
+whose predicted emotion is the one predicted for the clean clip). Also how confident the model is
+on inputs with no speech at all (white noise, a pure tone, silence).
+
+Written as ``robustness.json``: :func:`ser.training.train.train` does it for every model on its test speakers;
+``python -m ser robustness`` does it for any labelled folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ser.errors import LabelsError, ModelError
+from ser.paths import from_portable, portable
+from ser.training.progress import ProgressFn
+
+__all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
+           "ROBUSTNESS_FILE"]
+
+ROBUSTNESS_FILE = "robustness.json"
+TARGETS = {"gain": "agreement with clean >= 0.97", "mild": "macro F1 within 0.05 of clean",
+           "hard": "macro F1 within 0.10 of clean"}
+
+
+def non_speech_probes(*, sr: int, duration_s: float = 3.0, seed: int = 0) -> dict[str, np.ndarray]:
+    """Three signals with no voice in them: white noise, a 440 Hz tone, and digital silence.
+
+    Returns
+    -------
+    dict mapping a name to an array of shape (n,), float32
+    """
+    t = np.arange(int(sr * duration_s)) / sr
+    rng = np.random.default_rng(seed)
+    return {"white noise": (0.1 * rng.standard_normal(t.size)).astype(np.float32),
+            "440 Hz tone": (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32),
+            "silence": np.zeros(t.size, dtype=np.float32)}
+
+
+def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path | None = None,
+                      progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
+                      n_babble_sources: int = 24) -> dict[str, Any]:
+    """Score ``predictor`` on the clips of ``frame`` under every condition.
+
+    Parameters
+    ----------
+    predictor : ser.serving.predict.Predictor
+    frame : DataFrame with ``abspath``, ``path``, ``emotion`` and optionally ``speaker``
+        (usable rows, as :func:`ser.datasets.labels.read_usable` gives). Babble is made of other speakers'
+        clips of the same frame.
+
+    Returns
+    -------
+    dict with ``conditions`` (a list, clean first, each with ``name``, ``label``, ``group``,
+    ``accuracy``, ``macro_f1``, ``uar``, ``agreement``, ``n_clips``), ``n_clips``, ``n_skipped``,
+    ``emotions_absent``, ``non_speech`` and ``targets``.
+    """
+    from ser.errors import AudioError
+    from ser.augment.training import babble_pools
+    from ser.augment.conditions import CONDITIONS
+    from ser.results.evaluate import report_from_predictions
+    from ser.features.extract import CONDITION_PREFIX, ClipTask, extract_many
+
+    frame = frame[frame["emotion"].isin(predictor.emotions)].reset_index(drop=True)
+    if frame.empty:
+        raise LabelsError("no clip with an emotion this model knows; nothing to measure robustness on.")
+    speakers = frame["speaker"].tolist() if "speaker" in frame and frame["speaker"].notna().all() else None
+    paths = frame["abspath"].tolist()
+    pools = babble_pools(paths, speakers, n_sources=n_babble_sources, seed=0)
+    babble_from = "other speakers"
+    if not all(pools):  # one speaker only (a validation split, a user's own voice): other clips of theirs
+        pools = babble_pools(paths, None, n_sources=n_babble_sources, seed=0)
+        babble_from = "other clips of the same speaker"
+    names = [name for name, cond in CONDITIONS.items() if not cond.needs_babble or all(pools)]
+    if len(names) < len(CONDITIONS):
+        babble_from = None  # a single clip: nothing to make babble from, so that condition is left out
+    versions = tuple(CONDITION_PREFIX + name for name in names)
+    tasks = [ClipTask(p, versions, pool) for p, pool in zip(frame["abspath"], pools)]
+    emit = progress or (lambda e: None)
+    results = extract_many(tasks, config=predictor.config, cache_dir=cache_dir, should_stop=should_stop,
+                           progress=lambda d, t: emit({"stage": "robustness", "step": d, "total": t}))
+    ok = [i for i, r in enumerate(results) if isinstance(r, dict)]
+    if not ok:
+        raise LabelsError(f"none of the {len(frame)} clips could be read; check them with `python -m ser validate`.")
+    y_true = [frame["emotion"][i] for i in ok]
+    emotions = predictor.emotions
+    predicted: dict[str, list[str]] = {}
+    for name in names:
+        X = [results[i][CONDITION_PREFIX + name] for i in ok]
+        if predictor.config.train.speaker_norm:  # each speaker by their own clips under the same condition
+            from ser.features.speakers import normalise_groups, rms_row
+
+            groups = [("speaker", str(speakers[i])) if speakers and str(speakers[i]).strip()
+                      else ("clip", frame["path"][i]) for i in ok]
+            X = normalise_groups(X, groups, original=[True] * len(X), rms_row=rms_row(predictor.config.features))
+        probs = predictor.predict_features(np.stack(X))
+        predicted[name] = [emotions[j] for j in probs.argmax(axis=1)]
+    rows = []
+    for name in names:
+        cond = CONDITIONS[name]
+        rep = report_from_predictions(y_true, predicted[name], emotions=emotions)
+        agree = float(np.mean([a == b for a, b in zip(predicted[name], predicted["clean"])]))
+        rows.append({"name": name, "label": cond.label, "group": cond.group, "accuracy": rep["accuracy"],
+                     "macro_f1": rep["macro_f1"], "uar": rep["uar"], "agreement": agree, "n_clips": len(ok)})
+    probes = {}
+    sr = predictor.config.audio.sample_rate_hz
+    for probe, y in non_speech_probes(sr=sr).items():
+        try:
+            pred = predictor.predict(y, sr=sr, name=probe)
+            if pred.emotion is None:  # no speech detected: no emotion guessed
+                probes[probe] = {"emotion": None, "refused": pred.reason}
+            else:
+                probes[probe] = {"emotion": pred.emotion, "confidence": round(pred.confidence, 4)}
+        except AudioError as exc:
+            probes[probe] = {"emotion": None, "refused": str(exc)}
+    clean = rows[0]
+    return {"conditions": rows, "n_clips": len(ok), "n_skipped": len(frame) - len(ok),
+            "emotions_absent": report_from_predictions(y_true, predicted["clean"], emotions=emotions)[
+                "emotions_absent"],
+            "speakers": sorted({str(s) for s in speakers}) if speakers else None,
+            "non_speech": probes, "targets": TARGETS, "babble_from": babble_from,
+            "summary": summary_sentence(rows), "clean_accuracy": clean["accuracy"],
+            "clean_macro_f1": clean["macro_f1"]}
+
+
+def summary_sentence(rows: list[dict[str, Any]]) -> str:
+    """One sentence a non-programmer reads: the phone line against clean, and the hardest condition."""
+    by = {r["name"]: r for r in rows}
+    clean = by["clean"]
+    worst = min((r for r in rows if r["name"] != "clean"), key=lambda r: r["accuracy"])
+    phone = by.get("telephone")
+    text = ""
+    if phone:
+        text = (f"On a phone line this model is right {phone['accuracy']:.0%} of the time instead of "
+                f"{clean['accuracy']:.0%}; ")
+    return text + (f"the hardest condition is \"{worst['label'].lower()}\", where it is right "
+                   f"{worst['accuracy']:.0%} of the time and keeps its clean answer for {worst['agreement']:.0%} "
+                   f"of the clips.")
+
+
+def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = None, *,
+                       out: str | Path | None = None, split: str | None = None,
+                       cache_dir: str | Path | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Measure a saved model's robustness and write the report.
+
+    Parameters
+    ----------
+    model_dir : a model folder
+    labels_csv : the labelled clips; default the labels the model was trained on (``run.json``),
+        restricted to its test speakers (``split.csv``)
+    out : where to write; default ``<model_dir>/robustness.json`` for the model's own test
+        speakers, and required otherwise (so another folder's report never replaces the model's own)
+    split : restrict to the clips of this part of the model's ``split.csv`` (``"test"``)
+    """
+    from ser.datasets.labels import read_usable
+    from ser.serving.predict import Predictor
+
+    model_dir = Path(model_dir)
+    predictor = Predictor.load(model_dir)
+    own = labels_csv is None
+    if own:
+        try:
+            labels_csv = from_portable(json.loads((model_dir / "run.json").read_text())["labels"])
+        except (FileNotFoundError, KeyError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{model_dir}: no run.json naming its training labels; give --labels.") from exc
+        split = split or "test"
+    if out is None and not (own and split == "test"):
+        raise LabelsError("say where to write the report (--out FILE): only a model's own test speakers "
+                          "are written into its folder.")
+    _, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
+    if split:
+        try:
+            from ser.csvsafe import read_csv
+
+            parts = read_csv(model_dir / "split.csv")
+        except FileNotFoundError as exc:
+            raise ModelError(f"{model_dir}: no split.csv, so its {split} clips are unknown; give --labels.") from exc
+        keep = set(parts.loc[parts["split"] == split, "path"])
+        good = good[good["path"].isin(keep)].reset_index(drop=True)
+        if good.empty:
+            raise LabelsError(f"{labels_csv}: none of the model's {split} clips is there; is it the folder the "
+                              "model was trained on?")
+    report = robustness_report(predictor, good, cache_dir=cache_dir, progress=progress)
+    report.update(labels=portable(labels_csv), split=split, model=portable(model_dir))
+    target = Path(out) if out is not None else model_dir / ROBUSTNESS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2) + "\n")
+    return report

@@ -1,0 +1,127 @@
+"""Recording conditions: each does what its name says, and each is repeatable from its seed."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ser.augment import conditions as c
+from ser.config import AugmentConfig
+from ser.errors import ConfigError
+from tests.conftest import tone
+
+SR = 16_000
+
+
+@pytest.fixture(scope="module")
+def speech(real_clip) -> np.ndarray:
+    y, sr = sf.read(real_clip, dtype="float32")
+    assert sr == SR
+    return y
+
+
+def band_energy(y: np.ndarray, lo_hz: float, hi_hz: float) -> float:
+    spec = np.abs(np.fft.rfft(y)) ** 2
+    f = np.fft.rfftfreq(y.size, 1 / SR)
+    return float(spec[(f >= lo_hz) & (f < hi_hz)].sum() / spec.sum())
+
+
+@pytest.mark.parametrize("color,slope_db", [("white", 0.0), ("pink", -3.0), ("brown", -6.0)])
+def test_noise_colors_have_their_slope(color, slope_db):
+    n = c.colored_noise(2 ** 17, color=color, rng=np.random.default_rng(0))
+    assert np.sqrt(np.mean(n.astype(float) ** 2)) == pytest.approx(1.0, rel=1e-3)
+    spec = np.abs(np.fft.rfft(n)) ** 2
+    f = np.fft.rfftfreq(n.size, 1 / SR)
+    octave = lambda lo: spec[(f >= lo) & (f < 2 * lo)].mean()  # noqa: E731
+    measured = 10 * np.log10(octave(2000) / octave(1000))  # power density per octave up
+    assert measured == pytest.approx(slope_db, abs=0.6)
+
+
+def test_mix_hits_the_snr_against_the_active_speech_level(speech):
+    noise = c.colored_noise(speech.size, color="white", rng=np.random.default_rng(1))
+    mixed = c.mix_at_snr(speech, noise, snr_db=10.0)
+    added = (mixed - speech).astype(np.float64)
+    snr = 10 * np.log10(c.active_power(speech) / np.mean(added ** 2))
+    assert snr == pytest.approx(10.0, abs=0.05)
+
+
+def test_active_power_scales_with_gain_squared(speech):
+    assert c.active_power(0.01 * speech) == pytest.approx(1e-4 * c.active_power(speech), rel=1e-6)
+
+
+def test_telephone_keeps_only_the_phone_band(speech):
+    out = c.telephone(speech, sr=SR)
+    assert out.shape == speech.shape
+    assert band_energy(out, 4000, 8000) < 1e-4 < band_energy(speech, 4000, 8000)
+    assert band_energy(out, 0, 200) < 0.2 * band_energy(speech, 0, 200)
+
+
+@pytest.mark.parametrize("kind", ["mp3", "gsm"])
+def test_codec_is_lossy_but_lines_up_with_the_input(speech, kind):
+    out = c.codec(speech, sr=SR, kind=kind, compression_level=0.9)
+    assert out.shape == speech.shape
+    corr = np.corrcoef(out, speech)[0, 1]
+    assert 0.6 < corr < 0.9999, f"{kind}: correlation {corr:.4f}"
+
+
+def test_codec_refuses_an_unknown_kind(speech):
+    with pytest.raises(ConfigError, match="codec kind 'opus' is unknown"):
+        c.codec(speech, sr=SR, kind="opus")
+
+
+def test_room_response_rings_for_about_its_rt60():
+    import pyroomacoustics as pra
+
+    rir = c.room_impulse_response(sr=SR, rt60_s=0.6)
+    assert pra.experimental.measure_rt60(rir, fs=SR) == pytest.approx(0.6, rel=0.2)
+    assert np.argmax(np.abs(rir)) < 0.05 * SR  # the direct path comes first
+
+
+def test_gain_clips_at_full_scale_and_clip_peaks_flattens(speech):
+    loud = c.apply_gain(speech, gain_db=20.0)
+    assert np.max(np.abs(loud)) == pytest.approx(1.0)
+    flat = c.clip_peaks(speech, percentile=99.0)
+    assert np.mean(np.abs(flat) >= np.max(np.abs(flat)) - 1e-7) == pytest.approx(0.01, abs=0.003)
+
+
+def test_eq_tilt_brightens_or_dulls(speech):
+    bright = c.eq_tilt(speech, sr=SR, db_per_octave=6.0)
+    dull = c.eq_tilt(speech, sr=SR, db_per_octave=-6.0)
+    assert band_energy(bright, 3000, 8000) > band_energy(speech, 3000, 8000) > band_energy(dull, 3000, 8000)
+
+
+def _train_transforms(sources):
+    a = AugmentConfig()
+    return [c.AddBackgroundNoise(babble_sources=sources), c.RoomReverb(), c.EqTilt(), c.ChannelDegradation(),
+            c.GainClipping(clipping_p=1.0), c.RecordingChain.from_config(a, babble_sources=sources)]
+
+
+def test_every_training_transform_is_seeded(speech):
+    sources = (tone(150.0, seed=1), tone(260.0, seed=2))
+    for t in _train_transforms(sources):
+        a = t(speech, sr=SR, rng=np.random.default_rng(5))
+        b = t(speech, sr=SR, rng=np.random.default_rng(5))
+        np.testing.assert_array_equal(a, b, err_msg=type(t).__name__)
+        others = [t(speech, sr=SR, rng=np.random.default_rng(s)) for s in (6, 7, 8)]
+        assert any(not np.array_equal(a, o) for o in others), f"{type(t).__name__} ignores its generator"
+
+
+def test_probability_zero_leaves_the_clip_alone(speech):
+    for t in (c.AddBackgroundNoise(p=0.0), c.RoomReverb(p=0.0), c.EqTilt(p=0.0), c.ChannelDegradation(p=0.0),
+              c.GainClipping(p=0.0)):
+        assert t(speech, sr=SR, rng=np.random.default_rng(0)) is speech
+
+
+@pytest.mark.parametrize("name", list(c.CONDITIONS))
+def test_report_conditions_are_deterministic(speech, name):
+    sources = [tone(150.0, seed=1), tone(260.0, seed=2)]
+    a = c.apply_condition(speech, name, sr=SR, rng=np.random.default_rng(0), babble_sources=sources)
+    b = c.apply_condition(speech, name, sr=SR, rng=np.random.default_rng(0), babble_sources=sources)
+    assert a.shape == speech.shape and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+
+
+def test_babble_condition_needs_other_voices(speech):
+    with pytest.raises(ConfigError, match="needs other speakers' clips"):
+        c.apply_condition(speech, "babble10", sr=SR, rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="condition 'radio' is unknown"):
+        c.apply_condition(speech, "radio", sr=SR, rng=np.random.default_rng(0))
