@@ -36,7 +36,10 @@ def _pct(xs: list[float], q: float) -> float:
 def bench_features(paths: list[str]) -> dict:
     from ser.audio.reader import load_audio
     from ser.config import Config
-    from ser.features.extract import ClipTask, extract_features, extract_features_reference, extract_many
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
+    from ser.features.extract import extract_features
+    from ser.features.reference import extract_features_reference
 
     ys = [load_audio(p)[0] for p in paths]
     sr = 16_000
@@ -77,7 +80,8 @@ def bench_cold_extraction(labels_csv: str, *, n_clips: int | None, floor_clips: 
     on an even sample of ``floor_clips`` clips, times the number of cores."""
     from ser.augment.training import VERSIONS, babble_pools
     from ser.config import Config
-    from ser.features.extract import ClipTask, clip_features, extract_many
+    from ser.features.clips import ClipTask, clip_features
+    from ser.features.engine import extract_many
     from ser.datasets.labels import read_labels
 
     labels = read_labels(labels_csv)
@@ -112,7 +116,8 @@ def _train_child(preset: str, steps: int, paths: list[str]) -> dict:
     keras = backend.keras()
 
     from ser.config import Config, for_preset
-    from ser.features.extract import ClipTask, extract_many
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
     from ser.training.model import build_model, compile_model
 
     feats = [r["original"] for r in extract_many([ClipTask(p) for p in paths], config=Config(), n_jobs=1)

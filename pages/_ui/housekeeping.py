@@ -8,13 +8,13 @@ import streamlit as st
 
 @st.cache_data(ttl=30, show_spinner=False)
 def cache_size_bytes(directory: str) -> int:
-    from ser.features.extract import FeatureCache
+    from ser.features.cache import FeatureCache
 
     return FeatureCache(directory).size_bytes()
 
 
 def sidebar() -> None:
-    from ser.features.extract import FeatureCache, cache_max_bytes, default_cache_dir
+    from ser.features.cache import FeatureCache, cache_max_bytes, default_cache_dir
     from ser.parallel.workers import stale_workers, stop_stale_workers
 
     from pages._ui.operator import sidebar_panel, who

@@ -118,7 +118,8 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
     enrolment), and the report says ``"speaker_norm": false``. A :class:`~ser.errors.ConfigError` for a
     model trained without it, a :class:`~ser.errors.LabelsError` when the folder names no speaker.
     """
-    from ser.features.extract import ClipTask, extract_many
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
     from ser.datasets.emotions import restrict
     from ser.errors import LabelsError
     from ser.datasets.labels import read_usable

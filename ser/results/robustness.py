@@ -69,7 +69,9 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     from ser.augment.training import babble_pools
     from ser.augment.conditions import CONDITIONS
     from ser.results.evaluate import report_from_predictions
-    from ser.features.extract import CONDITION_PREFIX, ClipTask, extract_many
+    from ser.features.cache import CONDITION_PREFIX
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
 
     frame = frame[frame["emotion"].isin(predictor.emotions)].reset_index(drop=True)
     if frame.empty:

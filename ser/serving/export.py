@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ser.errors import ModelError
-from ser.features.extract import file_digest
+from ser.features.cache import file_digest
 
 __all__ = ["EXPORT_FILE", "OnnxModel", "export_onnx", "load_onnx", "export_status"]
 

@@ -44,7 +44,8 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     a clip without a speaker by its own frames.
     """
     from ser.augment.training import VERSIONS, babble_pools
-    from ser.features.extract import ClipTask, extract_many
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
 
     train_versions = VERSIONS if config.augment.enabled else ("original",)
     is_train = (split["split"] == "train").to_numpy()

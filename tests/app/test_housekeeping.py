@@ -13,7 +13,7 @@ from tests.app.test_security import operator_app
 
 
 def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
-    from ser.features.extract import FeatureCache
+    from ser.features.cache import FeatureCache
 
     cache = FeatureCache(tmp_path / "features")
     for key in ("aa1", "bb2", "cc3"):

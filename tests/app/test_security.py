@@ -311,7 +311,7 @@ def test_the_operator_with_the_password_does_the_operator_actions_and_it_is_neve
                                                                                        tmp_path, monkeypatch):
     import numpy as np
 
-    from ser.features.extract import FeatureCache
+    from ser.features.cache import FeatureCache
 
     cache = FeatureCache(tmp_path / "features")
     cache.put("aa1", np.zeros((182, 1000), dtype=np.float32))

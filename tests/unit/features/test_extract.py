@@ -5,8 +5,11 @@ import pytest
 
 from ser.audio.reader import load_audio
 from ser.config import Config, FeatureConfig, for_preset
-from ser.features.extract import (ClipTask, FeatureCache, ROW_NAMES, clip_features, extract_features,
-                          extract_features_reference, extract_many)
+from ser.features.cache import FeatureCache
+from ser.features.clips import ClipTask, clip_features
+from ser.features.engine import extract_many
+from ser.features.extract import ROW_NAMES, extract_features
+from ser.features.reference import extract_features_reference
 from tests.conftest import tone
 
 
@@ -50,10 +53,10 @@ def test_padded_or_trimmed_to_max_frames(seconds):
 
 def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
     import ser.audio.reader
-    import ser.features.extract
+    import ser.features.clips
 
     calls = {"read": 0, "features": 0}
-    real_read, real_features = ser.audio.reader.read_audio, ser.features.extract.extract_features
+    real_read, real_features = ser.audio.reader.read_audio, ser.features.clips.extract_features
 
     def counted(name, fn):
         def wrapper(*args, **kwargs):
@@ -62,7 +65,7 @@ def test_cache_hits_and_keys(real_clip, tmp_path, monkeypatch):
         return wrapper
 
     monkeypatch.setattr(ser.audio.reader, "read_audio", counted("read", real_read))
-    monkeypatch.setattr(ser.features.extract, "extract_features", counted("features", real_features))
+    monkeypatch.setattr(ser.features.clips, "extract_features", counted("features", real_features))
     config = Config()
     task = ClipTask(str(real_clip), ("original", "recording"))
     first = clip_features(task, config=config, cache_dir=tmp_path)
@@ -114,7 +117,7 @@ def test_prosody_rows_find_the_pitch_of_a_harmonic_tone(f0):
 
 
 def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
-    from ser.features.extract import FeatureCache
+    from ser.features.cache import FeatureCache
 
     cache = FeatureCache(tmp_path / "c")
     value = np.zeros((182, 100), dtype=np.float32)  # ~73 kB on disk
@@ -131,7 +134,9 @@ def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
 
 
 def test_extraction_keeps_the_cache_under_its_cap(ravdess, tmp_path, monkeypatch):
-    from ser.features.extract import ClipTask, FeatureCache, extract_many
+    from ser.features.cache import FeatureCache
+    from ser.features.clips import ClipTask
+    from ser.features.engine import extract_many
 
     monkeypatch.setenv("SER_CACHE_MAX_MB", "0.5")
     clips = sorted((ravdess / "Actor_02").glob("*.wav"))[:6]
@@ -251,7 +256,7 @@ def test_the_cache_key_of_a_silence_padded_model_is_as_before():
     from dataclasses import asdict
 
     from ser.config import AudioConfig, AugmentConfig
-    from ser.features.extract import PIPELINE_REVISION
+    from ser.features.cache import PIPELINE_REVISION
 
     feats = FeatureConfig(pad_mode="silence")
     before = {k: v for k, v in asdict(feats).items() if k != "pad_mode"}

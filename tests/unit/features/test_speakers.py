@@ -47,10 +47,10 @@ def _fake_features(shift: dict[str, float] | None = None, aug_shift: float = 0.0
 
 
 def _data(monkeypatch, config: Config, **kw):
-    import ser.features.extract
+    import ser.features.engine
     from ser.training.dataset import features_for_split
 
-    monkeypatch.setattr(ser.features.extract, "extract_many", _fake_features(**kw))
+    monkeypatch.setattr(ser.features.engine, "extract_many", _fake_features(**kw))
     data, failed = features_for_split(_split(), config)
     assert not failed
     return {p: x for part in data.values() for p, x in zip(part["path"], part["X"])}
@@ -282,14 +282,14 @@ def _nospk(tmp_path: Path) -> Path:
 
 
 def test_robustness_of_a_speaker_norm_model_normalises_each_speaker_under_each_condition(monkeypatch):
-    import ser.features.extract
+    import ser.features.engine
     from ser.results.robustness import robustness_report
 
     def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None):
         rng = np.random.default_rng(0)
         return [{v: rng.normal(size=(NF, NT)).astype(np.float32) + 4.0 for v in t.versions} for t in tasks]
 
-    monkeypatch.setattr(ser.features.extract, "extract_many", extract_many)
+    monkeypatch.setattr(ser.features.engine, "extract_many", extract_many)
     frame = _split().query("speaker != ''").reset_index(drop=True)
     pred = _speaker_norm_predictor()
     robustness_report(pred, frame)

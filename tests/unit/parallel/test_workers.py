@@ -14,7 +14,8 @@ PARENT = """
 import sys
 from pathlib import Path
 from ser.config import for_preset
-from ser.features.extract import ClipTask, extract_many
+from ser.features.clips import ClipTask
+from ser.features.engine import extract_many
 clips = sorted(Path(sys.argv[1]).rglob("*.wav"))[:60]
 tasks = [ClipTask(str(p), ("original", "stretch", "pitch")) for p in clips]
 print("started", flush=True)

@@ -101,7 +101,7 @@ def test_an_export_of_another_shape_falls_back_to_keras_unless_onnx_was_asked_fo
     y = helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 4])
     graph = helper.make_graph([helper.make_node("Identity", ["features"], ["out"])], "other", [x], [y])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    from ser.features.extract import file_digest
+    from ser.features.cache import file_digest
 
     digest = file_digest(model_copy / "model.keras", algorithm="sha256")
     for key, value in (("ser_source_sha256", digest), ("ser_source", "model.keras")):

@@ -24,16 +24,16 @@ def test_only_training_clips_are_augmented(small_subset, feature_cache):
 
 
 def test_babble_is_made_of_training_speakers_only(small_subset, feature_cache, monkeypatch):
-    import ser.features.extract
+    import ser.features.engine
 
     seen = []
-    real = ser.features.extract.extract_many
+    real = ser.features.engine.extract_many
 
     def spy(tasks, **kw):
         seen.extend(tasks)
         return real(tasks, **kw)
 
-    monkeypatch.setattr(ser.features.extract, "extract_many", spy)
+    monkeypatch.setattr(ser.features.engine, "extract_many", spy)
     split = split_labels(read_labels(small_subset), seed=0)
     features_for_split(split, for_preset("quick"), cache_dir=feature_cache, progress=lambda e: None,
                         should_stop=lambda: False)
