@@ -206,7 +206,8 @@ def record_clips() -> None:
     import pandas as pd
 
     from ser.paths import check_name
-    from ser.datasets.recording import MIN_CLIPS_PER_EMOTION, MIN_SPEAKERS, collection_status
+    from ser.datasets.labels import MIN_CLIPS_PER_EMOTION, MIN_SPEAKERS_PER_EMOTION
+    from ser.datasets.recording import collection_status
 
     st.subheader("Record clips")
     st.caption("Pick who speaks and which emotion to act, record, listen, then keep or discard. Kept clips are "
@@ -248,7 +249,8 @@ def record_clips() -> None:
         return
     status = collection_status(list(zip(labels["emotion"].fillna(""), labels["speaker"])))
     st.markdown(f"**{len(labels)} clips in “{md(name)}”** — a speaker split needs at least "
-                f"{MIN_CLIPS_PER_EMOTION} clips of each emotion from at least {MIN_SPEAKERS} speakers.")
+                f"{MIN_CLIPS_PER_EMOTION} clips of each emotion from at least {MIN_SPEAKERS_PER_EMOTION} speakers "
+                "(one each for training, validation and test); more of each make a better model.")
     st.dataframe(pd.DataFrame({"clips": status.per_emotion, "speakers": status.speakers_per_emotion}).T,
                  width="stretch", key="rec_counts")
     if status.missing:

@@ -297,6 +297,10 @@ def summarise_problems(problems: list[Problem]) -> str:
     return f"skipped {len(rows)} row{'s' if len(rows) != 1 else ''}: {parts}"
 
 
+# "Enough for a speaker split": the one threshold, used by the split (:mod:`ser.datasets.split`), the
+# checks below, and the Record page's count of what a collection still needs
+# (:func:`ser.datasets.recording.collection_status`). One clip, of its own speaker, each for training,
+# validation and test.
 MIN_CLIPS_PER_EMOTION = 3
 MIN_SPEAKERS_PER_EMOTION = 3
 

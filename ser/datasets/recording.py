@@ -22,15 +22,14 @@ import numpy as np
 
 from ser import EMOTIONS
 from ser.csvsafe import neutralise_cell
+from ser.datasets.labels import MIN_CLIPS_PER_EMOTION, MIN_SPEAKERS_PER_EMOTION
 from ser.errors import LabelsError, PathError
 
 if TYPE_CHECKING:
     from ser.access import Visitor
 
-__all__ = ["add_recording", "collection_status", "CollectionStatus", "MIN_CLIPS_PER_EMOTION", "MIN_SPEAKERS"]
+__all__ = ["add_recording", "collection_status", "CollectionStatus"]
 
-MIN_CLIPS_PER_EMOTION = 8
-MIN_SPEAKERS = 3
 _HEADER = ("path", "emotion", "speaker")
 LABELS_FILE = "all_labels.csv"
 
@@ -169,9 +168,13 @@ class CollectionStatus:
 
 
 def collection_status(rows: list[tuple[str, str]], *, min_clips: int = MIN_CLIPS_PER_EMOTION,
-                      min_speakers: int = MIN_SPEAKERS) -> CollectionStatus:
+                      min_speakers: int = MIN_SPEAKERS_PER_EMOTION) -> CollectionStatus:
     """Counts per emotion and what is missing for a training with a speaker split: at least
     ``min_clips`` clips of each emotion, from at least ``min_speakers`` speakers of each.
+
+    The defaults are the rule the split itself applies (:func:`ser.datasets.labels.training_problem`,
+    :func:`ser.datasets.labels.speaker_split_problem`), so "enough" here is exactly when the Train page
+    and ``python -m ser train`` accept the collection.
 
     Parameters
     ----------

@@ -121,3 +121,18 @@ def test_a_recording_is_read_block_by_block_and_kept_as_the_model_hears_it(tmp_p
     assert (info.samplerate, info.channels, info.subtype) == (16_000, 1, "PCM_16")
     heard = read_audio(data, name="mic").y
     np.testing.assert_allclose(sf.read(tmp_path / "mine" / rel, dtype="float32")[0], heard, atol=1 / 2 ** 15)
+
+
+def test_enough_for_a_speaker_split_is_the_rule_training_applies():
+    """The Record page's "enough for a training with a speaker split" is the same threshold the split
+    itself enforces (:mod:`ser.datasets.labels`): three speakers, one clip each, of every emotion."""
+    from ser import EMOTIONS
+    from ser.datasets import labels as rule
+
+    rows = [(e, s) for e in EMOTIONS for s in ("a", "b", "c")]
+    assert collection_status(rows).missing == ()
+    usable = pd.DataFrame(rows, columns=["emotion", "speaker"]).assign(path=[f"{i}.wav" for i in range(len(rows))])
+    assert rule.training_problem(usable) is None and rule.speaker_split_problem(usable) is None
+    fewer = [(e, s) for e, s in rows if not (e == "sad" and s == "c")]
+    assert collection_status(fewer).missing == ("sad: 1 more clip(s)", "sad: 1 more speaker(s)")
+    assert rule.speaker_split_problem(pd.DataFrame(fewer, columns=["emotion", "speaker"]).assign(path="x.wav"))
