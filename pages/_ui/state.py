@@ -1,4 +1,4 @@
-"""Where data and models live, widget values that survive page switches, and the router."""
+"""Where data and models live, widget values that survive page switches, and each page's way into the router."""
 
 from __future__ import annotations
 
@@ -17,22 +17,20 @@ def models_dir() -> Path:
 
 
 def through_the_router() -> None:
-    """Make sure the page runs inside ``streamlit_app.py``'s ``st.navigation``.
+    """Make sure the page runs inside the router (:func:`pages._ui.router.route`).
 
     Because the project has a ``pages/`` folder beside the entrypoint, Streamlit starts every server in
     its older "pages folder" mode and, when the first request names a page (a shared link to
     ``/predict``, or a rerun in AppTest), runs that page file alone: no router, no sidebar
-    housekeeping, and every helper module in ``pages/`` listed as a page. The mode ends when ``st.navigation`` is
-    first called; so end it here and run the router in this same script run (so that a click that
-    started the run is not lost); the router runs this page again, and this outer run stops.
+    housekeeping. ``pages/_ui/router.py`` says why no supported setting avoids it (with the lines of
+    Streamlit's source). So a page run alone calls the router itself, in this same script run (so that
+    a click that started the run is not lost): its ``st.navigation`` ends the mode, it runs this page
+    again inside, and this outer run stops.
     """
-    import runpy
+    from pages._ui.router import route, routed
 
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        runpy.run_path(str(REPO / "streamlit_app.py"), run_name="__main__")
+    if not routed():
+        route()
         st.stop()
 
 
