@@ -29,6 +29,7 @@ from pages._ui.datasets import dataset_picker, labels_or_error  # noqa: E402
 from pages._ui.plots import EMOTION_COLORS, heatmap_figure, waveform_figure  # noqa: E402
 from ser import EMOTIONS, SerError  # noqa: E402
 from ser.csvsafe import to_csv_text  # noqa: E402
+from ser.datasets.browse import clips_per_emotion, clips_per_speaker, filter_clips, overview, speakers  # noqa: E402
 from ser.datasets.labels import speaker_split_problem, training_problem, usable_rows  # noqa: E402
 
 csv = dataset_picker()
@@ -37,20 +38,21 @@ if labels is None:
     st.stop()
 
 ok = usable_rows(labels, problems)
+totals = overview(labels)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Clips", f"{len(labels):,}")
-c2.metric("Speakers", labels["speaker"].replace("", pd.NA).nunique())
-c3.metric("Total duration", f"{labels['duration_s'].sum() / 60:.1f} min")
+c1.metric("Clips", f"{totals['clips']:,}")
+c2.metric("Speakers", totals["speakers"])
+c3.metric("Total duration", f"{totals['minutes']:.1f} min")
 c4.metric("Problems", len(problems))
 
 left, right = st.columns(2)
-per_emotion = labels["emotion"].fillna("unknown").value_counts().reindex([*EMOTIONS, "unknown"]).dropna()
+per_emotion = clips_per_emotion(labels)
 fig = px.bar(x=per_emotion.index, y=per_emotion.values, color=per_emotion.index,
              color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "clips"}, title="Clips per emotion")
 fig.update_layout(showlegend=False, height=380)
 left.plotly_chart(fig, width="stretch")
-if labels["speaker"].str.len().gt(0).any():
-    per_speaker = labels.groupby(["speaker", labels["emotion"].fillna("unknown")]).size().reset_index(name="clips")
+per_speaker = clips_per_speaker(labels)
+if per_speaker is not None:
     per_speaker["speaker"] = per_speaker["speaker"].map(plot_text)  # a name is a label, never a link
     fig = px.bar(per_speaker, x="speaker", y="clips", color="emotion", color_discrete_map=EMOTION_COLORS,
                  title="Clips per speaker")
@@ -76,16 +78,9 @@ else:
 st.subheader("Clips")
 f1, f2, f3 = st.columns([1, 1, 2])
 emotions = f1.multiselect("Emotion", EMOTIONS, key="p_ds_emotions")
-speakers = f2.multiselect("Speaker", sorted(s for s in labels["speaker"].unique() if s), key="p_ds_speakers")
+chosen = f2.multiselect("Speaker", speakers(labels), key="p_ds_speakers")
 text = f3.text_input("Search in file names", key="p_ds_text")
-view = ok
-if emotions:
-    view = view[view["emotion"].isin(emotions)]
-if speakers:
-    view = view[view["speaker"].isin(speakers)]
-if text:
-    view = view[view["path"].str.contains(text, case=False, regex=False)]
-view = view.reset_index(drop=True)
+view = filter_clips(ok, emotions=emotions, speakers=chosen, text=text)
 st.caption(f"{len(view)} of {len(ok)} usable clips. Click a row to listen to it and see it.")
 table = st.dataframe(view[["path", "emotion", "speaker", "duration_s"]], hide_index=True, width="stretch",
                      height=260, on_select="rerun", selection_mode="single-row", key="ds_table",

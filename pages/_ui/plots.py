@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-
 from ser.results.figures import EMOTION_COLORS  # one palette for pages and reports
 
 
@@ -29,16 +28,12 @@ def heatmap_figure(z: np.ndarray, *, sr: int, hop_length: int, title: str, y_lab
 
 def mel_figure(y: np.ndarray, sr: int, *, title: str = "Mel spectrogram", height: int = 260) -> go.Figure:
     """The mel spectrogram with the model's own frame settings (``FeatureConfig``), so what is shown
-    is what the features are made of."""
-    from ser.audio import dsp
+    is what the features are made of (:func:`ser.features.extract.mel_db`)."""
     from ser.config import FeatureConfig
+    from ser.features.extract import mel_db
 
-    c = FeatureConfig()
-    S = dsp.mel_filters(sr=sr, n_fft=c.n_fft, n_mels=c.n_mels) @ dsp.stft_power(y, n_fft=c.n_fft,
-                                                                               hop_length=c.hop_length)
-    mel = dsp.power_to_db(S, ref=float(S.max()))
-    return heatmap_figure(mel, sr=sr, hop_length=c.hop_length, title=title, y_label="mel band", colorbar="dB",
-                          height=height)
+    return heatmap_figure(mel_db(y, sr=sr), sr=sr, hop_length=FeatureConfig().hop_length, title=title,
+                          y_label="mel band", colorbar="dB", height=height)
 
 
 def probability_figure(probabilities: dict[str, float], *, height: int = 280) -> go.Figure:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ser.config import Config, FeatureConfig
 
-__all__ = ["extract_features", "fit_window", "model_view", "pitch_features", "ROW_NAMES"]
+__all__ = ["extract_features", "fit_window", "model_view", "mel_db", "pitch_features", "ROW_NAMES"]
 
 
 def _row_slices(config: FeatureConfig) -> dict[str, slice]:
@@ -170,3 +170,25 @@ def pitch_features(power: np.ndarray, *, sr: int, n_fft: int, fmin_hz: float = 6
     voiced = periodicity >= voiced_threshold
     fill = float(np.median(semitones[voiced])) if voiced.any() else 0.0
     return np.vstack([np.where(voiced, semitones, fill), periodicity]).astype(np.float32)
+
+
+def mel_db(y: np.ndarray, *, sr: int, config: FeatureConfig | None = None) -> np.ndarray:
+    """The mel spectrogram of ``y`` in dB below its loudest cell, with the model's frame settings
+    (``n_fft``, ``hop_length``, ``n_mels`` of ``config``), so that what a page shows of a clip is what
+    the features are made of.
+
+    Parameters
+    ----------
+    y : array of shape (n,), as it is (no trimming, no level change, no window)
+    sr : its sample rate
+
+    Returns
+    -------
+    array of shape (n_mels, frames)
+    """
+    from ser.audio import dsp
+
+    c = config or FeatureConfig()
+    S = dsp.mel_filters(sr=sr, n_fft=c.n_fft, n_mels=c.n_mels) @ dsp.stft_power(y, n_fft=c.n_fft,
+                                                                               hop_length=c.hop_length)
+    return dsp.power_to_db(S, ref=float(S.max()))
