@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ __all__ = [
     "AugmentConfig",
     "TrainConfig",
     "Config",
+    "Setting",
+    "settings",
+    "for_preset",
     "Preset",
     "PRESET_TABLE",
     "PRESETS",
@@ -50,6 +54,8 @@ PRESET_TABLE: dict[str, Preset] = {
 }
 """The one table of presets: ``for_preset``, the CLI and the Train page all read it."""
 PRESETS: tuple[str, ...] = tuple(PRESET_TABLE)
+PRESET_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Preset) if f.name != "description")
+"""The :class:`TrainConfig` fields whose default is the preset's own."""
 SPLIT_MODES: tuple[str, ...] = ("speaker", "clip")
 """How clips are split: ``speaker`` (no test voice heard in training; the default) or ``clip`` (chosen
 knowingly: speakers overlap, and every report says so). Configs written before this say ``auto``,
@@ -62,6 +68,14 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+def _setting(default: Any, help: str, *, choices: tuple | None = None, aliases: tuple[str, ...] = (),
+             name: str | None = None) -> Any:
+    """A config field that says what it is: the command line's flags and the Train page read it
+    (:func:`settings`). ``help`` is one line with the unit; ``choices`` the values allowed; ``aliases``
+    older flag names that must keep working; ``name`` the setting's name when it is not the field's."""
+    return field(default=default, metadata={"help": help, "choices": choices, "aliases": aliases, "name": name})
+
+
 @dataclass(frozen=True)
 class AudioConfig:
     """How a file becomes a waveform.
@@ -71,14 +85,14 @@ class AudioConfig:
     recording gain then changes nothing downstream. Trimming is relative to the loudest frame too.
     """
 
-    sample_rate_hz: int = 16_000
-    trim_silence: bool = True
-    trim_top_db: float = 30.0
-    min_duration_s: float = 0.25
-    max_duration_s: float = 600.0
-    level_norm: bool = True
-    target_level_dbfs: float = -23.0
-    level_gate_db: float = 30.0
+    sample_rate_hz: int = _setting(16_000, "rate every clip is resampled to, in Hz")
+    trim_silence: bool = _setting(True, "trim leading and trailing silence")
+    trim_top_db: float = _setting(30.0, "silence is this many dB below the loudest frame")
+    min_duration_s: float = _setting(0.25, "shortest clip used, in seconds (after trimming)")
+    max_duration_s: float = _setting(600.0, "longest clip read, in seconds")
+    level_norm: bool = _setting(True, "scale each clip to the same active level")
+    target_level_dbfs: float = _setting(-23.0, "that active level, in dBFS")
+    level_gate_db: float = _setting(30.0, "frames within this many dB of the loudest count as active")
 
     def __post_init__(self) -> None:
         _check(-60.0 <= self.target_level_dbfs <= 0.0,
@@ -92,6 +106,8 @@ class AudioConfig:
 
 
 PAD_MODES: tuple[str, ...] = ("repeat", "silence")
+POOLINGS: tuple[str, ...] = ("last", "mean")
+MONITORS: tuple[str, ...] = ("val_loss", "val_accuracy")
 
 
 @dataclass(frozen=True)
@@ -107,18 +123,18 @@ class FeatureConfig:
     with zeros (how every model saved before the field was trained: their config.json loads as it).
     """
 
-    n_fft: int = 1024
-    hop_length: int = 512
-    n_mels: int = 128
-    n_mfcc: int = 40
-    n_chroma: int = 12
-    max_frames: int = 96
-    top_db: float = 80.0
-    chroma_tuning: float | None = 0.0
-    prosody: bool = False
-    fmin_hz: float = 60.0
-    fmax_hz: float = 500.0
-    pad_mode: str = "repeat"
+    n_fft: int = _setting(1024, "FFT length, in samples")
+    hop_length: int = _setting(512, "hop between frames, in samples")
+    n_mels: int = _setting(128, "mel bands")
+    n_mfcc: int = _setting(40, "MFCC coefficients")
+    n_chroma: int = _setting(12, "chroma bins")
+    max_frames: int = _setting(96, "frames in the window the network sees")
+    top_db: float = _setting(80.0, "dynamic range kept in the mel spectrogram, in dB")
+    chroma_tuning: float | None = _setting(0.0, "chroma tuning, in fractions of a bin")
+    prosody: bool = _setting(False, "add pitch and periodicity rows")
+    fmin_hz: float = _setting(60.0, "lowest pitch searched, in Hz")
+    fmax_hz: float = _setting(500.0, "highest pitch searched, in Hz")
+    pad_mode: str = _setting("repeat", "how a clip shorter than the window is filled", choices=PAD_MODES)
 
     def __post_init__(self) -> None:
         _check(self.pad_mode in PAD_MODES,
@@ -157,25 +173,26 @@ class AugmentConfig:
     (telephone band, GSM, low-bitrate MP3), and a gain with mild clipping.
     """
 
-    enabled: bool = True
-    noise_snr_db_min: float = 5.0
-    noise_snr_db_max: float = 30.0
-    stretch_rate_min: float = 0.8
-    stretch_rate_max: float = 1.25
-    pitch_semitones_min: float = -3.0
-    pitch_semitones_max: float = 3.0
-    chain_p: float = 0.5
-    noise_p: float = 0.7
-    reverb_p: float = 0.4
-    rt60_s_min: float = 0.2
-    rt60_s_max: float = 1.0
-    eq_p: float = 0.3
-    eq_tilt_db_per_octave_max: float = 3.0
-    channel_p: float = 0.3
-    clipping_p: float = 0.15
-    clipping_percentile_min: float = 95.0
-    gain_db_min: float = -20.0
-    gain_db_max: float = 10.0
+    enabled: bool = _setting(True, "augment training clips (rooms, noise, phone lines, stretch, pitch)",
+                             name="augment")
+    noise_snr_db_min: float = _setting(5.0, "lowest SNR of added noise, in dB")
+    noise_snr_db_max: float = _setting(30.0, "highest SNR of added noise, in dB")
+    stretch_rate_min: float = _setting(0.8, "slowest time stretch (rate)")
+    stretch_rate_max: float = _setting(1.25, "fastest time stretch (rate)")
+    pitch_semitones_min: float = _setting(-3.0, "lowest pitch shift, in semitones")
+    pitch_semitones_max: float = _setting(3.0, "highest pitch shift, in semitones")
+    chain_p: float = _setting(0.5, "probability of a recording condition after a stretch or pitch shift")
+    noise_p: float = _setting(0.7, "probability of added noise")
+    reverb_p: float = _setting(0.4, "probability of a simulated room")
+    rt60_s_min: float = _setting(0.2, "shortest room reverberation time RT60, in seconds")
+    rt60_s_max: float = _setting(1.0, "longest room reverberation time RT60, in seconds")
+    eq_p: float = _setting(0.3, "probability of an EQ tilt")
+    eq_tilt_db_per_octave_max: float = _setting(3.0, "steepest EQ tilt, in dB per octave")
+    channel_p: float = _setting(0.3, "probability of a band limit or codec (telephone, GSM, MP3)")
+    clipping_p: float = _setting(0.15, "probability of mild clipping")
+    clipping_percentile_min: float = _setting(95.0, "clipping starts at this percentile of the amplitude at least")
+    gain_db_min: float = _setting(-20.0, "lowest gain, in dB")
+    gain_db_max: float = _setting(10.0, "highest gain, in dB")
 
     def __post_init__(self) -> None:
         _check(self.noise_snr_db_min <= self.noise_snr_db_max, "noise_snr_db_min must not exceed noise_snr_db_max.")
@@ -198,31 +215,39 @@ class AugmentConfig:
 class TrainConfig:
     """How a model is trained and how the data is split."""
 
-    preset: str = "default"
-    epochs: int = 200
-    batch_size: int = 64
-    learning_rate: float = PRESET_TABLE["default"].learning_rate
-    patience_epochs: int = 20
-    lr_patience_epochs: int = 6
-    lr_factor: float = 0.5
-    min_learning_rate: float = 1e-5
-    split_mode: str = "speaker"
-    test_fraction: float = 0.2
-    val_fraction: float = 0.1
-    seed: int = 0
-    class_weights: bool = PRESET_TABLE["default"].class_weights
-    label_smoothing: float = PRESET_TABLE["default"].label_smoothing
-    input_dropout: float = 0.1
-    dropout: float = 0.2
-    input_noise: float = 0.0
-    frame_dropout: float = 0.0
-    utterance_norm: bool = True
-    raw_rows: bool = True
-    speaker_norm: bool = False  # each clip minus its speaker's mean of every row (ser.features.speakers); old configs: False
-    pooling: str = "mean"
-    monitor: str = "val_loss"
-    ensemble_size: int = PRESET_TABLE["default"].ensemble_size
-    model_seed: int | None = None
+    preset: str = _setting("default", "the network and its training defaults", choices=PRESETS)
+    epochs: int = _setting(200, "most epochs (early stopping usually ends sooner)")
+    batch_size: int = _setting(64, "clips per batch")
+    learning_rate: float = _setting(PRESET_TABLE["default"].learning_rate, "starting learning rate")
+    patience_epochs: int = _setting(
+        20, "early-stopping patience, in epochs without improvement", aliases=("--patience",))
+    lr_patience_epochs: int = _setting(6, "epochs without improvement before the learning rate is cut")
+    lr_factor: float = _setting(0.5, "the cut's factor")
+    min_learning_rate: float = _setting(1e-5, "the learning rate is never cut below this")
+    split_mode: str = _setting(
+        "speaker", "speaker: no test voice is heard in training (needs every clip's speaker and at least 3 "
+                   "speakers of every emotion); clip: chosen knowingly, speakers overlap and the reports say so",
+        choices=SPLIT_MODES)
+    test_fraction: float = _setting(0.2, "share of the clips (or speakers) held out for the test")
+    val_fraction: float = _setting(0.1, "share held out for validation")
+    seed: int = _setting(0, "seed of the split (which speakers are held out) and of training")
+    class_weights: bool = _setting(PRESET_TABLE["default"].class_weights,
+                                   "weigh each emotion's loss by how rare it is")
+    label_smoothing: float = _setting(PRESET_TABLE["default"].label_smoothing, "label smoothing of the loss, 0 to <1")
+    input_dropout: float = _setting(0.1, "dropout on the input features")
+    dropout: float = _setting(0.2, "dropout inside the network")
+    input_noise: float = _setting(
+        0.0, "Gaussian noise added to the normalised features in training (standard deviation)")
+    frame_dropout: float = _setting(0.0, "share of whole frames dropped in training")
+    utterance_norm: bool = _setting(True, "normalise each feature row over the clip's own frames")
+    raw_rows: bool = _setting(True, "keep the rows as extracted beside the normalised ones")
+    speaker_norm: bool = _setting(  # ser.features.speakers; configs written before it: False
+        False, "subtract each speaker's mean of every feature row (from that speaker's own clips)")
+    pooling: str = _setting("mean", "how the network sums up time", choices=POOLINGS)
+    monitor: str = _setting("val_loss", "what early stopping and the learning-rate cut watch", choices=MONITORS)
+    ensemble_size: int = _setting(
+        PRESET_TABLE["default"].ensemble_size, "networks trained from different seeds and averaged, 1 to 10")
+    model_seed: int | None = _setting(None, "seed of the networks' starting weights, when not the seed")
 
     def __post_init__(self) -> None:
         _check(self.preset in PRESETS, f"preset={self.preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
@@ -240,10 +265,10 @@ class TrainConfig:
                f"frame_dropout={self.frame_dropout} must be in [0, 1).")
         _check(self.utterance_norm or self.raw_rows,
                "raw_rows=False needs utterance_norm=True: the network must see the features one way or the other.")
-        _check(self.pooling in ("last", "mean"), f"pooling={self.pooling!r} must be 'last' or 'mean'.")
+        _check(self.pooling in POOLINGS, f"pooling={self.pooling!r} must be 'last' or 'mean'.")
         _check(1 <= self.ensemble_size <= 10,
                f"ensemble_size={self.ensemble_size} must be between 1 and 10 (models trained and averaged).")
-        _check(self.monitor in ("val_loss", "val_accuracy"),
+        _check(self.monitor in MONITORS,
                f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 
 
@@ -261,6 +286,31 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def with_settings(self, **settings: Any) -> "Config":
+        """This config with some settings replaced, of any section, each by its :class:`Setting` name
+        (``augment`` for :attr:`AugmentConfig.enabled`); a value of ``None`` keeps the current one.
+
+        An unknown name is a :class:`ConfigError` listing them all; a value out of range, its field's.
+        """
+        overrides = {k: v for k, v in settings.items() if v is not None}
+        augment_fields = {f.name for f in dataclasses.fields(AugmentConfig)} - {"enabled"}
+        feature_fields = {f.name for f in dataclasses.fields(FeatureConfig)}
+        audio_fields = {f.name for f in dataclasses.fields(AudioConfig)}
+        enabled = {"enabled": overrides.pop("augment")} if "augment" in overrides else {}
+        augment = dataclasses.replace(self.augment, **enabled,
+                                      **{k: overrides.pop(k) for k in sorted(set(overrides) & augment_fields)})
+        features = dataclasses.replace(self.features,
+                                       **{k: overrides.pop(k) for k in sorted(set(overrides) & feature_fields)})
+        audio = dataclasses.replace(self.audio, **{k: overrides.pop(k) for k in sorted(set(overrides) & audio_fields)})
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)})
+        if unknown:
+            raise ConfigError(f"unknown training setting {', '.join(unknown)}; the settings are "
+                              f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}, the augmentation's "
+                              f"{', '.join(sorted(augment_fields))}, the features' {', '.join(sorted(feature_fields))} "
+                              f"and the audio's {', '.join(sorted(audio_fields))}.")
+        return dataclasses.replace(self, audio=audio, features=features, augment=augment,
+                                   train=dataclasses.replace(self.train, **overrides))
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "config") -> "Config":
@@ -332,27 +382,63 @@ REQUIRED_SECTIONS: tuple[str, ...] = ("audio", "features", "train", "emotions")
 
 
 def for_preset(preset: str, **train_overrides: Any) -> Config:
-    """The config a preset trains with, with some :class:`TrainConfig` fields replaced.
+    """The config a preset trains with, with some settings replaced (:meth:`Config.with_settings`).
 
     A ``learning_rate`` or ``ensemble_size`` of ``None`` (or absent) means the preset's own.
     """
     if preset not in PRESETS:
         raise ConfigError(f"preset={preset!r} is unknown; choose one of {', '.join(PRESETS)}.")
-    overrides = {k: v for k, v in train_overrides.items() if v is not None}
     row = PRESET_TABLE[preset]
-    for name in ("learning_rate", "ensemble_size", "label_smoothing", "class_weights"):
-        overrides.setdefault(name, getattr(row, name))
-    augment_fields = {f.name for f in dataclasses.fields(AugmentConfig)} - {"enabled"}
-    feature_fields = {f.name for f in dataclasses.fields(FeatureConfig)}
-    audio_fields = {f.name for f in dataclasses.fields(AudioConfig)}
-    augment = AugmentConfig(enabled=overrides.pop("augment", True),
-                            **{k: overrides.pop(k) for k in sorted(set(overrides) & augment_fields)})
-    features = FeatureConfig(**{k: overrides.pop(k) for k in sorted(set(overrides) & feature_fields)})
-    audio = AudioConfig(**{k: overrides.pop(k) for k in sorted(set(overrides) & audio_fields)})
-    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)})
-    if unknown:
-        raise ConfigError(f"unknown training setting {', '.join(unknown)}; the settings are "
-                          f"{', '.join(f.name for f in dataclasses.fields(TrainConfig))}, the augmentation's "
-                          f"{', '.join(sorted(augment_fields))}, the features' {', '.join(sorted(feature_fields))} "
-                          f"and the audio's {', '.join(sorted(audio_fields))}.")
-    return Config(audio=audio, features=features, augment=augment, train=TrainConfig(preset=preset, **overrides))
+    base = Config(train=TrainConfig(preset=preset, **{name: getattr(row, name) for name in PRESET_COLUMNS}))
+    return base.with_settings(**train_overrides)
+
+
+SECTIONS: dict[str, type] = {"train": TrainConfig, "augment": AugmentConfig, "features": FeatureConfig,
+                             "audio": AudioConfig}
+"""The :class:`Config` fields that hold settings, and their dataclasses: the order the command line shows them."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as the command line (its flag) and :meth:`Config.with_settings` (its name) know it:
+    read from the config dataclass's field, so a new field is a new setting everywhere.
+
+    ``name`` is what ``for_preset``, ``with_settings`` and ``--set`` call it (the field's name, except
+    ``augment`` for :attr:`AugmentConfig.enabled`); ``section`` the :class:`Config` field holding it;
+    ``type`` ``int``, ``float``, ``str`` or ``bool``, ``optional`` when ``None`` is allowed too; ``aliases``
+    older flag names that keep working; ``from_preset`` when its default is the preset's (:data:`PRESET_TABLE`).
+    """
+
+    name: str
+    section: str
+    field: str
+    type: type
+    optional: bool
+    default: Any
+    help: str
+    choices: tuple | None = None
+    aliases: tuple[str, ...] = ()
+    from_preset: bool = False
+
+    def by_preset(self) -> dict[str, Any]:
+        """Each preset's default of this setting; empty when the presets do not set it."""
+        return {k: getattr(row, self.name) for k, row in PRESET_TABLE.items()} if self.from_preset else {}
+
+
+def settings(*sections: str) -> tuple[Setting, ...]:
+    """Every setting of ``sections`` (names of :data:`SECTIONS`; default all), in field order."""
+    found = []
+    for section in sections or tuple(SECTIONS):
+        cls = SECTIONS[section]
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            kind, optional = hints[f.name], False
+            args = typing.get_args(kind)
+            if type(None) in args:
+                (kind,), optional = [a for a in args if a is not type(None)], True
+            meta = f.metadata
+            found.append(Setting(
+                name=meta.get("name") or f.name, section=section, field=f.name, type=kind, optional=optional,
+                default=f.default, help=meta.get("help") or f.name.replace("_", " "), choices=meta.get("choices"),
+                aliases=tuple(meta.get("aliases") or ()), from_preset=section == "train" and f.name in PRESET_COLUMNS))
+    return tuple(found)

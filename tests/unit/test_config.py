@@ -113,3 +113,36 @@ def test_a_config_written_before_ensembles_loads_as_one_network(tmp_path):
     del data["train"]["ensemble_size"]
     (tmp_path / "config.json").write_text(json.dumps(data))
     assert Config.load(tmp_path / "config.json").train.ensemble_size == 1
+
+
+# Training settings spelled once (issue 20 item 4): each field says what it is; the CLI and the page read it.
+
+def test_every_setting_says_what_it_is_and_its_name():
+    import dataclasses
+
+    from ser.config import PRESET_TABLE, SPLIT_MODES, AugmentConfig, settings
+
+    found = {s.name: s for s in settings("train", "augment")}
+    assert [s.name for s in settings("train")] == [f.name for f in dataclasses.fields(TrainConfig)]
+    assert "augment" in found and found["augment"].field == "enabled"  # for_preset's name for it
+    for s in found.values():
+        assert s.help and "\n" not in s.help, s.name
+    assert found["split_mode"].choices == SPLIT_MODES and found["pooling"].choices == ("last", "mean")
+    assert found["patience_epochs"].aliases == ("--patience",)  # the flag the README always named
+    assert {s.name for s in found.values() if s.from_preset} == (
+        {f.name for f in dataclasses.fields(type(PRESET_TABLE["default"]))} - {"description"})
+    assert (found["epochs"].type, found["epochs"].default) == (int, TrainConfig().epochs)
+    assert (found["model_seed"].type, found["model_seed"].optional) == (int, True)
+    assert (found["augment"].type, found["augment"].default) == (bool, AugmentConfig().enabled)
+
+
+def test_with_settings_replaces_fields_of_any_section_as_for_preset_does():
+    saved = for_preset("quick", epochs=4, seed=3, frame_dropout=0.1)
+    assert saved.with_settings(epochs=9, noise_p=0.2, augment=False, prosody=True, target_level_dbfs=-20.0) == \
+        for_preset("quick", epochs=9, seed=3, frame_dropout=0.1, noise_p=0.2, augment=False, prosody=True,
+                   target_level_dbfs=-20.0)
+    assert saved.with_settings() == saved and saved.with_settings(learning_rate=None) == saved  # None: unchanged
+    with pytest.raises(ConfigError, match="unknown training setting frame_dropuot; the settings are preset, epochs"):
+        saved.with_settings(frame_dropuot=0.1)
+    with pytest.raises(ConfigError, match="epochs=0 must be at least 1"):
+        saved.with_settings(epochs=0)
