@@ -77,16 +77,12 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from ser.config import for_preset
     from ser.errors import Stopped
     from ser.paths import check_name
     from ser.training.runs import claim, finish, staging_dir_for
     from ser.training.train import train
 
-    named = {"epochs": a.epochs, "batch_size": a.batch_size, "learning_rate": a.learning_rate,
-             "patience_epochs": a.patience, "split_mode": a.split_mode, "seed": a.seed,
-             "augment": not a.no_augment, "ensemble_size": a.ensemble_size}
-    config = for_preset(a.preset, **{**named, **_overrides(a.set)})
+    config = _config(a)
     out = Path(a.out)
     if not a.staging:  # run by hand: refuse before anything is written beside it. A dashboard's run (--staging)
         check_name(out.name, what="model folder name")  # is refused by train() below, so its record says why
@@ -138,6 +134,70 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
+SETTING = "setting:"
+"""Where the flags derived from the config (:func:`_add_settings`) keep their values in the namespace."""
+
+
+def _add_settings(p: argparse.ArgumentParser) -> None:
+    """``--config FILE``, one flag per setting of the config and ``--set FIELD=VALUE``, for train and cv.
+
+    The flags are read from the config's dataclasses (:func:`ser.config.settings`): the name with dashes
+    (and any older name the field keeps as an alias), the help, type and choices of its field, and as
+    default the preset's or the field's, shown and never retyped here: a new field is a new flag.
+    """
+    from ser.config import SECTIONS, settings
+
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="train with this config.json (the one saved next to every model) instead of a preset's; "
+                        "the settings given below change it")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="any setting by its field name, e.g. --set frame_dropout=0.1 (repeatable; applied last)")
+    for section in SECTIONS:
+        group = p.add_argument_group(f"{section} settings")
+        for s in settings(section):
+            if s.name == "preset":  # --preset chooses the other settings' defaults: an option of its own
+                continue
+            flags = ["--" + s.name.replace("_", "-"), *s.aliases]
+            options = {"dest": SETTING + s.name, "default": argparse.SUPPRESS,
+                       "help": f"{s.help} (default: {_default(s)})".replace("%", "%%")}
+            if s.type is bool:
+                group.add_argument(*flags, action=argparse.BooleanOptionalAction, **options)
+            else:
+                group.add_argument(*flags, type=s.type, choices=s.choices,
+                                   metavar=None if s.choices else s.name.upper(), **options)
+
+
+def _default(s) -> str:
+    """A setting's default as its flag's help says it: the preset's own for each preset, or the field's."""
+    def show(v: object) -> str:
+        return ("on" if v else "off") if isinstance(v, bool) else "none" if v is None else \
+            f"{v:g}" if isinstance(v, float) else str(v)
+
+    if s.from_preset:
+        return "the preset's: " + ", ".join(f"{k} {show(v)}" for k, v in s.by_preset().items())
+    return show(s.default)
+
+
+def _config(a: argparse.Namespace):
+    """The config a train or cv run uses: ``--config FILE``'s or the preset's, with each setting's flag given
+    and then each ``--set`` (last, so it wins, as it always did)."""
+    from ser.config import Config, for_preset
+    from ser.errors import ConfigError
+
+    given = {k[len(SETTING):]: v for k, v in vars(a).items() if k.startswith(SETTING)}
+    given.update(_overrides(a.set))
+    if a.config is None:
+        return for_preset(a.preset or "default", **given)
+    if not Path(a.config).exists():
+        raise ConfigError(f"--config {a.config}: no such file; name a config.json written by ser "
+                          "(every model folder has one).")
+    config = Config.load(a.config)
+    if a.preset:
+        raise ConfigError(f"--preset and --config: the config file names its preset ({config.train.preset}); "
+                          "leave out --preset, or change single settings with their flags.")
+    return config.with_settings(**given)
+
+
 def _overrides(pairs: list[str]) -> dict:
     """``["frame_dropout=0.1", "pooling=last"]`` to ``{"frame_dropout": 0.1, "pooling": "last"}``."""
     out = {}
@@ -153,12 +213,11 @@ def _overrides(pairs: list[str]) -> dict:
 
 
 def cmd_cv(a: argparse.Namespace) -> int:
-    from ser.config import for_preset
     from ser.training.cv import cross_validate
 
     if a.out:
         check_output_folder(a.out, command="cv", files=CV_FILES)
-    config = for_preset(a.preset, **{"epochs": a.epochs, "seed": a.seed, **_overrides(a.set)})
+    config = _config(a)
 
     def show(e: dict) -> None:
         if e["stage"] == "epoch":
@@ -310,10 +369,11 @@ def _agreement(model_dir: Path) -> tuple:
 
 
 def parser() -> argparse.ArgumentParser:
-    from ser.config import PRESETS, SPLIT_MODES
+    from ser.config import PRESETS
     from ser.datasets.labels import SCHEMES
     from ser.serving.predict import RUNTIMES
 
+    preset_help = "the network, and the defaults the settings below say are the preset's (default: default)"
     p = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -331,23 +391,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", required=True, action="append",
                    help="a labels CSV; repeat it to train on several corpora (each split by its own speakers)")
     s.add_argument("--out", required=True, help="model folder, e.g. models/mine")
-    s.add_argument("--preset", default="default", choices=PRESETS)
-    s.add_argument("--epochs", type=int, default=200)
-    s.add_argument("--batch-size", type=int, default=64)
-    s.add_argument("--learning-rate", type=float, default=None, help="default: the preset's")
-    s.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
-    s.add_argument("--no-augment", action="store_true", help="train on original clips only")
-    s.add_argument("--ensemble-size", type=int, default=None,
-                   help="networks trained from different seeds and averaged (default: the preset's)")
-    s.add_argument("--split-mode", default="speaker", choices=SPLIT_MODES,
-                   help="speaker (default): no test voice is heard in training; needs every clip's speaker and "
-                        "at least 3 speakers of every emotion. clip: chosen knowingly, speakers overlap and the "
-                        "reports say so")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--preset", default=None, choices=PRESETS, help=preset_help)
     s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
-    s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="any other training setting, e.g. --set frame_dropout=0.1 (repeatable)")
     s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
+    _add_settings(s)
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("cv", help="compare settings by speaker cross-validation (test speakers left out), or by "
@@ -356,14 +403,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--by", default="speaker", choices=("speaker", "corpus"),
                    help="speaker (default): folds of non-test speakers; corpus: train on every corpus but one and "
                         "score the one left out, for each in turn")
-    s.add_argument("--preset", default="default", choices=PRESETS)
+    s.add_argument("--preset", default=None, choices=PRESETS, help=preset_help)
     s.add_argument("--folds", type=int, default=4)
-    s.add_argument("--epochs", type=int, default=200)
-    s.add_argument("--seed", type=int, default=0, help="fixes the test speakers left out and the folds")
-    s.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="a training setting to change, e.g. --set frame_dropout=0.1 (repeatable)")
     s.add_argument("--cache-dir", default=None)
     s.add_argument("--out", default=None, help="folder for cv.json, cv_probs.npz and fold histories")
+    _add_settings(s)  # --seed fixes the test speakers left out and the folds too
     s.set_defaults(fn=cmd_cv)
 
     s = sub.add_parser("evaluate", help="evaluate a model on a labelled folder")

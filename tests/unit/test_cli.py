@@ -393,3 +393,133 @@ def test_evaluate_emotions_scores_only_the_chosen_emotions_clips(tmp_path, featu
     assert report["n_skipped"] == 8  # the clips of other emotions are not scored
     out = capsys.readouterr().out
     assert "on 8 clips" in out and "among neutral, happy, sad, angry" in out
+
+
+# --- training settings spelled once: train's and cv's flags derived from the config (issue 20 item 4) -------
+
+
+def _help(command, monkeypatch, capsys):
+    import pytest
+
+    monkeypatch.setenv("COLUMNS", "2000")  # one line per option: the help text can be read back whole
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+def _config_of(argv, monkeypatch, tmp_path, command="train"):
+    """The Config ``ser train ARGV`` (or ``cv``) would train with; nothing is trained."""
+    import ser.training.cv
+    import ser.training.train
+    from ser.errors import Stopped
+
+    seen = []
+
+    def instead(labels, out, config, **_):
+        seen.append(config)
+        raise Stopped()
+
+    def cv_instead(labels, config, **_):
+        seen.append(config)
+        raise Stopped()
+
+    monkeypatch.setattr(ser.training.train, "train", instead)
+    monkeypatch.setattr(ser.training.cv, "cross_validate", cv_instead)
+    if command == "train":
+        assert main(["train", "--labels", "x.csv", "--out", str(tmp_path / "models" / "m"), *argv]) == 3
+    else:
+        try:
+            main(["cv", "--labels", "x.csv", *argv])
+        except Stopped:
+            pass
+    return seen[0]
+
+
+def test_every_training_setting_has_a_flag_derived_from_the_config(monkeypatch, capsys):
+    from ser.config import settings
+
+    import re
+
+    for command in ("train", "cv"):
+        text = _help(command, monkeypatch, capsys)
+        options = {block.split()[0].rstrip(","): " ".join(block.split())
+                   for block in re.split(r"\n(?=  -)", text) if block.startswith("  -")}
+        for s in settings():
+            if s.name == "preset":  # --preset is its own option: it chooses the others' defaults
+                assert "--preset" in options
+                continue
+            flag = "--" + s.name.replace("_", "-")
+            assert flag in options, (command, flag)
+            assert s.help in options[flag], (command, flag)  # its words come from the config's field
+        assert "--config FILE" in text and "--set FIELD=VALUE" in text
+    train = " ".join(_help("train", monkeypatch, capsys).split())
+    assert "--patience-epochs PATIENCE_EPOCHS, --patience PATIENCE_EPOCHS" in train  # the README's name kept
+    assert "--augment, --no-augment" in train
+    assert "starting learning rate (default: the preset's: default 0.001, quick 0.002, seed 5e-05)" in train
+    assert "(early stopping usually ends sooner) (default: 200)" in train  # the field's, never retyped
+
+
+def test_a_new_setting_gets_a_flag_without_editing_the_cli(monkeypatch, capsys):
+    import dataclasses
+
+    import ser.config
+
+    more = dataclasses.make_dataclass("TrainConfig", [("warmup_epochs", int, dataclasses.field(
+        default=0, metadata={"help": "epochs at a rising learning rate"}))], bases=(ser.config.TrainConfig,),
+        frozen=True)
+    monkeypatch.setitem(ser.config.SECTIONS, "train", more)
+    text = " ".join(_help("train", monkeypatch, capsys).split())
+    assert "--warmup-epochs WARMUP_EPOCHS epochs at a rising learning rate (default: 0)" in text
+
+
+def test_the_same_flags_give_the_same_config_as_before(monkeypatch, tmp_path):
+    from ser.config import for_preset
+
+    assert _config_of([], monkeypatch, tmp_path) == for_preset("default")
+    readme = ["--preset", "quick", "--epochs", "3", "--batch-size", "32", "--learning-rate", "0.01", "--patience", "5",
+              "--no-augment", "--ensemble-size", "2", "--split-mode", "clip", "--seed", "4"]
+    assert _config_of(readme, monkeypatch, tmp_path) == for_preset(
+        "quick", epochs=3, batch_size=32, learning_rate=0.01, patience_epochs=5, augment=False, ensemble_size=2,
+        split_mode="clip", seed=4)
+    with_set = ["--preset", "seed", "--epochs", "7", "--set", "frame_dropout=0.1", "--set", "noise_p=0.5",
+                "--set", "prosody=true", "--set", "epochs=9"]  # --set wins over a flag, as it always did
+    assert _config_of(with_set, monkeypatch, tmp_path) == for_preset("seed", epochs=9, frame_dropout=0.1,
+                                                                      noise_p=0.5, prosody=True)
+    derived = ["--patience-epochs", "6", "--frame-dropout", "0.1", "--no-utterance-norm", "--pooling", "last",
+               "--model-seed", "5", "--speaker-norm", "--no-class-weights"]
+    assert _config_of(derived, monkeypatch, tmp_path) == for_preset(
+        "default", patience_epochs=6, frame_dropout=0.1, utterance_norm=False, pooling="last", model_seed=5,
+        speaker_norm=True, class_weights=False)
+    assert _config_of(["--epochs", "1", "--seed", "2", "--set", "frame_dropout=0.1"], monkeypatch, tmp_path,
+                      command="cv") == for_preset("default", epochs=1, seed=2, frame_dropout=0.1)
+    assert _config_of([], monkeypatch, tmp_path, command="cv") == for_preset("default")
+
+
+def test_train_and_cv_with_a_config_file_train_exactly_that_config(monkeypatch, tmp_path):
+    import dataclasses
+
+    from ser.config import Config, for_preset
+    from tests.conftest import DEFAULT_MODEL
+
+    wanted = for_preset("quick", epochs=4, seed=3, learning_rate=0.004, augment=False, frame_dropout=0.1,
+                        prosody=True, target_level_dbfs=-20.0)
+    wanted.save(tmp_path / "mine.json")
+    for command in ("train", "cv"):
+        assert _config_of(["--config", str(tmp_path / "mine.json")], monkeypatch, tmp_path, command) == wanted
+        assert _config_of(["--config", str(tmp_path / "mine.json"), "--epochs", "9"], monkeypatch, tmp_path,
+                          command) == dataclasses.replace(wanted, train=dataclasses.replace(wanted.train, epochs=9))
+    shipped = DEFAULT_MODEL / "config.json"  # the file saved next to every model reads as it is
+    assert _config_of(["--config", str(shipped)], monkeypatch, tmp_path) == Config.load(shipped)
+
+
+def test_a_config_file_with_a_preset_or_that_is_missing_is_one_line(tmp_path, capsys):
+    from ser.config import for_preset
+
+    for_preset("quick").save(tmp_path / "mine.json")
+    out = tmp_path / "models" / "m"
+    assert main(["train", "--labels", "x.csv", "--out", str(out), "--config", str(tmp_path / "mine.json"),
+                 "--preset", "seed"]) == 2
+    _one_line(capsys.readouterr().err, "--preset and --config", "the config file names its preset (quick)")
+    assert main(["train", "--labels", "x.csv", "--out", str(out), "--config", str(tmp_path / "none.json")]) == 2
+    _one_line(capsys.readouterr().err, f"--config {tmp_path / 'none.json'}: no such file")
+    assert not out.exists()
