@@ -37,7 +37,8 @@ def judge(y: np.ndarray, window: int) -> tuple[bool, bool]:
 
 def main() -> None:
     from ser.audio.reader import load_audio, prepare_audio
-    from ser.augment.conditions import apply_condition, babble
+    from ser.augment.effects import babble
+    from ser.augment.transforms import apply_condition
     from ser.config import Config
     from tests.unit.audio.test_speech import bark
 

@@ -14,7 +14,7 @@ from pages._ui.text import md
 from ser import SerError
 from ser.access import why_not_change, why_not_stop
 from ser.paths import check_name
-from ser.augment.conditions import CONDITIONS
+from ser.augment.transforms import CONDITIONS
 from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig
 from ser.training.progress import read_events, summarise
 from ser.training.runs import current_run, request_stop, start_training_process

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["fix_length", "frame", "stft_power", "power_to_db", "mfcc", "normalize_max", "rms",
-           "zero_crossing_rate", "resample", "mel_filters", "chroma_filters", "FILTERS_FILE"]
+           "zero_crossing_rate", "active_power", "resample", "mel_filters", "chroma_filters", "FILTERS_FILE"]
 
 FILTERS_FILE = Path(__file__).parent / "assets" / "filters.npz"
 # (sr, n_fft, n_mels) and (sr, n_fft, n_chroma, tuning) kept in FILTERS_FILE: the feature config's
@@ -122,6 +122,32 @@ def zero_crossing_rate(y: np.ndarray, *, frame_length: int = 2048, hop_length: i
     sign = np.signbit(x)
     crossings = np.count_nonzero(sign[1:] != sign[:-1], axis=0)
     return (crossings / frame_length)[None, :]
+
+
+def active_power(y: np.ndarray, *, gate_db: float = 30.0, frame_length: int = 512,
+                 hop_length: int = 256) -> float:
+    """Mean power of ``y`` over its active frames (those within ``gate_db`` of the loudest).
+
+    A gated level in the spirit of ITU-R BS.1770's relative gate: silence around speech
+    does not count, and scaling ``y`` by ``g`` scales the result by exactly ``g**2``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+
+    Returns
+    -------
+    float, in squared full-scale units (0 for an all-zero signal)
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.size < frame_length:
+        return float(np.mean(y ** 2)) if y.size else 0.0
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
+    power = np.mean(frames ** 2, axis=1)
+    top = float(power.max())
+    if top <= 0.0:
+        return 0.0
+    return float(power[power >= top * 10 ** (-gate_db / 10)].mean())
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:

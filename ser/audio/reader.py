@@ -140,7 +140,7 @@ def trim_silence(y: np.ndarray, *, top_db: float = 30.0, frame_length: int = 204
 
 def normalize_level(y: np.ndarray, *, target_dbfs: float = -23.0, gate_db: float = 30.0) -> np.ndarray:
     """``y`` scaled so that its active level (RMS over frames within ``gate_db`` of the loudest,
-    see :func:`ser.augment.conditions.active_power`) is ``target_dbfs``.
+    see :func:`ser.audio.dsp.active_power`) is ``target_dbfs``.
 
     The result does not depend on the gain of ``y``: this is what makes the features level-free.
 
@@ -148,7 +148,7 @@ def normalize_level(y: np.ndarray, *, target_dbfs: float = -23.0, gate_db: float
     -------
     np.ndarray, shape (n,), float32
     """
-    from ser.augment.conditions import active_power
+    from ser.audio.dsp import active_power
 
     power = active_power(y, gate_db=gate_db)
     if power <= 0:

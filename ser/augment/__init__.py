@@ -1,1 +1,1 @@
-"""Recording conditions: the pure signal functions, the transforms training draws from and the named conditions of the robustness report."""
+"""Augmentation: the signal functions of recording conditions (effects), the transforms and their one registry (transforms), and what training does with them (training)."""

@@ -23,7 +23,7 @@ class ClipTask:
     """Features wanted for one file: which versions to extract.
 
     A version is ``original``, a training augmentation (``ser.augment.training.VERSIONS``), or a condition
-    of the robustness report written ``cond:<name>`` (``ser.augment.conditions.CONDITIONS``). ``babble`` names
+    of the robustness report written ``cond:<name>`` (``ser.augment.transforms.CONDITIONS``). ``babble`` names
     other speakers' clips that babble noise may be made of.
     """
 
@@ -59,7 +59,7 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
     """
     from ser.audio.reader import finish_audio, read_audio
     from ser.augment.training import augment, version_rng
-    from ser.augment.conditions import apply_condition
+    from ser.augment.transforms import apply_condition
 
     cache = FeatureCache(cache_dir)
     digest = file_digest(task.path)

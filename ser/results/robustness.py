@@ -1,7 +1,7 @@
 """The robustness report: how a model does when only the recording conditions change.
 
 Every clip of a labelled set is scored as recorded and under each fixed condition of
-:data:`ser.augment.conditions.CONDITIONS` (gain, white/pink/babble noise, telephone band, a reverberant
+:data:`ser.augment.transforms.CONDITIONS` (gain, white/pink/babble noise, telephone band, a reverberant
 room, a low-bitrate codec), each drawn from a seed fixed per clip and condition, so the report is
 the same on every run. For each condition: accuracy, macro F1, UAR, and agreement (the share of clips
 whose predicted emotion is the one predicted for the clean clip). Also how confident the model is
@@ -67,7 +67,7 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     """
     from ser.errors import AudioError
     from ser.augment.training import babble_pools
-    from ser.augment.conditions import CONDITIONS
+    from ser.augment.transforms import CONDITIONS
     from ser.results.evaluate import report_from_predictions
     from ser.features.cache import CONDITION_PREFIX
     from ser.features.clips import ClipTask

@@ -71,6 +71,19 @@ def test_dataset_filter_and_clip_view():
     assert len(at.get("audio")) == 1 and len(at.get("plotly_chart")) >= 4
 
 
+def test_augment_page_draws_each_panel_of_the_registry():
+    from ser.augment.transforms import PANELS
+
+    at = open_app("pages/augment.py")
+    no_exception(at)
+    titles = [m.value.strip("*") for m in at.markdown if m.value.startswith("**")]
+    assert titles == [c.label for c in PANELS]
+    assert len(at.get("audio")) == len(PANELS) and not at.error
+    at.slider(key="p_aug_room_rt60_s").set_value(1.1).run()  # each setting is its condition's param
+    no_exception(at)
+    assert len(at.get("audio")) == len(PANELS) and not at.error
+
+
 def test_adding_a_missing_folder_says_what_is_wrong(tmp_path, monkeypatch):
     monkeypatch.setenv("SER_DATA_ROOTS", str(tmp_path))
     at = open_app()
@@ -154,7 +167,7 @@ def test_train_small_run_finishes_and_appears_in_evaluate(small_subset, tmp_path
 
 
 def test_evaluate_shows_the_shipped_models_robustness_chart():
-    from ser.augment.conditions import CONDITIONS
+    from ser.augment.transforms import CONDITIONS
 
     at = open_app("pages/evaluate.py")
     no_exception(at)

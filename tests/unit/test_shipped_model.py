@@ -48,7 +48,7 @@ def test_evaluate_cli_on_demo(tmp_path):
 
 
 def test_shipped_robustness_is_on_the_test_speakers_and_agrees_with_the_report():
-    from ser.augment.conditions import CONDITIONS
+    from ser.augment.transforms import CONDITIONS
 
     rob = json.loads((DEFAULT_MODEL / "robustness.json").read_text())
     report = json.loads((DEFAULT_MODEL / "report.json").read_text())

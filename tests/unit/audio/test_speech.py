@@ -109,7 +109,7 @@ def demo_clips(n: int | None = None, *, raw: bool = False) -> list[np.ndarray]:
 
 def crowd(n_voices: int, *, seed: int = 0, duration_s: float = 4.0) -> np.ndarray:
     """``n_voices`` demo clips talking at once at equal level, as a TV's crowd or a busy room sounds."""
-    from ser.augment.conditions import babble
+    from ser.augment.effects import babble
 
     return 0.1 * babble(demo_clips(n_voices), n=int(duration_s * SR), rng=np.random.default_rng(seed),
                         n_talkers=None)
@@ -132,7 +132,7 @@ def test_a_crowd_of_demo_voices_is_several_voices(n_voices):
 
 
 def test_one_demo_voice_is_one_voice_even_over_babble_at_10_db():
-    from ser.augment.conditions import apply_condition
+    from ser.augment.transforms import apply_condition
     from ser.audio.speech import many_voices
 
     clips = demo_clips()

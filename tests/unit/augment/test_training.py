@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from ser.augment.training import (AddGaussianNoise, PitchShift, TimeStretch, VERSIONS, augment_versions, babble_pools,
-                         version_rng)
+from ser.augment.training import VERSIONS, augment_versions, babble_pools, version_rng
+from ser.augment.transforms import AddGaussianNoise, PitchShift, TimeStretch
 from tests.conftest import tone
 
 
@@ -20,16 +20,16 @@ def test_versions_are_original_plus_three_and_seeded():
 
 def test_noise_hits_the_drawn_snr():
     y = tone(duration_s=2.0)
-    out = AddGaussianNoise(min_snr_db=20, max_snr_db=20)(y, sr=16_000, rng=np.random.default_rng(0))
+    out = AddGaussianNoise((20.0, 20.0))(y, sr=16_000, rng=np.random.default_rng(0))
     snr = 10 * np.log10(np.mean(y.astype(float) ** 2) / np.mean((out - y).astype(float) ** 2))
     assert snr == pytest.approx(20, abs=0.3)
 
 
 def test_stretch_changes_length_and_pitch_keeps_it():
     y = tone(duration_s=2.0)
-    fast = TimeStretch(min_rate=1.25, max_rate=1.25)(y, sr=16_000, rng=np.random.default_rng(0))
+    fast = TimeStretch((1.25, 1.25))(y, sr=16_000, rng=np.random.default_rng(0))
     assert fast.size == pytest.approx(y.size / 1.25, rel=0.01)
-    up = PitchShift(min_semitones=12, max_semitones=12)(y, sr=16_000, rng=np.random.default_rng(0))
+    up = PitchShift((12.0, 12.0))(y, sr=16_000, rng=np.random.default_rng(0))
     assert up.size == y.size
     spec = lambda s: np.argmax(np.abs(np.fft.rfft(s[4000:12000])))  # noqa: E731
     assert spec(up) == pytest.approx(2 * spec(y), rel=0.05)  # an octave up doubles the fundamental
@@ -38,7 +38,7 @@ def test_stretch_changes_length_and_pitch_keeps_it():
 def test_probability_zero_is_identity():
     y = tone(duration_s=1.0)
     rng = np.random.default_rng(0)
-    for t in (AddGaussianNoise(p=0.0), TimeStretch(p=0.0), PitchShift(p=0.0)):
+    for t in (AddGaussianNoise(20.0, p=0.0), TimeStretch(1.1, p=0.0), PitchShift(1.0, p=0.0)):
         assert t(y, sr=16_000, rng=rng) is y
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ser.augment.conditions import CONDITIONS
+from ser.augment.transforms import CONDITIONS
 from ser.errors import LabelsError
 from ser.results.robustness import measure_robustness, summary_sentence
 

@@ -162,7 +162,7 @@ def test_a_seeded_bark_gets_no_emotion(shipped, seed):
 
 
 def test_a_crowd_of_voices_gets_no_emotion_but_one_voice_over_babble_does(shipped):
-    from ser.augment.conditions import apply_condition
+    from ser.augment.transforms import apply_condition
     from tests.unit.audio.test_speech import crowd, demo_clips
 
     pred = shipped.predict(crowd(6), sr=16_000, name="crowd")
