@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from pages._ui.datasets import DEMO_LABELS, dataset_picker
 from pages._ui.models import model_picker
-from pages._ui.plots import EMOTION_COLORS, probability_figure
-from ser.results.figures import confusion_figure, curves_figure, robustness_figure
+from pages._ui.plots import probability_figure
+from ser.results.figures import (confusion_figure, curves_figure, f1_comparison_figure, f1_figure, robustness_figure,
+                                 training_history)
+from ser.results.summary import chance_level, emotions_present, held_out_speakers, per_class_table, per_corpus_table
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
@@ -56,23 +57,6 @@ def model_zip(model_dir: str, stamp: str) -> bytes:
             if (Path(model_dir) / f).is_file():
                 z.write(Path(model_dir) / f, f)
     return buf.getvalue()
-
-
-def class_table(report: dict) -> pd.DataFrame:
-    t = pd.DataFrame(report["per_class"]).T[["precision", "recall", "f1", "accuracy", "support"]]
-    t["support"] = t["support"].astype(int)
-    return t
-
-
-def corpus_table(per_corpus: dict) -> pd.DataFrame:
-    """One row per corpus of ``report.json``'s ``per_corpus`` scores."""
-    rows = [{"corpus": name, "test clips": c["n_clips"], "accuracy": f"{c['accuracy']:.1%}",
-             "macro F1": f"{c['macro_f1']:.1%}", "UAR": f"{c['uar']:.1%}",
-             "restricted UAR": f"{c['restricted']['uar']:.1%}" if c["restricted"].get("uar") is not None else "–",
-             "its emotions": ", ".join(c["restricted"]["emotions"]),
-             "most frequent answer": f"{c['top_answer']} ({c['top_answer_share']:.0%})"}
-            for name, c in per_corpus.items()]
-    return pd.DataFrame(rows)
 
 
 def headline(col, name: str, data: dict) -> None:
@@ -173,11 +157,8 @@ if data["report"] is None:
     st.warning(f"{md(short(model_dir))} has no report.json; its training did not reach evaluation.")
     st.stop()
 report, run = data["report"], data["run"]
-split_speakers = ""
-if data["split"] is not None and "speaker" in data["split"]:
-    test = data["split"][data["split"].split == "test"]
-    split_speakers = ", ".join(sorted(str(s) for s in test.speaker.dropna().unique()))
-present = report.get("emotions_present") or report["confusion"]["labels"]
+split_speakers = ", ".join(held_out_speakers(data["split"]))
+present = emotions_present(report)
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Accuracy", f"{report['accuracy']:.1%}", help="Share of test clips whose emotion was predicted right.")
 c2.metric("Macro F1", f"{report['macro_f1']:.1%}",
@@ -186,7 +167,7 @@ c3.metric("UAR", f"{report['uar']:.1%}" if "uar" in report else "–",
           help="Unweighted average recall: the share found of each emotion, averaged over the emotions present. "
                "The field's usual headline; chance is 1 in the number of emotions.")
 c4.metric("Test clips", report["n_clips"])
-c5.metric("Chance level", f"{1 / len(present):.1%}", help="Guessing at random among the emotions present.")
+c5.metric("Chance level", f"{chance_level(report):.1%}", help="Guessing at random among the emotions present.")
 if report.get("emotions_absent"):
     st.caption(f"No test clip is {', '.join(report['emotions_absent'])}: macro F1 and UAR average over the "
                "other emotions only.")
@@ -195,7 +176,7 @@ st.caption(f"Preset **{data['config'].get('train', {}).get('preset', '?')}** · 
            + (f" · {report['n_skipped']} clips skipped" if report.get("n_skipped") else ""))
 if report.get("per_corpus"):
     st.subheader("Per corpus")
-    st.dataframe(corpus_table(report["per_corpus"]), hide_index=True, width="stretch", key="ev_corpora")
+    st.dataframe(per_corpus_table(report["per_corpus"]), hide_index=True, width="stretch", key="ev_corpora")
     st.caption("Each corpus's own test speakers. *Restricted UAR*: the answer among the corpus's own emotions only, "
                "as cross-corpus studies report it; *most frequent answer*: a corpus whose emotions are balanced should "
                "not get one emotion far more than the others.")
@@ -210,22 +191,15 @@ with left:
     st.plotly_chart(confusion_figure(report, normalise=norm), width="stretch")
 with right:
     st.subheader("Per emotion")
-    st.dataframe(class_table(report).style.format({"precision": "{:.0%}", "recall": "{:.0%}", "f1": "{:.0%}",
+    st.dataframe(per_class_table(report).style.format({"precision": "{:.0%}", "recall": "{:.0%}", "f1": "{:.0%}",
                                                     "accuracy": "{:.0%}"}), width="stretch", height=330)
-    t = class_table(report).reset_index(names="emotion")
-    fig = px.bar(t, x="emotion", y="f1", color="emotion", color_discrete_map=EMOTION_COLORS, title="F1 by emotion")
-    fig.update_layout(showlegend=False, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      yaxis_tickformat=".0%", yaxis_range=[0, 1])
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(f1_figure(report["per_class"]), width="stretch")
 
 robustness_section(model_dir)
 
 if data["history"] is not None:
     st.subheader("Training curves")
-    h = data["history"].copy()
-    h["epoch"] = h["epoch"] + 1
-    if "member" not in h:
-        h["member"] = 1
+    h = training_history(data["history"])
     if h["member"].nunique() > 1:
         st.caption(f"This model averages {h['member'].nunique()} networks trained from different random "
                    "starts; each line is one of them.")
@@ -266,12 +240,8 @@ if others:
         a, b = st.columns(2)
         headline(a, model_dir.name, data)
         headline(b, other, od)
-        both = pd.DataFrame({model_dir.name: class_table(report)["f1"],
-                             other: class_table(od["report"])["f1"]}).reset_index(names="emotion")
-        fig = px.bar(both.melt(id_vars="emotion", var_name="run", value_name="F1"), x="emotion", y="F1",
-                     color="run", barmode="group", title="F1 by emotion")
-        fig.update_layout(height=300, yaxis_tickformat=".0%")
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(f1_comparison_figure({model_dir.name: report["per_class"], other: od["report"]["per_class"]}),
+                        width="stretch")
 else:
     st.caption("Train another run to compare it with this one.")
 
@@ -287,7 +257,7 @@ from ser.csvsafe import to_csv_text as _csv_text  # noqa: E402  (cells that are 
 d1, d2, d3 = st.columns(3)
 d1.download_button("Report (JSON)", json.dumps(report, indent=2), file_name=f"{model_dir.name}-report.json",
                    mime="application/json")
-d2.download_button("Per-emotion scores (CSV)", _csv_text(class_table(report), index=True),
+d2.download_button("Per-emotion scores (CSV)", _csv_text(per_class_table(report), index=True),
                    file_name=f"{model_dir.name}-scores.csv", mime="text/csv")
 d3.download_button("Model (zip: model.keras, model.h5, config.json)",
                    lambda: model_zip(str(model_dir), model_stamp(model_dir)),  # built on click, then cached
