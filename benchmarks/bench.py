@@ -34,14 +34,14 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def bench_features(paths: list[str]) -> dict:
-    from ser.audio.reader import load_audio
+    from ser.audio.reader import finish_audio, read_audio
     from ser.config import Config
     from ser.features.clips import ClipTask
     from ser.features.engine import extract_many
     from ser.features.extract import extract_features
     from ser.features.reference import extract_features_reference
 
-    ys = [load_audio(p)[0] for p in paths]
+    ys = [finish_audio(read_audio(p)) for p in paths]
     sr = 16_000
     extract_features(ys[0], sr=sr)
     extract_features_reference(ys[0], sr=sr, chroma_tuning=None)  # warm up caches and numba

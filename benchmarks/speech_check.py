@@ -36,7 +36,7 @@ def judge(y: np.ndarray, window: int) -> tuple[bool, bool]:
 
 
 def main() -> None:
-    from ser.audio.reader import load_audio, prepare_audio
+    from ser.audio.reader import finish_audio, read_audio
     from ser.augment.effects import babble
     from ser.augment.transforms import apply_condition
     from ser.config import Config
@@ -64,12 +64,12 @@ def main() -> None:
         if name in ("nemo", "indian_emospeech") and len(labels) > args.per:
             labels = labels.sample(args.per, random_state=0)
         for path, speaker in zip(labels.path, labels.speaker):
-            y = load_audio(root / path)[0]
+            y = finish_audio(read_audio(root / path))
             count(name, y)
             if name == "ravdess":
                 ravdess[path] = (y, speaker)
     for seed in range(100):
-        count("bark", prepare_audio(bark(seed), sr=SR))
+        count("bark", finish_audio(read_audio(bark(seed), sr=SR)))
     rng = np.random.default_rng(1)
     paths = list(ravdess)
     for n_voices in (4, 6, 8):
@@ -83,12 +83,12 @@ def main() -> None:
                 if len(chosen) == n_voices:
                     break
             mix = babble(chosen, n=int(rng.uniform(3, 8) * SR), rng=rng, n_talkers=None)
-            count(f"babble of {n_voices} RAVDESS voices", prepare_audio(0.1 * mix, sr=SR))
+            count(f"babble of {n_voices} RAVDESS voices", finish_audio(read_audio(0.1 * mix, sr=SR)))
     for k, path in enumerate(pd.Series(paths).sample(400, random_state=2)):
         y, speaker = ravdess[path]
         others = [ravdess[q][0] for q in rng.permutation(paths)[:40] if ravdess[q][1] != speaker][:24]
         mixed = apply_condition(y, "babble10", sr=SR, rng=np.random.default_rng(k), babble_sources=others)
-        count("one RAVDESS voice + babble 10 dB", prepare_audio(mixed, sr=SR))
+        count("one RAVDESS voice + babble 10 dB", finish_audio(read_audio(mixed, sr=SR)))
     print(f"{'clips':<36} {'n':>5} {'speech':>7} {'several voices':>15}")
     for kind, (n, ok, crowd) in counts.items():
         print(f"{kind:<36} {n:>5} {ok:>7} {crowd:>15}")

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from pages._ui.clips import recorded_clip
+from pages._ui.clips import finished_clips, recorded_clip
 from pages._ui.datasets import dataset_picker, labels_or_error
 from pages._ui.plots import mel_figure, waveform_figure
 from pages._ui.state import setup
@@ -45,11 +45,9 @@ def raw_clip(path: str):
     return recorded_clip(path, name=rel_of.get(path, path))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def babble_sources(path: str, others: tuple[str, ...]):
-    from ser.audio.reader import load_audio
-
-    return [load_audio(p)[0] for p in others]
+    """Other speakers' clips, read and finished as training's babble sources are."""
+    return finished_clips(others)
 
 
 @st.cache_data(show_spinner="Applying the condition…", max_entries=64)

@@ -68,12 +68,11 @@ def headline(col, name: str, data: dict) -> None:
 
 @st.cache_data(show_spinner="Applying the condition…", max_entries=32)
 def condition_example(path: str, name: str, others: tuple[str, ...]):
-    from pages._ui.clips import recorded_clip
-    from ser.audio.reader import load_audio
+    from pages._ui.clips import finished_clips, recorded_clip
     from ser.augment.transforms import CONDITIONS, apply_condition
 
     raw, sr = recorded_clip(path, name=Path(path).name)
-    sources = [load_audio(p)[0] for p in others] if CONDITIONS[name].needs_babble else []
+    sources = finished_clips(others) if CONDITIONS[name].needs_babble else []
     return apply_condition(raw, name, sr=sr, rng=np.random.default_rng(0), babble_sources=sources), sr
 
 

@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages._ui.choice import BAD, answer_among
+from pages._ui.clips import uploaded_clip
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
@@ -56,21 +57,20 @@ EXPLAIN_DEADLINE_S = 20.0  # no explanation holds the server longer; one cut sho
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding which seconds drove it…")
-def explanation(model_key: tuple, name: str, data: bytes, _predictor):
-    """Occlusion over time (:func:`ser.serving.explain.explain`: bounded work, at most ``EXPLAIN_DEADLINE_S``),
-    computed once per model and recording; the audio is read header first, block by block."""
-    from ser.audio.reader import read_audio
+def explanation(model_key: tuple, name: str, data: bytes, _predictor, _clip):
+    """Occlusion over time (:func:`ser.serving.explain.explain`: bounded work, at most ``EXPLAIN_DEADLINE_S``)
+    of the upload ``data`` as read (``_clip``), computed once per model and recording."""
     from ser.serving.explain import explain
 
-    decoded = read_audio(data, config=_predictor.config.audio, name=name)
-    return decoded.y, decoded.sr, explain(_predictor, decoded.y, sr=decoded.sr, name=name,
-                                          deadline_s=EXPLAIN_DEADLINE_S)
+    return explain(_predictor, _clip.y, sr=_clip.sr, name=name, deadline_s=EXPLAIN_DEADLINE_S)
 
 
-def why(name: str, data: bytes, answer: str) -> None:
-    """Which seconds of the recording the prediction (``answer``) rests on, drawn over its waveform."""
+def why(name: str, data: bytes, clip, answer: str) -> None:
+    """Which seconds of the recording (``clip``, as read) the prediction (``answer``) rests on, drawn over its
+    waveform."""
+    y, sr = clip.y, clip.sr
     try:
-        y, sr, e = explanation((str(model_dir), predictor.runtime), name, data, predictor)
+        e = explanation((str(model_dir), predictor.runtime), name, data, predictor, clip)
     except SerError as exc:
         st.caption(f"No explanation: {md(exc)}")
         return
@@ -91,7 +91,8 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     table."""
     st.markdown(f"#### {md(name)}")
     try:
-        pred = predictor.predict_file(data, name=name, timeline=True, emotions=chosen)  # decoded, prepared once
+        clip = uploaded_clip(name, data, config=predictor.config.audio)  # decoded once, on the first run
+        pred = predictor.predict_file(clip, name=name, timeline=True, emotions=chosen)
     except SerError as exc:
         st.error(md(exc))
         return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
@@ -116,7 +117,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
     if explain and pred.emotion is not None:
-        why(name, data, pred.emotion)
+        why(name, data, clip, pred.emotion)
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
     return {"file": name, "emotion": pred.emotion or pred.reason, "confidence": pred.confidence,
@@ -135,13 +136,15 @@ with upload_tab:
                          column_config={"confidence": st.column_config.ProgressColumn("confidence", min_value=0,
                                                                                      max_value=1, format="percent")})
 with record_tab:
+    rate = predictor.config.audio.sample_rate_hz  # the built-in recorder records at the model's rate
     st.session_state.setdefault("p_recorder", "Built-in recorder")
     recorder = st.radio("Recorder", ["Built-in recorder", "Hands-free recorder"], key="p_recorder", horizontal=True,
-                        help="The built-in recorder keeps your voice as it is (16 kHz, no automatic gain). "
+                        help=f"The built-in recorder keeps your voice as it is ({rate / 1000:g} kHz, no automatic "
+                             "gain). "
                              "The hands-free one stops by itself when you fall silent, but the browser changes "
                              "the loudness and filters noise, which can mislead the model.")
     if recorder == "Built-in recorder":
-        audio = st.audio_input("Press the microphone, speak a sentence, press stop", key="mic", sample_rate=16000)
+        audio = st.audio_input("Press the microphone, speak a sentence, press stop", key="mic", sample_rate=rate)
         recorded = audio.getvalue() if audio else None
     else:
         from audio_recorder_streamlit import audio_recorder

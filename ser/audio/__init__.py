@@ -1,1 +1,3 @@
-"""Audio in: one reader from a file to a waveform (`reader`), the DSP it and the features share (`dsp`), and the speech checks (`speech`)."""
+"""Audio in: one reader from a file or a waveform to the clip as recorded, and the finish that trims and
+levels it (`reader`); the DSP it and the features share, with ser's one resampler (`dsp`); and the speech
+checks (`speech`)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["fix_length", "frame", "stft_power", "power_to_db", "mfcc", "normalize_max", "rms",
-           "zero_crossing_rate", "active_power", "resample", "mel_filters", "chroma_filters", "FILTERS_FILE"]
+           "zero_crossing_rate", "active_power", "Resampler", "resample", "mel_filters", "chroma_filters", "FILTERS_FILE"]
 
 FILTERS_FILE = Path(__file__).parent / "assets" / "filters.npz"
 # (sr, n_fft, n_mels) and (sr, n_fft, n_chroma, tuning) kept in FILTERS_FILE: the feature config's
@@ -150,16 +150,47 @@ def active_power(y: np.ndarray, *, gate_db: float = 30.0, frame_length: int = 51
     return float(power[power >= top * 10 ** (-gate_db / 10)].mean())
 
 
+class Resampler:
+    """soxr's streaming HQ resampler from ``orig_sr`` to ``target_sr`` Hz, fed mono blocks.
+
+    The one resampler of ser: files block by block (:func:`ser.audio.reader.read_audio`), signals at
+    once (:func:`resample`). Its output does not depend on how the input is cut into blocks, and equals
+    ``librosa.resample(res_type="soxr_hq")``, cut or padded to ``ceil(n * target_sr / orig_sr)`` samples.
+
+    Parameters
+    ----------
+    orig_sr, target_sr : int
+    dtype : numpy dtype, float32 or float64
+        Of the blocks and of the result.
+    """
+
+    def __init__(self, *, orig_sr: int, target_sr: int, dtype=np.float32):
+        import soxr
+
+        self.orig_sr, self.target_sr, self.dtype, self.n_in = orig_sr, target_sr, np.dtype(dtype), 0
+        self._stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype=self.dtype.name, quality="HQ")
+        self._parts: list[np.ndarray] = []
+
+    def add(self, y: np.ndarray) -> None:
+        """Resample the next block, shape (n,)."""
+        self.n_in += y.size
+        self._parts.append(self._stream.resample_chunk(np.ascontiguousarray(y, dtype=self.dtype), last=False))
+
+    def result(self) -> np.ndarray:
+        """Every block resampled, shape (ceil(n_in * target_sr / orig_sr),); call once, after the last block."""
+        self._parts.append(self._stream.resample_chunk(np.zeros(0, self.dtype), last=True))
+        n_samples = int(np.ceil(self.n_in * float(self.target_sr) / self.orig_sr))
+        return fix_length(np.concatenate(self._parts), size=n_samples)
+
+
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
-    """``librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="soxr_hq")``: soxr's HQ
-    resampler, the result cut or padded to ``ceil(len(y) * target_sr / orig_sr)`` samples."""
+    """``librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="soxr_hq")`` of a 1-D
+    float32 or float64 signal: :class:`Resampler` fed the whole signal at once."""
     if orig_sr == target_sr:
         return y
-    import soxr
-
-    n_samples = int(np.ceil(y.shape[-1] * float(target_sr) / orig_sr))
-    y_hat = soxr.resample(y, orig_sr, target_sr, quality="soxr_hq")
-    return np.asarray(fix_length(y_hat, size=n_samples), dtype=y.dtype)
+    resampler = Resampler(orig_sr=orig_sr, target_sr=target_sr, dtype=y.dtype)
+    resampler.add(y)
+    return resampler.result()
 
 
 def _mel_key(sr: int, n_fft: int, n_mels: int) -> str:

@@ -1,4 +1,11 @@
-"""Audio in: any file soundfile reads, to a mono float32 waveform at the configured rate."""
+"""Audio in: any file soundfile reads (or a waveform in memory), to a mono float32 waveform at the configured rate.
+
+Two steps, the same for training, prediction and the pages:
+
+- :func:`read_audio`: the clip "as recorded" (mixed down, resampled by :class:`ser.audio.dsp.Resampler`,
+  checked), with the file's warnings. Recording conditions are simulated on this, and the pages show it.
+- :func:`finish_audio`: trimmed and level-normalised, what features are computed from.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,12 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ser.audio import dsp
 from ser.config import AudioConfig
-from ser.errors import AudioError
+from ser.errors import AudioError, ConfigError
 
-__all__ = ["load_audio", "read_audio", "Decoded", "prepare_audio", "finish_audio", "normalize_level",
-           "trim_silence", "SILENCE_PEAK", "FULL_SCALE", "CLIPPED_SHARE", "BLOCK_S"]
+__all__ = ["read_audio", "Decoded", "finish_audio", "normalize_level", "trim_silence", "SILENCE_PEAK",
+           "FULL_SCALE", "CLIPPED_SHARE", "BLOCK_S"]
 
 SILENCE_PEAK = 1e-4  # peak amplitude below which a signal counts as digital silence
 FULL_SCALE = 0.999  # a sample this loud (1.0 is full scale) counts as clipped
@@ -30,85 +38,26 @@ def _name(source: object, name: str | None) -> str:
     return getattr(source, "name", None) or "<audio>"
 
 
-class _ToRate:
-    """soxr's streaming HQ resampler from ``sr`` to ``target`` Hz, fed mono blocks.
-
-    The one resampler of every waveform the model hears (files block by block in :func:`read_audio`,
-    signals at once in :func:`prepare_audio`): its output does not depend on how the input is cut into
-    blocks, and equals ``librosa.resample(res_type="soxr_hq")``, cut or padded to the length it gives.
-    """
-
-    def __init__(self, sr: int, target: int):
-        import soxr
-
-        self.sr, self.target, self.n_in = sr, target, 0
-        self.stream = soxr.ResampleStream(sr, target, 1, dtype="float32", quality="HQ")
-        self.parts: list[np.ndarray] = []
-
-    def add(self, mono: np.ndarray) -> None:
-        self.n_in += mono.size
-        self.parts.append(self.stream.resample_chunk(np.ascontiguousarray(mono, dtype=np.float32), last=False))
-
-    def result(self) -> np.ndarray:
-        self.parts.append(self.stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        y = np.concatenate(self.parts)
-        n = int(np.ceil(self.n_in * self.target / self.sr))
-        return np.pad(y, (0, max(0, n - y.size)))[:n]
-
-
-def prepare_audio(y: np.ndarray, *, sr: int, config: AudioConfig | None = None,
-                  name: str = "<audio>", finish: bool = True) -> np.ndarray:
-    """Mix down, resample, check, and (unless ``finish=False``) trim and level-normalise a signal.
-
-    For a signal already in memory (a file is read by :func:`read_audio`, which calls this); it is
-    resampled by the same streaming resampler as a file, so both give the same samples.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n,) or (n, channels)
-        Decoded samples, channels last (soundfile's layout).
-    sr : int
-        Sample rate of ``y`` in Hz.
-    config : AudioConfig, optional
-    name : str
-        What to call the signal in error messages (usually its file name).
-    finish : bool
-        ``False`` stops before :func:`finish_audio`: the signal as a microphone gave it, at the
-        configured rate, which is where recording conditions are simulated.
-
-    Returns
-    -------
-    np.ndarray, shape (m,), float32 at ``config.sample_rate_hz``
-
-    Raises
-    ------
-    AudioError
-        If the signal is empty, not finite, silent, shorter than ``min_duration_s`` or longer
-        than ``max_duration_s``.
-    """
-    config = config or AudioConfig()
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim == 2:
-        y = y.mean(axis=1)
-    if y.ndim != 1:
-        raise AudioError(f"{name}: expected a 1-D or (samples, channels) signal, got shape {y.shape}.")
+def _checked(y: np.ndarray, *, sr: int, config: AudioConfig, name: str) -> np.ndarray:
+    """A mono signal checked: :class:`AudioError` if empty, not finite, too long or silent."""
     if y.size == 0:
         raise AudioError(f"{name}: the audio is empty (0 samples); record or choose a clip with speech in it.")
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: the audio has NaN or infinite samples; re-export the file.")
-    duration_s = y.size / sr
-    if duration_s > config.max_duration_s:
-        raise AudioError(f"{name}: {duration_s:.0f} s is too long (limit {config.max_duration_s:.0f} s); "
-                         "cut it into shorter clips.")
+    if y.size / sr > config.max_duration_s:
+        raise _too_long(name, y.size / sr, config.max_duration_s)
     if float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(f"{name}: the audio is silent (peak below {SILENCE_PEAK:g}); check the microphone "
                          "or the file.")
-    if sr != config.sample_rate_hz:
-        resampler = _ToRate(sr, config.sample_rate_hz)
-        resampler.add(y)
-        y = resampler.result()
-    y = np.ascontiguousarray(y, dtype=np.float32)
-    return finish_audio(y, config=config, name=name) if finish else y
+    return y
+
+
+def _resampled(mono: np.ndarray, *, sr: int, target: int) -> np.ndarray:
+    if sr == target:
+        return mono
+    resampler = dsp.Resampler(orig_sr=sr, target_sr=target)
+    resampler.add(mono)
+    return resampler.result()
 
 
 def trim_silence(y: np.ndarray, *, top_db: float = 30.0, frame_length: int = 2048,
@@ -156,9 +105,23 @@ def normalize_level(y: np.ndarray, *, target_dbfs: float = -23.0, gate_db: float
     return np.ascontiguousarray(y * np.float32(10 ** (target_dbfs / 20) / np.sqrt(power)), dtype=np.float32)
 
 
-def finish_audio(y: np.ndarray, *, config: AudioConfig | None = None, name: str = "<audio>") -> np.ndarray:
-    """The last steps of :func:`prepare_audio` on a mono signal at the configured rate: trim
-    silence (relative to the loudest frame), check the duration, normalise the level.
+def finish_audio(y: np.ndarray | Decoded, *, config: AudioConfig | None = None,
+                 name: str | None = None) -> np.ndarray:
+    """A clip as recorded (:func:`read_audio`), finished: silence trimmed (relative to the loudest
+    frame), the duration checked, the level normalised. What features are computed from.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,), at ``config.sample_rate_hz``, or the :class:`Decoded` that
+        :func:`read_audio` gave
+    config : AudioConfig, optional
+        The one the clip was read with.
+    name : str, optional
+        What to call the clip in messages; defaults to the :class:`Decoded`'s name.
+
+    Returns
+    -------
+    np.ndarray, shape (m,), float32
 
     Raises
     ------
@@ -166,6 +129,9 @@ def finish_audio(y: np.ndarray, *, config: AudioConfig | None = None, name: str 
         If less than ``min_duration_s`` of sound is left.
     """
     config = config or AudioConfig()
+    if isinstance(y, Decoded):
+        y, name = y.y, name or y.name
+    name = name or "<audio>"
     if config.trim_silence:
         y = trim_silence(y, top_db=config.trim_top_db)
     if y.size / config.sample_rate_hz < config.min_duration_s:
@@ -205,8 +171,9 @@ class Decoded:
     Attributes
     ----------
     y : np.ndarray, shape (n,), float32
-        Channels averaged, resampled to ``sr``; what ``prepare_audio(..., finish=False)`` returns.
+        Channels averaged, resampled to ``sr``.
     sr : int
+        ``config.sample_rate_hz``.
     duration_s : float
         Seconds of audio read from the file.
     peak : float
@@ -215,6 +182,8 @@ class Decoded:
         Share of the decoded samples at full scale (``>= FULL_SCALE``).
     warnings : tuple of str
         One line each, naming the file: clipping, samples far above full scale, a file that ends early.
+    name : str
+        What messages call the clip (the path, or the name given).
     """
 
     y: np.ndarray
@@ -223,22 +192,27 @@ class Decoded:
     peak: float
     clipped: float
     warnings: tuple[str, ...] = ()
+    name: str = "<audio>"
 
 
-def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | None = None,
-               name: str | None = None, block_s: float = BLOCK_S) -> Decoded:
-    """Read a file block by block into a mono waveform at the configured rate, checking as it goes.
+def read_audio(source: str | Path | BinaryIO | bytes | np.ndarray, *, sr: int | None = None,
+               config: AudioConfig | None = None, name: str | None = None, block_s: float = BLOCK_S) -> Decoded:
+    """A file (or a waveform in memory) as recorded: mono at the configured rate, checked.
 
-    The one way audio files are opened (training, prediction, the pages, recording, babble sources),
-    so a file longer than the limit is refused from its header everywhere. The duration is checked from the header first: a file longer than ``config.max_duration_s`` is
-    refused before any sample is decoded. Then ``block_s`` seconds at a time are decoded, mixed down
-    and resampled (soxr's streaming HQ resampler, as ``librosa.resample(res_type="soxr_hq")`` does
-    at once), so memory holds the mono result at ``config.sample_rate_hz`` and one block: at most
-    ~40 MB for the 600 s limit at 16 kHz, whatever the file's rate and channels.
+    The one way audio comes in (training, prediction, the pages, recording, babble sources), before
+    :func:`finish_audio`. A file's duration is checked from its header first: a file longer than
+    ``config.max_duration_s`` is refused before any sample is decoded, everywhere. Then ``block_s``
+    seconds at a time are decoded, mixed down and resampled (:class:`ser.audio.dsp.Resampler`, soxr's
+    streaming HQ resampler, as ``librosa.resample(res_type="soxr_hq")`` does at once), so memory holds
+    the mono result at ``config.sample_rate_hz`` and one block: at most ~40 MB for the 600 s limit at
+    16 kHz, whatever the file's rate and channels. A waveform is mixed down, checked and resampled by
+    the same resampler: the samples of a file and of its decoded waveform are the same.
 
     Parameters
     ----------
-    source : path, bytes or binary file object
+    source : path, bytes, binary file object, or np.ndarray of shape (n,) or (n, channels)
+    sr : int, optional
+        The rate of a waveform ``source`` (required for one; a file says its own).
     config : AudioConfig, optional
     name : str, optional
         Name for messages; defaults to the path or the file object's ``name``.
@@ -254,11 +228,40 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
     ------
     AudioError
         If the file is missing, unreadable, too long, empty, silent, or has NaN or infinite samples.
+    ConfigError
+        For a waveform without ``sr``, or a file with one.
     """
-    import soundfile as sf
-
     config = config or AudioConfig()
     label = _name(source, name)
+    if isinstance(source, (np.ndarray, list, tuple)):
+        if sr is None:
+            raise ConfigError(f"{label}: a waveform needs its sample rate: pass sr=.")
+        return _read_signal(np.asarray(source, dtype=np.float32), sr=sr, config=config, label=label)
+    if sr is not None:
+        raise ConfigError(f"{label}: sr= is for a waveform; a file says its own rate.")
+    return _read_file(source, config=config, label=label, block_s=block_s)
+
+
+def _read_signal(y: np.ndarray, *, sr: int, config: AudioConfig, label: str) -> Decoded:
+    """:func:`read_audio` of a waveform: mixed down, checked at its own rate, then resampled."""
+    magnitude = np.abs(y)
+    peak = float(magnitude.max()) if y.size else 0.0
+    clipped = int(np.count_nonzero(magnitude >= FULL_SCALE)) / max(1, y.size)
+    if y.ndim == 2:
+        y = y.mean(axis=1)
+    if y.ndim != 1:
+        raise AudioError(f"{label}: expected a 1-D or (samples, channels) signal, got shape {y.shape}.")
+    _checked(y, sr=sr, config=config, name=label)
+    duration_s = y.size / sr
+    y = np.ascontiguousarray(_resampled(y, sr=sr, target=config.sample_rate_hz), dtype=np.float32)
+    return Decoded(y, config.sample_rate_hz, duration_s, peak, clipped, _warnings(label, peak, clipped), label)
+
+
+def _read_file(source: str | Path | BinaryIO | bytes, *, config: AudioConfig, label: str,
+               block_s: float) -> Decoded:
+    """:func:`read_audio` of a file: header first, then block by block."""
+    import soundfile as sf
+
     target = config.sample_rate_hz
     try:
         f = sf.SoundFile(_open(source, label))
@@ -274,7 +277,7 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
             raise _too_long(label, frames / sr, config.max_duration_s)
         limit = int(config.max_duration_s * sr)
         blocksize = max(1, min(int(block_s * sr), 2 ** 21 // channels))  # a block is at most 8 MB as float32
-        stream = _ToRate(sr, target) if sr != target else None
+        stream = dsp.Resampler(orig_sr=sr, target_sr=target) if sr != target else None
         parts: list[np.ndarray] = []
         n_read, peak, n_full = 0, 0.0, 0
         while True:
@@ -301,43 +304,23 @@ def read_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | N
         y = stream.result()
     else:
         y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    y = prepare_audio(y, sr=target, config=config, name=label, finish=False)
+    y = np.ascontiguousarray(_checked(y, sr=target, config=config, name=label), dtype=np.float32)
     clipped = n_full / max(1, n_read * channels)
-    warnings = []
+    warnings = _warnings(label, peak, clipped)
     if declared > n_read:
-        warnings.append(f"{label}: the file ends early (its header says {declared / sr:.1f} s, "
-                        f"{n_read / sr:.1f} s could be read); re-export or download it again.")
+        warnings = (f"{label}: the file ends early (its header says {declared / sr:.1f} s, "
+                    f"{n_read / sr:.1f} s could be read); re-export or download it again.", *warnings)
+    return Decoded(y, target, n_read / sr, peak, clipped, warnings, label)
+
+
+def _warnings(label: str, peak: float, clipped: float) -> tuple[str, ...]:
+    """The lines that say a clip is far above full scale, or clipped."""
     if peak > 1.0:
         level = f"{peak:.0f} times full scale" if peak >= 2 else f"{20 * np.log10(peak):.1f} dB above full scale"
-        warnings.append(f"{label}: the samples reach {level}; the file was probably exported with the wrong "
-                        "scale (the level is normalised here, but check the export).")
-    elif clipped >= CLIPPED_SHARE:
+        return (f"{label}: the samples reach {level}; the file was probably exported with the wrong "
+                "scale (the level is normalised here, but check the export).",)
+    if clipped >= CLIPPED_SHARE:
         share = f"{clipped:.0%}" if clipped >= 0.01 else f"{clipped:.1%}"
-        warnings.append(f"{label}: {share} of the samples are at full scale: the recording is clipped, "
-                        "which can change the emotion heard; record with less gain.")
-    return Decoded(y, target, n_read / sr, peak, clipped, tuple(warnings))
-
-
-def load_audio(source: str | Path | BinaryIO | bytes, *, config: AudioConfig | None = None,
-               name: str | None = None) -> tuple[np.ndarray, int]:
-    """Load any format soundfile reads as a checked mono waveform at the configured rate.
-
-    Read block by block (:func:`read_audio`), then trimmed and level-normalised (:func:`finish_audio`).
-
-    Parameters
-    ----------
-    source : path, bytes or binary file object
-    config : AudioConfig, optional
-    name : str, optional
-        Name for error messages; defaults to the path or the file object's ``name``.
-
-    Returns
-    -------
-    y : np.ndarray, shape (n,), float32
-    sr : int
-        ``config.sample_rate_hz``.
-    """
-    config = config or AudioConfig()
-    label = _name(source, name)
-    raw = read_audio(source, config=config, name=label)
-    return finish_audio(raw.y, config=config, name=label), config.sample_rate_hz
+        return (f"{label}: {share} of the samples are at full scale: the recording is clipped, "
+                "which can change the emotion heard; record with less gain.",)
+    return ()

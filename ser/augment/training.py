@@ -31,7 +31,7 @@ def augment(y: np.ndarray, *, sr: int, version: str, rng: np.random.Generator,
     Parameters
     ----------
     y : np.ndarray, shape (n,)
-        The clip before trimming and level normalisation (``prepare_audio(..., finish=False)``).
+        The clip as recorded, before trimming and level normalisation (``read_audio(...).y``).
     sr : int
     version : one of ``VERSIONS``
     rng : numpy.random.Generator

@@ -36,9 +36,9 @@ class ClipTask:
 @functools.lru_cache(maxsize=128)
 def _babble_source(path: str, audio: AudioConfig) -> np.ndarray:
     """A clip to make babble of, loaded once per process (the same few clips serve every clip)."""
-    from ser.audio.reader import load_audio
+    from ser.audio.reader import finish_audio, read_audio
 
-    return load_audio(path, config=audio)[0]
+    return finish_audio(read_audio(path, config=audio), config=audio)
 
 
 def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | None = None,
@@ -74,8 +74,8 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
                 out[v] = hit
     missing = [v for v in task.versions if v not in out]
     if missing:
-        raw = read_audio(task.path, config=config.audio, name=task.path).y
-        sr = config.audio.sample_rate_hz
+        decoded = read_audio(task.path, config=config.audio, name=task.path)
+        raw, sr = decoded.y, decoded.sr
         sources: list[np.ndarray] = []
         if task.babble and any(v != "original" for v in missing):
             sources = [_babble_source(b, config.audio) for b in task.babble]

@@ -112,10 +112,10 @@ def model_view(y: np.ndarray, *, sr: int, config: Config | None = None,
     dict mapping ``mel``, ``mfcc``, ``chroma``, ``zcr``, ``rms`` (and with prosody ``pitch``,
     ``periodicity``) to arrays of shape (rows, max_frames)
     """
-    from ser.audio.reader import prepare_audio
+    from ser.audio.reader import finish_audio, read_audio
 
     config = config or Config()
-    prepared = prepare_audio(y, sr=sr, config=config.audio, name=name)
+    prepared = finish_audio(read_audio(y, sr=sr, config=config.audio, name=name), config=config.audio)
     feats = extract_features(prepared, sr=config.audio.sample_rate_hz, config=config.features)
     return {group: feats[rows] for group, rows in _row_slices(config.features).items()}
 

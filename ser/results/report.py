@@ -87,9 +87,10 @@ def _clip_audio(path: Path) -> str:
     """A clip as an inline 16 kHz mono 16-bit WAV data URI (its first 4 s: about 128 kB)."""
     import soundfile as sf
 
-    from ser.audio.reader import load_audio
+    from ser.audio.reader import finish_audio, read_audio
 
-    y, sr = load_audio(path)
+    raw = read_audio(path)
+    y, sr = finish_audio(raw), raw.sr
     y = y[: int(CLIP_S * sr)]
     buf = io.BytesIO()
     sf.write(buf, np.clip(y / max(float(np.abs(y).max()), 1e-9) * 0.9, -1, 1), sr, format="WAV", subtype="PCM_16")

@@ -173,7 +173,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
     AudioError
         As :meth:`Predictor.predict` does, for audio that cannot be predicted at all.
     """
-    from ser.audio.reader import prepare_audio
+    from ser.audio.reader import read_audio
     from ser.audio.speech import FRAME, VAD_RATE
 
     began = time.monotonic()
@@ -181,7 +181,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
     y = y.mean(axis=1) if y.ndim == 2 else y
     cfg = predictor.config.audio
     rate = cfg.sample_rate_hz
-    raw = prepare_audio(y, sr=sr, config=cfg, name=name, finish=False)
+    raw = read_audio(y, sr=sr, config=cfg, name=name).y
     fin, offset = _prepared(raw, cfg, name)
     window = predictor.config.features.window_samples
     win_a = np.asarray(predictor.window_starts(len(fin)))

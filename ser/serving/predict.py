@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from ser.config import Config
 from ser.errors import ModelError
+
+if TYPE_CHECKING:
+    from ser.audio.reader import Decoded
 
 __all__ = ["Prediction", "Predictor", "MODEL_FILES", "RUNTIMES"]
 
@@ -186,7 +189,7 @@ class Predictor:
         Raises :class:`~ser.errors.AudioError`, one line, when no clip holds speech or the clips hold
         under :data:`ser.features.speakers.MIN_ENROL_S` (3) seconds of speech in all.
         """
-        from ser.audio.reader import finish_audio, prepare_audio, read_audio
+        from ser.audio.reader import finish_audio, read_audio
         from ser.errors import AudioError, ConfigError
         from ser.features.extract import extract_features
         from ser.features.speakers import MIN_ENROL_S, SpeakerStats, rms_row, speaker_stats
@@ -209,8 +212,8 @@ class Predictor:
                 name = str(getattr(clip, "name", None) or (clip if isinstance(clip, (str, Path)) else "enrolment"))
                 y, rate_in = read_audio(clip, config=self.config.audio, name=name).y, None
             try:  # a silent or too short clip holds no speech
-                y = (prepare_audio(y, sr=rate_in, config=self.config.audio, name=name) if rate_in is not None
-                     else finish_audio(y, config=self.config.audio, name=name))
+                raw = read_audio(y, sr=rate_in, config=self.config.audio, name=name).y if rate_in is not None else y
+                y = finish_audio(raw, config=self.config.audio, name=name)
             except AudioError as exc:
                 why = why or str(exc).rstrip(".")
                 continue
@@ -273,29 +276,39 @@ class Predictor:
         model without it normalises the audio by its own frames; a model trained without ``speaker_norm``
         ignores it.
         """
-        from ser.audio.reader import prepare_audio
-
-        chosen = self.choice(emotions)
-        mean = self._speaker_mean(speaker)
-        raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
-        return self._predict_raw(raw, name=name, timeline=timeline, duration_s=len(y) / sr, emotions=chosen,
-                                 speaker=mean)
-
-    def predict_file(self, source: str | Path | BinaryIO | bytes, *, name: str | None = None,
-                     timeline: bool = False, emotions: str | Sequence[str] | None = None,
-                     speaker: Any = None) -> Prediction:
-        """Predict a file (path, bytes or file object) of any format soundfile reads.
-
-        The file is read once, block by block (:func:`ser.audio.reader.read_audio`: a file longer than the
-        config's ``max_duration_s`` is refused from its header); its warnings come with the prediction.
-        ``emotions`` restricts the answer and ``speaker`` normalises it as in :meth:`predict`.
-        """
         from ser.audio.reader import read_audio
 
         chosen = self.choice(emotions)
         mean = self._speaker_mean(speaker)
+        raw = read_audio(y, sr=sr, config=self.config.audio, name=name).y
+        return self._predict_raw(raw, name=name, timeline=timeline, duration_s=len(y) / sr, emotions=chosen,
+                                 speaker=mean)
+
+    def predict_file(self, source: str | Path | BinaryIO | bytes | Decoded, *, name: str | None = None,
+                     timeline: bool = False, emotions: str | Sequence[str] | None = None,
+                     speaker: Any = None) -> Prediction:
+        """Predict a file (path, bytes or file object) of any format soundfile reads, or one already read.
+
+        The file is read once, block by block (:func:`ser.audio.reader.read_audio`: a file longer than the
+        config's ``max_duration_s`` is refused from its header); its warnings come with the prediction.
+        A :class:`ser.audio.reader.Decoded` (``read_audio`` with this model's ``config.audio``) is not read
+        again: the Predict page reads an upload once for its prediction, explanation and waveform.
+        ``emotions`` restricts the answer and ``speaker`` normalises it as in :meth:`predict`.
+        """
+        from ser.audio.reader import Decoded, read_audio
+
+        chosen = self.choice(emotions)
+        mean = self._speaker_mean(speaker)
         label = name or str(getattr(source, "name", None) or (source if isinstance(source, (str, Path)) else "<audio>"))
-        decoded = read_audio(source, config=self.config.audio, name=label)
+        if isinstance(source, Decoded):
+            if source.sr != self.config.audio.sample_rate_hz:
+                from ser.errors import ConfigError
+
+                raise ConfigError(f"{label}: read at {source.sr} Hz, but this model hears "
+                                  f"{self.config.audio.sample_rate_hz} Hz; read it with the model's config.audio.")
+            decoded = source
+        else:
+            decoded = read_audio(source, config=self.config.audio, name=label)
         return self._predict_raw(decoded.y, name=label, timeline=timeline, duration_s=decoded.duration_s,
                                  warnings=decoded.warnings, emotions=chosen, speaker=mean)
 
@@ -403,7 +416,7 @@ class Predictor:
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,
                      warnings: tuple[str, ...] = (), emotions: tuple[str, ...] | None = None,
                      speaker: np.ndarray | None = None) -> Prediction:
-        """The prediction for a signal that :func:`ser.audio.reader.prepare_audio` left unfinished, restricted to
+        """The prediction for a signal as :func:`ser.audio.reader.read_audio` gives it (not finished), restricted to
         ``emotions`` (already checked) when given."""
         from ser.audio.reader import finish_audio
         from ser.datasets.emotions import restrict
@@ -437,11 +450,11 @@ class Predictor:
         speech weight, 0 for none) and one probability per emotion (with ``emotions``, per chosen
         emotion only, each row restricted and renormalised as :meth:`predict` does)
         """
-        from ser.audio.reader import prepare_audio
+        from ser.audio.reader import read_audio
 
         chosen = self.choice(emotions)
         mean = self._speaker_mean(speaker)  # as in predict
-        raw = prepare_audio(y, sr=sr, config=self.config.audio, name=name, finish=False)
+        raw = read_audio(y, sr=sr, config=self.config.audio, name=name).y
         return self._timeline(raw, hop_s=hop_s, name=name, emotions=chosen, speaker=mean)
 
     def _timeline(self, raw: np.ndarray, *, hop_s: float | None = None, name: str = "<audio>",

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from ser.audio import dsp
-from ser.audio.reader import load_audio
+from ser.audio.reader import finish_audio, read_audio
 
 
 @pytest.fixture(scope="module")
 def signals(real_clip):
     rng = np.random.default_rng(7)
-    speech, _ = load_audio(real_clip)
+    speech = finish_audio(read_audio(real_clip))
     return {"speech": speech, "noise": rng.normal(scale=0.1, size=24001).astype(np.float32),
             "quiet": (1e-11 * rng.standard_normal(4000)).astype(np.float32),
             "tone": np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)}

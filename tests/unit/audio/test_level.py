@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from ser.audio.reader import prepare_audio
+from ser.audio.reader import finish_audio, read_audio
 from ser.config import Config
 from ser.features.extract import extract_features
 from tests.conftest import DEFAULT_MODEL, DEMO
@@ -28,12 +28,12 @@ def unclipped_gains(y: np.ndarray) -> list[float]:
 def test_features_do_not_depend_on_gain(clip):
     y, sr = sf.read(clip, dtype="float32")
     config = Config()
-    ref = extract_features(prepare_audio(y, sr=sr, config=config.audio), sr=16_000, config=config.features)
+    ref = extract_features(finish_audio(read_audio(y, sr=sr, config=config.audio), config=config.audio), sr=16_000, config=config.features)
     gains = unclipped_gains(y)
     assert gains, "every clip takes at least the quieter gains"
     for g in gains:
         scaled = (y * 10 ** (g / 20)).astype(np.float32)
-        got = extract_features(prepare_audio(scaled, sr=sr, config=config.audio), sr=16_000,
+        got = extract_features(finish_audio(read_audio(scaled, sr=sr, config=config.audio), config=config.audio), sr=16_000,
                                config=config.features)
         assert got.shape == ref.shape
         # mel dB, MFCC and chroma within rounding of float32 arithmetic, ZCR exact, RMS relative
@@ -44,9 +44,9 @@ def test_trimming_keeps_the_same_samples_at_any_gain():
     clip = demo_clips(1)[0]
     y, sr = sf.read(clip, dtype="float32")
     config = Config().audio
-    ref = prepare_audio(y, sr=sr, config=config)
+    ref = finish_audio(read_audio(y, sr=sr, config=config), config=config)
     for g in unclipped_gains(y):
-        got = prepare_audio((y * 10 ** (g / 20)).astype(np.float32), sr=sr, config=config)
+        got = finish_audio(read_audio((y * 10 ** (g / 20)).astype(np.float32), sr=sr, config=config), config=config)
         assert got.size == ref.size, f"gain {g:+} dB trimmed to {got.size} samples instead of {ref.size}"
 
 

@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.audio.reader import load_audio, prepare_audio
+from ser.audio.reader import finish_audio, read_audio
 from ser.config import AudioConfig
 from ser.errors import AudioError
 from tests.conftest import tone
 
 
 def test_real_clip_is_mono_16k_trimmed(real_clip):
-    y, sr = load_audio(real_clip)
+    raw = read_audio(real_clip)
+    y, sr = finish_audio(raw), raw.sr
     assert sr == 16_000 and y.ndim == 1 and y.dtype == np.float32
     raw, _ = sf.read(real_clip)
     assert 0.5 * 16_000 < y.size < raw.size  # leading/trailing silence trimmed
@@ -27,15 +28,17 @@ def test_formats_rates_and_channels(tmp_path, fmt, subtype, rate, channels):
     data = np.stack([y] * channels, axis=1) if channels > 1 else y
     path = tmp_path / f"x.{fmt.lower()}"
     sf.write(path, data, rate, format=fmt, subtype=subtype)
-    out, sr = load_audio(path, config=AudioConfig(trim_silence=False))
+    config = AudioConfig(trim_silence=False)
+    raw = read_audio(path, config=config)
+    out, sr = finish_audio(raw, config=config), raw.sr
     assert sr == 16_000
     assert abs(out.size - 1.5 * 16_000) < 0.05 * 16_000  # codecs may pad a few ms
 
 
 def test_bytes_and_file_objects(real_clip):
     data = real_clip.read_bytes()
-    a, _ = load_audio(data, name="upload.wav")
-    b, _ = load_audio(io.BytesIO(data), name="upload.wav")
+    a = finish_audio(read_audio(data, name="upload.wav"))
+    b = finish_audio(read_audio(io.BytesIO(data), name="upload.wav"))
     np.testing.assert_array_equal(a, b)
 
 
@@ -43,24 +46,24 @@ def test_bad_inputs_name_the_file_and_the_problem(tmp_path):
     text = tmp_path / "notes.wav"
     text.write_text("hello, I am not audio")
     with pytest.raises(AudioError, match=r"notes\.wav: not a readable audio file"):
-        load_audio(text)
+        read_audio(text)
     with pytest.raises(AudioError, match=r"gone\.wav: file not found"):
-        load_audio(tmp_path / "gone.wav")
+        read_audio(tmp_path / "gone.wav")
     with pytest.raises(AudioError, match=r"empty\.wav: the audio is empty"):
-        prepare_audio(np.zeros(0), sr=16_000, name="empty.wav")
+        read_audio(np.zeros(0), sr=16_000, name="empty.wav")
     with pytest.raises(AudioError, match=r"quiet\.wav: the audio is silent"):
-        prepare_audio(np.zeros(16_000), sr=16_000, name="quiet.wav")
+        read_audio(np.zeros(16_000), sr=16_000, name="quiet.wav")
     with pytest.raises(AudioError, match=r"nan\.wav: .*NaN"):
-        prepare_audio(np.full(16_000, np.nan), sr=16_000, name="nan.wav")
+        read_audio(np.full(16_000, np.nan), sr=16_000, name="nan.wav")
     with pytest.raises(AudioError, match=r"click\.wav: only 0\.\d+ s of sound"):
-        prepare_audio(tone(duration_s=0.1), sr=16_000, name="click.wav")
+        finish_audio(read_audio(tone(duration_s=0.1), sr=16_000, name="click.wav"))
     with pytest.raises(AudioError, match=r"long\.wav: 20 s is too long"):
-        prepare_audio(tone(duration_s=20), sr=16_000, name="long.wav", config=AudioConfig(max_duration_s=10))
+        read_audio(tone(duration_s=20), sr=16_000, name="long.wav", config=AudioConfig(max_duration_s=10))
 
 
 def test_trim_removes_silence_around_sound():
     y = np.concatenate([np.zeros(8000, np.float32), tone(duration_s=1.0), np.zeros(8000, np.float32)])
-    out = prepare_audio(y, sr=16_000)
+    out = finish_audio(read_audio(y, sr=16_000))
     assert 0.8 * 16_000 < out.size < 1.1 * 16_000
 
 
@@ -81,10 +84,10 @@ def _long_flac(path, *, hours: float, sr: int = 8_000, channels: int = 1) -> Non
 PEAK_RSS = """
 import re, sys
 from pathlib import Path
-from ser.audio.reader import load_audio
+from ser.audio.reader import read_audio
 from ser.errors import AudioError
 try:
-    load_audio(sys.argv[1])
+    read_audio(sys.argv[1])
     print("accepted")
 except AudioError as exc:
     print(exc)
@@ -108,7 +111,7 @@ def test_hours_long_flac_is_refused_from_its_header_with_little_memory(tmp_path)
 
 
 def test_long_48k_stereo_is_read_block_by_block_as_whole_decoding_would(tmp_path):
-    """Streaming decode + resampling gives exactly the samples a whole-file read + prepare_audio give."""
+    """Streaming decode + resampling gives exactly the samples a whole-file read handed over as a waveform gives."""
     from ser.audio.reader import read_audio
 
     rng = np.random.default_rng(1)
@@ -117,7 +120,7 @@ def test_long_48k_stereo_is_read_block_by_block_as_whole_decoding_would(tmp_path
     path = tmp_path / "s.flac"
     sf.write(path, stereo, 48_000, subtype="PCM_24")
     raw, sr = sf.read(path, dtype="float32")
-    ref = prepare_audio(raw, sr=sr, finish=False)
+    ref = read_audio(raw, sr=sr).y
     got = read_audio(path, block_s=2.0)
     assert got.sr == 16_000 and got.y.shape == ref.shape
     np.testing.assert_array_equal(got.y, ref)
@@ -165,3 +168,44 @@ def test_warnings_for_clipping_far_above_full_scale_and_truncation(tmp_path):
     assert read_audio(tmp_path / "clipped.wav").warnings[:1] != ()
     sf.write(tmp_path / "fine.wav", y, 16_000)
     assert read_audio(tmp_path / "fine.wav").warnings == ()
+
+
+def test_one_reader_for_files_and_signals_and_one_finish(tmp_path):
+    """Two entry points from audio to the model's waveform: read_audio (raw) and finish_audio (trim + level)."""
+    import ser.audio.reader
+    from ser.audio.reader import finish_audio, read_audio
+    from ser.errors import ConfigError
+
+    for gone in ("load_audio", "prepare_audio", "decode"):
+        assert not hasattr(ser.audio.reader, gone) and gone not in ser.audio.reader.__all__
+    y = np.stack([tone(sr=44_100, duration_s=1.5), 0.5 * tone(sr=44_100, duration_s=1.5)], axis=1)
+    sf.write(tmp_path / "s.wav", y, 44_100, subtype="FLOAT")
+    from_file, from_array = read_audio(tmp_path / "s.wav"), read_audio(y, sr=44_100, name="s.wav")
+    np.testing.assert_array_equal(from_file.y, from_array.y)
+    assert (from_array.sr, from_array.name) == (16_000, "s.wav")
+    assert from_array.duration_s == pytest.approx(from_file.duration_s)
+    np.testing.assert_array_equal(finish_audio(from_array), finish_audio(from_array.y))
+    with pytest.raises(ConfigError, match=r"s\.wav: a waveform needs its sample rate: pass sr="):
+        read_audio(y, name="s.wav")
+
+
+def test_every_resampling_goes_through_dsps_resampler(tmp_path, monkeypatch):
+    """Training, prediction and the speech check resample with ser.audio.dsp.Resampler: they cannot drift."""
+    from ser.audio import dsp
+    from ser.audio.reader import read_audio
+    from ser.audio.speech import speech_frames
+
+    made = []
+
+    class Counted(dsp.Resampler):
+        def __init__(self, **kw):
+            made.append(kw["orig_sr"])
+            super().__init__(**kw)
+
+    monkeypatch.setattr(dsp, "Resampler", Counted)
+    y = tone(sr=8_000, duration_s=1.0)
+    sf.write(tmp_path / "t.wav", y, 8_000, subtype="FLOAT")
+    read_audio(tmp_path / "t.wav")
+    read_audio(y, sr=22_050)
+    speech_frames(y, sr=8_000)
+    assert made == [8_000, 22_050, 8_000]

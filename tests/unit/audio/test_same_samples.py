@@ -64,8 +64,6 @@ def test_read_and_finish_give_the_pinned_samples(files, which):
 @pytest.mark.parametrize("which", sorted(PINNED))
 def test_a_signal_in_memory_gives_the_samples_of_its_file(files, which):
     """The decoded samples handed over as an array (Predictor.predict, explain) read as their file does."""
-    from ser.audio.reader import prepare_audio
-
     y, sr = sf.read(files[which], dtype="float32")
-    raw = prepare_audio(y, sr=sr, finish=False)
-    assert (_digest(raw), _digest(prepare_audio(y, sr=sr))) == PINNED[which]
+    raw = read_audio(y, sr=sr)
+    assert (_digest(raw.y), _digest(finish_audio(raw))) == PINNED[which]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ser.audio.reader import load_audio, prepare_audio
+from ser.audio.reader import finish_audio, read_audio
 from tests.conftest import DEMO
 
 SR = 16_000
@@ -39,7 +39,7 @@ def test_every_demo_clip_is_speech():
     from ser.audio.speech import is_speech
 
     paths = pd.read_csv(DEMO / "all_labels.csv").path
-    rejected = [p for p in paths if not is_speech(load_audio(DEMO / p)[0], sr=SR)]
+    rejected = [p for p in paths if not is_speech(finish_audio(read_audio(DEMO / p)), sr=SR)]
     assert not rejected, f"{len(paths) - len(rejected)}/{len(paths)} accepted; rejected {rejected}"
 
 
@@ -51,13 +51,13 @@ def test_non_speech_is_not_speech_as_given_or_level_normalised(kind):
     assert not is_speech(y, sr=SR)
     assert speech_ratio(y, sr=SR) < 0.05
     if kind != "silence":  # silence is refused before this (see test_audio)
-        assert not is_speech(prepare_audio(y, sr=SR), sr=SR)
+        assert not is_speech(finish_audio(read_audio(y, sr=SR)), sr=SR)
 
 
 def test_speech_frames_shape_rates_and_cost(real_clip):
     from ser.audio.speech import FRAME_S, speech_frames, speech_ratio
 
-    y, _ = load_audio(real_clip)
+    y = finish_audio(read_audio(real_clip))
     probs = speech_frames(y, sr=SR)
     assert probs.shape == (int(np.ceil(y.size / (FRAME_S * SR))),) and probs.dtype == np.float32
     assert 0 <= probs.min() and probs.max() <= 1
@@ -101,10 +101,8 @@ def demo_clips(n: int | None = None, *, raw: bool = False) -> list[np.ndarray]:
                                                                                             kind="stable")
         labels = labels.iloc[np.argsort(labels.groupby("speaker").cumcount().to_numpy(), kind="stable")].head(n)
     if raw:
-        from ser.audio.reader import read_audio
-
         return [read_audio(DEMO / p).y for p in labels.path]
-    return [load_audio(DEMO / p)[0] for p in labels.path]
+    return [finish_audio(read_audio(DEMO / p)) for p in labels.path]
 
 
 def crowd(n_voices: int, *, seed: int = 0, duration_s: float = 4.0) -> np.ndarray:
@@ -119,7 +117,7 @@ def crowd(n_voices: int, *, seed: int = 0, duration_s: float = 4.0) -> np.ndarra
 def test_seeded_barks_are_not_speech(seed):
     from ser.audio.speech import is_speech
 
-    assert not is_speech(prepare_audio(bark(seed), sr=SR), sr=SR)
+    assert not is_speech(finish_audio(read_audio(bark(seed), sr=SR)), sr=SR)
 
 
 @pytest.mark.parametrize("n_voices", [6, 8])
@@ -127,7 +125,7 @@ def test_a_crowd_of_demo_voices_is_several_voices(n_voices):
     from ser.audio.speech import is_speech, many_voices
 
     for seed in range(3):
-        y = prepare_audio(crowd(n_voices, seed=seed), sr=SR)
+        y = finish_audio(read_audio(crowd(n_voices, seed=seed), sr=SR))
         assert is_speech(y, sr=SR) and many_voices(y, sr=SR)
 
 
@@ -142,4 +140,4 @@ def test_one_demo_voice_is_one_voice_even_over_babble_at_10_db():
     for i, y in enumerate(raw):
         others = [s for j, s in enumerate(raw) if j % 4 != i % 4]  # other speakers
         mixed = apply_condition(y, "babble10", sr=SR, rng=np.random.default_rng(i), babble_sources=others)
-        assert not many_voices(prepare_audio(mixed, sr=SR), sr=SR), f"clip {i} with babble at 10 dB"
+        assert not many_voices(finish_audio(read_audio(mixed, sr=SR)), sr=SR), f"clip {i} with babble at 10 dB"

@@ -3,7 +3,7 @@ import os
 import numpy as np
 import pytest
 
-from ser.audio.reader import load_audio
+from ser.audio.reader import finish_audio, read_audio
 from ser.config import Config, FeatureConfig, for_preset
 from ser.features.cache import FeatureCache
 from ser.features.clips import ClipTask, clip_features
@@ -14,7 +14,7 @@ from tests.conftest import tone
 
 
 def test_shape_dtype_and_row_order(real_clip):
-    y, sr = load_audio(real_clip)
+    y, sr = finish_audio(read_audio(real_clip)), 16_000
     f = extract_features(y, sr=sr)
     assert f.shape == (182, 96) and f.dtype == np.float32
     assert ROW_NAMES == {"mel": slice(0, 128), "mfcc": slice(128, 168), "chroma": slice(168, 180),
@@ -28,7 +28,7 @@ def test_equals_separate_librosa_calls_on_real_clips(ravdess):
 
     paths = pd.read_csv(ravdess / "all_labels.csv").path[::150]
     for p in paths:
-        y, sr = load_audio(ravdess / p)
+        y, sr = finish_audio(read_audio(ravdess / p)), 16_000
         fast, ref = extract_features(y, sr=sr), extract_features_reference(y, sr=sr)
         np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-4)
 
@@ -202,11 +202,10 @@ def test_training_and_prediction_hear_a_44k_file_the_same(tmp_path, monkeypatch)
 
 def _short_word(seconds: float = 1.0) -> np.ndarray:
     """A real utterance cut to ``seconds``, prepared as prediction prepares it (trimmed, levelled)."""
-    from ser.audio.reader import prepare_audio
     from tests.conftest import DEMO
 
-    y, sr = load_audio(sorted(DEMO.glob("Actor_12/*.wav"))[0])
-    return prepare_audio(y[: int(seconds * sr)], sr=sr, config=Config().audio)
+    y, sr = finish_audio(read_audio(sorted(DEMO.glob("Actor_12/*.wav"))[0])), 16_000
+    return finish_audio(read_audio(y[: int(seconds * sr)], sr=sr, config=Config().audio), config=Config().audio)
 
 
 def test_repeat_padding_fills_the_window_with_the_clips_own_frames():

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from ser.audio.reader import load_audio
+from ser.audio.reader import finish_audio, read_audio
 from ser.errors import ModelError
 from ser.features.extract import extract_features
 from ser.serving.predict import Predictor
@@ -21,8 +21,9 @@ def demo_features():
 
     config = Predictor.load(DEFAULT_MODEL).config
     labels = pd.read_csv(DEMO / "all_labels.csv")
-    return np.stack([extract_features(load_audio(DEMO / p, config=config.audio)[0][:config.features.window_samples],
-                                      sr=config.audio.sample_rate_hz, config=config.features) for p in labels.path])
+    clips = [finish_audio(read_audio(DEMO / p, config=config.audio), config=config.audio) for p in labels.path]
+    return np.stack([extract_features(y[:config.features.window_samples], sr=config.audio.sample_rate_hz,
+                                      config=config.features) for y in clips])
 
 
 @pytest.fixture

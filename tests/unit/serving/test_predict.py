@@ -119,8 +119,8 @@ def test_an_upload_is_decoded_and_prepared_once(shipped, monkeypatch):
     calm = _clips_predicted_right("calm")[:6]
     buf = __import__("io").BytesIO()
     sf.write(buf, np.concatenate([sf.read(p, dtype="float32")[0] for p in calm]), 16_000, format="WAV")
-    calls = {"open": 0, "prepare": 0}
-    real_open, real_prepare = soundfile.SoundFile, ser.audio.reader.prepare_audio
+    calls = {"open": 0, "read": 0}
+    real_open, real_read = soundfile.SoundFile, ser.audio.reader.read_audio
 
     def counted(key, fn):
         def wrapper(*a, **k):
@@ -129,10 +129,10 @@ def test_an_upload_is_decoded_and_prepared_once(shipped, monkeypatch):
         return wrapper
 
     monkeypatch.setattr(soundfile, "SoundFile", counted("open", real_open))
-    monkeypatch.setattr(ser.audio.reader, "prepare_audio", counted("prepare", real_prepare))
+    monkeypatch.setattr(ser.audio.reader, "read_audio", counted("read", real_read))
     pred = shipped.predict_file(buf.getvalue(), name="six.wav", timeline=True)
     assert pred.emotion is not None and len(pred.timeline) >= 5 and pred.duration_s > 10
-    assert calls == {"open": 1, "prepare": 1}
+    assert calls == {"open": 1, "read": 1}
 
 
 def test_cli_says_no_speech_in_text_and_json(tmp_path, capsys):
@@ -275,7 +275,7 @@ def _short_demo_clips(seconds: float = 0.8) -> list:
     """The middle ``seconds`` of the speech of one demo clip per speaker and emotion (32 real short utterances)."""
     import pandas as pd
 
-    from ser.audio.reader import prepare_audio
+    from ser.audio.reader import finish_audio, read_audio
     from ser.config import AudioConfig
     from tests.conftest import DEMO
 
@@ -283,14 +283,14 @@ def _short_demo_clips(seconds: float = 0.8) -> list:
     out = []
     for path in labels.path:
         y, sr = sf.read(DEMO / path, dtype="float32")
-        y = prepare_audio(y, sr=sr, config=AudioConfig())
+        y = finish_audio(read_audio(y, sr=sr, config=AudioConfig()))
         mid, half = len(y) // 2, int(seconds * 16_000) // 2
         out.append(y[mid - half: mid + half])
     return out
 
 
 def test_a_short_clip_is_seen_as_its_own_frames_only_with_repeat_padding(shipped, monkeypatch):
-    from ser.audio.reader import prepare_audio
+    from ser.audio.reader import finish_audio, read_audio
     from ser.features.extract import ROW_NAMES, extract_features
 
     p = _repeat_padded(shipped)
@@ -302,7 +302,7 @@ def test_a_short_clip_is_seen_as_its_own_frames_only_with_repeat_padding(shipped
     assert pred.emotion is not None and len(seen) == 1 and seen[0].shape[0] == 1
     window = seen[0][0]
     assert np.all(window[ROW_NAMES["rms"]] > 0)  # every frame the model sees is the clip's, none silence
-    prepared = prepare_audio(y, sr=16_000, config=p.config.audio)
+    prepared = finish_audio(read_audio(y, sr=16_000, config=p.config.audio), config=p.config.audio)
     tiled = np.tile(prepared, -(-p.config.features.window_samples // len(prepared)))
     np.testing.assert_allclose(window, extract_features(tiled, sr=16_000, config=p.config.features), atol=1e-5)
 
