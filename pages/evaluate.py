@@ -14,7 +14,8 @@ from pages._ui.models import model_picker
 from pages._ui.plots import probability_figure
 from ser.results.figures import (confusion_figure, curves_figure, f1_comparison_figure, f1_figure, robustness_figure,
                                  training_history)
-from ser.results.summary import chance_level, emotions_present, held_out_speakers, per_class_table, per_corpus_table
+from ser.results.summary import (chance_level, emotions_present, held_out_speakers, misclassified, per_class_table,
+                                 per_corpus_table)
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
@@ -208,7 +209,7 @@ if data["history"] is not None:
 
 preds = data["predictions"]
 if preds is not None and len(preds):
-    wrong = preds[preds["true"] != preds["predicted"]].reset_index(drop=True)
+    wrong = misclassified(preds)
     st.subheader(f"Misclassified test clips ({len(wrong)} of {len(preds)})")
     from ser.paths import find_clip
 

@@ -1,5 +1,6 @@
 """What a model's results say, in the shapes a person reads them: the emotions its scores average over,
-chance, the held-out speakers, and the per-emotion and per-corpus tables (the Evaluate page)."""
+chance, the held-out speakers, the per-emotion and per-corpus tables and the misclassified clips (the
+Evaluate page)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["emotions_present", "chance_level", "held_out_speakers", "per_class_table", "per_corpus_table"]
+__all__ = ["emotions_present", "chance_level", "held_out_speakers", "per_class_table", "per_corpus_table",
+           "misclassified"]
 
 
 def emotions_present(report: dict[str, Any]) -> list[str]:
@@ -51,3 +53,9 @@ def per_corpus_table(per_corpus: dict[str, dict[str, Any]]) -> pd.DataFrame:
              "most frequent answer": f"{c['top_answer']} ({c['top_answer_share']:.0%})"}
             for name, c in per_corpus.items()]
     return pd.DataFrame(rows)
+
+
+def misclassified(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``predictions.csv`` (``path``, ``true``, ``predicted``, a probability per emotion)
+    whose answer was not the clip's emotion, numbered from 0."""
+    return predictions[predictions["true"] != predictions["predicted"]].reset_index(drop=True)

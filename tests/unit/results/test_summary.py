@@ -4,7 +4,8 @@ import json
 
 import pandas as pd
 
-from ser.results.summary import chance_level, emotions_present, held_out_speakers, per_class_table, per_corpus_table
+from ser.results.summary import (chance_level, emotions_present, held_out_speakers, misclassified, per_class_table,
+                                 per_corpus_table)
 from tests.conftest import DEFAULT_MODEL
 
 REPORT = json.loads((DEFAULT_MODEL / "report.json").read_text())
@@ -31,3 +32,11 @@ def test_tables_of_the_shipped_models_report():
     corpora = per_corpus_table(REPORT["per_corpus"])
     assert list(corpora["corpus"]) == list(REPORT["per_corpus"])
     assert corpora.columns[0] == "corpus" and "restricted UAR" in corpora and "most frequent answer" in corpora
+
+
+def test_misclassified_are_the_clips_whose_answer_was_not_their_emotion():
+    preds = pd.DataFrame({"path": ["a.wav", "b.wav", "c.wav"], "true": ["sad", "happy", "calm"],
+                          "predicted": ["sad", "sad", "angry"], "sad": [0.9, 0.6, 0.1]})
+    wrong = misclassified(preds)
+    assert list(wrong["path"]) == ["b.wav", "c.wav"] and list(wrong.index) == [0, 1] and "sad" in wrong
+    assert misclassified(preds.iloc[:1]).empty
