@@ -33,6 +33,7 @@ from ser.paths import check_name
 
 if TYPE_CHECKING:
     from ser.access import Visitor
+    from ser.config import Config
 
 try:
     import fcntl
@@ -160,12 +161,14 @@ def finish(models_dir: str | Path, *, status: str, progress: Path, error: str | 
 
 
 def start_training_process(*, labels: str | Path | list, models_dir: str | Path, name: str,
-                           options: dict[str, Any], by: "Visitor | None" = None) -> dict[str, Any]:
-    """Start ``python -m ser train`` in its own process session; return the run record.
+                           config: "Config | None" = None, cache_dir: str | Path | None = None,
+                           by: "Visitor | None" = None) -> dict[str, Any]:
+    """Start ``python -m ser train --config FILE`` in its own process session; return the run record.
 
-    ``labels`` is one labels CSV or several (one per corpus). ``options`` are CLI options without dashes
-    (``{"preset": "quick", "epochs": 3}``);
-    ``True`` adds a flag, ``False``/``None`` leaves it out. ``name`` must be one plain path
+    ``labels`` is one labels CSV or several (one per corpus). ``config`` (default :class:`ser.config.Config`'s
+    defaults: the default preset) is saved as the staging folder's ``config.json``, the file the run then
+    trains with and installs: the settings travel as that file, never flag by flag. ``cache_dir`` is the
+    feature cache (default ``$SER_CACHE_DIR`` or ``~/.cache/ser``). ``name`` must be one plain path
     component (else :class:`PathError`). The check that no run is going on, the start and the
     record are one step under :func:`models_lock`: of two starts at once, one is refused.
 
@@ -179,12 +182,14 @@ def start_training_process(*, labels: str | Path | list, models_dir: str | Path,
     check_model_name(name, by)
     models_dir = Path(models_dir)
     with models_lock(models_dir):
-        return _start_locked(labels=labels, models_dir=models_dir, name=name, options=options, by=by)
+        return _start_locked(labels=labels, models_dir=models_dir, name=name, config=config, cache_dir=cache_dir,
+                             by=by)
 
 
-def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, options: dict[str, Any],
-                  by: "Visitor | None" = None) -> dict[str, Any]:
+def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, config: "Config | None",
+                  cache_dir: str | Path | None, by: "Visitor | None" = None) -> dict[str, Any]:
     from ser.access import check_may_change, mark
+    from ser.config import Config
 
     out = models_dir / name
     check_may_change(out, by, what="model")  # under the lock: nothing installs between this and the start
@@ -195,15 +200,12 @@ def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, opt
     staging.mkdir(parents=True, exist_ok=True)
     if by is not None:
         mark(staging, by)  # the staging folder becomes the model: the marker goes with it
+    settings = staging / "config.json"  # the run saves the same config there again, then installs it
+    (config or Config()).save(settings)
     csvs = [labels] if isinstance(labels, (str, Path)) else list(labels)  # several: one corpus each
     cmd = [sys.executable, "-m", "ser", "train", *(a for csv in csvs for a in ("--labels", str(csv))),
-           "--out", str(out), "--staging", str(staging)]
-    for key, value in options.items():
-        if value is None or value is False:
-            continue
-        cmd.append(f"--{key.replace('_', '-')}")
-        if value is not True:
-            cmd.append(str(value))
+           "--out", str(out), "--staging", str(staging), "--config", str(settings),
+           *(("--cache-dir", str(cache_dir)) if cache_dir else ())]
     env = dict(os.environ)  # the child must import this very ser, wherever it is started from
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

@@ -51,13 +51,14 @@ def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
 
 
 def test_a_training_started_by_a_test_is_reaped(small_subset, own_models_folder, monkeypatch, feature_cache):
+    from ser.config import for_preset
     from ser.training.runs import current_run, start_training_process
     from ser.parallel.workers import pid_alive
     from tests.app.conftest import reap_trainings
 
     monkeypatch.setenv("SER_CACHE_DIR", str(feature_cache))
     run = start_training_process(labels=small_subset, models_dir=own_models_folder, name="left-running",
-                                 options={"preset": "quick", "epochs": 500, "patience": 500})
+                                 config=for_preset("quick", epochs=500, patience_epochs=500))
     assert current_run(own_models_folder)["running"]
     reap_trainings(own_models_folder)
     assert not pid_alive(int(run["pid"]))

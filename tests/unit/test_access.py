@@ -92,9 +92,9 @@ def test_page_runs_never_take_default_nor_a_protected_or_anothers_model(tmp_path
                       ("cli-model", "“cli-model” is a protected model"),
                       ("theirs", "“theirs” is another visitor's model")):
         with pytest.raises(AccessError, match=why):
-            start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name=name, options={}, by=ANNA)
+            start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name=name, by=ANNA)
     with pytest.raises(AccessError, match="reserved"):
-        start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name="default", options={},
+        start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name="default",
                                by=OPERATOR)
     assert current_run(models) is None and not (models / ".staging").exists()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ser.config import Config
+from ser.config import Config, for_preset
 from ser.errors import TrainingError
 from ser.training.progress import read_events
 from ser.training.runs import claim, current_run, finish, list_models, request_stop, start_training_process
@@ -41,10 +41,9 @@ def test_background_run_follows_and_stops(small_subset, tmp_path, feature_cache)
     (models / "keep" / "model.keras").write_text("old")
     Config().save(models / "keep" / "config.json")  # a model folder made by ser: a run may replace it
     run = start_training_process(labels=small_subset, models_dir=models, name="keep",
-                                 options={"preset": "quick", "epochs": 200, "patience": 200,
-                                          "cache_dir": feature_cache})
+                                 config=for_preset("quick", epochs=200, patience_epochs=200), cache_dir=feature_cache)
     with pytest.raises(TrainingError, match="in progress"):
-        start_training_process(labels=small_subset, models_dir=models, name="other", options={})
+        start_training_process(labels=small_subset, models_dir=models, name="other")
     progress = Path(run["progress"])
     t0 = time.time()
     while not any(e["stage"] == "epoch" for e in read_events(progress)):
@@ -59,12 +58,13 @@ def test_background_run_follows_and_stops(small_subset, tmp_path, feature_cache)
 
 def test_background_run_installs_and_is_listed(small_subset, tmp_path, feature_cache):
     models = tmp_path / "models"
-    start_training_process(labels=small_subset, models_dir=models, name="fresh",
-                           options={"preset": "quick", "epochs": 2, "no_augment": True,
-                                    "cache_dir": feature_cache})
+    config = for_preset("quick", epochs=2, augment=False, frame_dropout=0.1)
+    start_training_process(labels=small_subset, models_dir=models, name="fresh", config=config,
+                           cache_dir=feature_cache)
     ended = _wait(models, until=lambda r: not r["running"])
     assert ended["status"] == "done", json.dumps(ended)
     assert list_models(models) == [models / "fresh"]
+    assert Config.load(models / "fresh" / "config.json") == config  # trained with exactly the page's config
     assert read_events(ended["progress"])[-1]["stage"] == "done"
 
 
@@ -82,7 +82,7 @@ def test_a_run_name_that_leaves_the_models_folder_is_refused(tmp_path):
 
     models = tmp_path / "a" / "models"
     with pytest.raises(PathError, match=re.escape(f"run name '../../x' {NAME_RULE}")):
-        start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name="../../x", options={})
+        start_training_process(labels=tmp_path / "missing.csv", models_dir=models, name="../../x")
     with pytest.raises(PathError, match=re.escape(f"run name '../x' {NAME_RULE}")):
         claim(models, name="../x", staging=models / ".staging" / "x")
     assert list(tmp_path.rglob("*")) == []  # nothing written, inside or outside
@@ -101,7 +101,7 @@ def test_two_simultaneous_starts_accept_exactly_one(tmp_path):
         barrier.wait()
         try:  # missing labels: the accepted run fails at once, and no training happens
             accepted.append(start_training_process(labels=tmp_path / "missing.csv", models_dir=models,
-                                                   name=f"r{i}", options={}))
+                                                   name=f"r{i}"))
         except TrainingError as exc:
             refused.append(str(exc))
 
@@ -178,7 +178,37 @@ def test_a_dashboard_run_over_a_folder_that_is_not_a_model_fails_saying_why(tmp_
     models = tmp_path / "models"
     (models / "notes").mkdir(parents=True)
     (models / "notes" / "todo.txt").write_text("mine")
-    start_training_process(labels=small_subset, models_dir=models, name="notes", options={"preset": "quick"})
+    start_training_process(labels=small_subset, models_dir=models, name="notes", config=for_preset("quick"))
     ended = _wait(models, until=lambda r: not r["running"], timeout_s=120)
     assert ended["status"] == "failed" and "is a folder that is not a model made by ser" in ended["error"]
     assert (models / "notes" / "todo.txt").read_text() == "mine"
+
+
+def test_a_page_start_writes_its_config_and_launches_train_with_config_only(tmp_path, monkeypatch):
+    # issue 20 item 4: the settings travel as the config file saved next to every model, never flag by flag
+    import shlex
+    import subprocess
+
+    from ser.config import for_preset
+
+    launched = []
+
+    class Launched:
+        def __init__(self, cmd, **_):
+            launched.append(cmd)
+            self.pid = os.getpid()  # alive, so the record says running
+
+    monkeypatch.setattr(subprocess, "Popen", Launched)
+    models = tmp_path / "models"
+    config = for_preset("quick", epochs=3, patience_epochs=5, augment=False, split_mode="clip", ensemble_size=2)
+    run = start_training_process(labels=[tmp_path / "a.csv", tmp_path / "b.csv"], models_dir=models, name="mine",
+                                 config=config, cache_dir=tmp_path / "cache")
+    [cmd] = launched
+    staging = Path(run["staging"])
+    assert cmd[1:] == ["-m", "ser", "train", "--labels", str(tmp_path / "a.csv"), "--labels", str(tmp_path / "b.csv"),
+                       "--out", str(models / "mine"), "--staging", str(staging),
+                       "--config", str(staging / "config.json"), "--cache-dir", str(tmp_path / "cache")]
+    assert Config.load(staging / "config.json") == config
+    assert run["command"] == shlex.join(cmd)
+    start_training_process(labels=tmp_path / "a.csv", models_dir=tmp_path / "other", name="plain")
+    assert Config.load(Path(current_run(tmp_path / "other")["staging"]) / "config.json") == Config()
