@@ -186,6 +186,9 @@ def _config(a: argparse.Namespace):
 
     given = {k[len(SETTING):]: v for k, v in vars(a).items() if k.startswith(SETTING)}
     given.update(_overrides(a.set))
+    if "preset" in given:  # it chooses the other settings' defaults: its name alone would mislabel the config
+        raise ConfigError(f"--set preset={given['preset']}: choose the preset with --preset {given['preset']} "
+                          "(it sets the defaults of the other settings).")
     if a.config is None:
         return for_preset(a.preset or "default", **given)
     if not Path(a.config).exists():

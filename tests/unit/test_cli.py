@@ -523,3 +523,9 @@ def test_a_config_file_with_a_preset_or_that_is_missing_is_one_line(tmp_path, ca
     assert main(["train", "--labels", "x.csv", "--out", str(out), "--config", str(tmp_path / "none.json")]) == 2
     _one_line(capsys.readouterr().err, f"--config {tmp_path / 'none.json'}: no such file")
     assert not out.exists()
+
+
+def test_set_preset_is_one_line_pointing_at_the_preset_option(tmp_path, capsys):
+    # a preset chooses other settings' defaults: setting its name alone would train a mislabelled config
+    assert main(["train", "--labels", "x.csv", "--out", str(tmp_path / "m"), "--set", "preset=seed"]) == 2
+    _one_line(capsys.readouterr().err, "--set preset=seed: choose the preset with --preset seed")
