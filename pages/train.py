@@ -3,9 +3,7 @@
 import time
 from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from pages._ui.datasets import dataset_picker, known_datasets
 from pages._ui.operator import who
@@ -13,7 +11,9 @@ from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
 from ser.access import why_not_change, why_not_stop
+from ser.datasets.labels import MIN_SPEAKERS_PER_EMOTION
 from ser.paths import check_name
+from ser.results.figures import progress_curves_figure
 from ser.augment.transforms import CONDITIONS
 from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig, for_preset
 from ser.training.progress import read_events, summarise
@@ -36,19 +36,6 @@ def fmt_s(s: float | None) -> str:
 
 run = current_run(models_dir())
 running = bool(run and run["running"])
-
-def curves(epochs: list[dict]) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
-    x = [e["epoch"] for e in epochs]
-    for col, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, name, dash in (("", "training", "solid"), ("val_", "validation", "dash")):
-            fig.add_trace(go.Scatter(x=x, y=[e.get(prefix + metric) for e in epochs], name=name,
-                                     line={"dash": dash, "color": "#5b5bd6" if not prefix else "#e4572e"},
-                                     showlegend=col == 1), row=1, col=col)
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_xaxes(title_text="epoch")
-    return fig
-
 
 def show_run() -> None:
     record = current_run(models_dir())
@@ -93,7 +80,7 @@ def show_run() -> None:
     m3.metric("Learning rate", f"{last['lr']:.2g}" if last else "–")
     m4.metric("Validation accuracy", f"{last['val_accuracy']:.1%}" if last else "–")
     if s["epochs"]:
-        st.plotly_chart(curves(s["epochs"]), width="stretch")
+        st.plotly_chart(progress_curves_figure(s["epochs"]), width="stretch")
     if is_running:
         not_yours = why_not_stop(record["staging"], who())
         if not_yours:  # another visitor's run (or the command line's): only they or the operator stop it
@@ -164,7 +151,7 @@ def what_the_data_allows(csvs: list[str]) -> tuple[str | None, str | None]:
         st.warning(f"A speaker split is not possible: {md(no_speakers)}. To train anyway choose Split “by clip”: "
                    "speakers will overlap, and the test scores will be on voices heard in training.")
     else:
-        st.caption(f"Split by speaker possible: {n_speakers} speakers, at least 3 of every emotion"
+        st.caption(f"Split by speaker possible: {n_speakers} speakers, at least {MIN_SPEAKERS_PER_EMOTION} of every emotion"
                    + (f" in each of the {len(csvs)} corpora, each split by its own speakers; a corpus's missing "
                       "emotions do not count against it in training" if several else "")
                    + ", so the test voices are never heard in training.")
@@ -200,7 +187,8 @@ def settings() -> None:
         patience = c2.number_input("Early-stopping patience (epochs)", 1, 500, key="p_tr_patience")
         split = c3.selectbox("Split", SPLIT_MODES, key="p_tr_split", format_func=SPLIT_LABELS.get,
                              help="By speaker: whole speakers are held out, so the test voices are never heard in "
-                                  "training; needs every clip's speaker and at least 3 speakers of every emotion. "
+                                  f"training; needs every clip's speaker and at least {MIN_SPEAKERS_PER_EMOTION} speakers "
+                                  "of every emotion. "
                                   "By clip: only when you choose it; speakers overlap and the reports say so.")
         ensemble = c1.number_input("Networks averaged (0 = the preset's)", 0, 10, key="p_tr_ensemble",
                                    help="Train this many networks from different random starts and average "
