@@ -110,7 +110,10 @@ def cmd_train(a: argparse.Namespace) -> int:
         elif st == "export" and e.get("warning"):
             _say(f"warning: {e['warning']}")
 
-    command = "python -m ser " + shlex.join(sys.argv[1:])
+    args = sys.argv[1:]
+    if a.config and Path(a.config).parent == staging:  # a dashboard's run: its config.json is installed with the
+        args = [str(out / Path(a.config).name) if x == a.config else x for x in args]  # model, where a rerun reads it
+    command = "python -m ser " + shlex.join(args)
     try:
         result = train(a.labels, out, config, progress=show, should_stop=stop_file.exists,
                        cache_dir=a.cache_dir, staging=staging, command=command)

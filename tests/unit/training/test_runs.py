@@ -65,6 +65,8 @@ def test_background_run_installs_and_is_listed(small_subset, tmp_path, feature_c
     assert ended["status"] == "done", json.dumps(ended)
     assert list_models(models) == [models / "fresh"]
     assert Config.load(models / "fresh" / "config.json") == config  # trained with exactly the page's config
+    command = json.loads((models / "fresh" / "run.json").read_text())["command"]  # names the config installed
+    assert command.endswith(f"--config {models / 'fresh' / 'config.json'} --cache-dir {feature_cache}"), command
     assert read_events(ended["progress"])[-1]["stage"] == "done"
 
 
