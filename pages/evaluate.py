@@ -135,16 +135,15 @@ def robustness_section(model_dir: Path) -> None:
                              "no speech detected" if v.get("refused") == "no speech detected" else "refused")
                 for k, v in probes.items()) + ".")
     with right:
-        labels = pd.read_csv(DEMO_LABELS)
-        example = labels.iloc[0]
-        others = tuple(str(DEMO_LABELS.parent / p) for p in
-                       labels[labels.speaker != example.speaker].groupby("speaker").head(1).path)
+        from ser.results.robustness import example_for_conditions
+
+        example = example_for_conditions(DEMO_LABELS)
         name = st.selectbox("Hear a condition on an example clip", list(CONDITIONS), key="p_ev_rob_cond",
                             format_func=lambda n: CONDITIONS[n].label)
         try:
-            y, sr = condition_example(str(DEMO_LABELS.parent / example.path), name, others)
+            y, sr = condition_example(str(example.path), name, tuple(str(p) for p in example.babble))
             st.audio(np.clip(y, -1, 1), sample_rate=sr)
-            st.caption(f"{md(example.path)} · acted as **{md(example.emotion)}**")
+            st.caption(f"{md(example.name)} · acted as **{md(example.emotion)}**")
         except SerError as exc:
             st.error(md(exc))
 

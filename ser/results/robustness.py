@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ser.paths import from_portable, portable
 from ser.training.progress import ProgressFn
 
 __all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
-           "ROBUSTNESS_FILE"]
+           "ROBUSTNESS_FILE", "example_for_conditions", "ConditionExample"]
 
 ROBUSTNESS_FILE = "robustness.json"
 TARGETS = {"gain": "agreement with clean >= 0.97", "mild": "macro F1 within 0.05 of clean",
@@ -198,3 +199,31 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+@dataclass(frozen=True)
+class ConditionExample:
+    """A clip to hear the recording conditions on.
+
+    Attributes
+    ----------
+    path : the clip's file
+    name : its path as the labels give it
+    emotion : its label
+    babble : one clip of each other speaker, the voices of the babble condition
+    """
+
+    path: Path
+    name: str
+    emotion: str
+    babble: tuple[Path, ...]
+
+
+def example_for_conditions(labels_csv: str | Path) -> ConditionExample:
+    """The first clip of ``labels_csv`` and, for the babble, one clip of each of the other speakers."""
+    labels_csv = Path(labels_csv)
+    labels = pd.read_csv(labels_csv)
+    first = labels.iloc[0]
+    others = labels[labels.speaker != first.speaker].groupby("speaker").head(1).path
+    return ConditionExample(labels_csv.parent / first.path, str(first.path), str(first.emotion),
+                            tuple(labels_csv.parent / p for p in others))
