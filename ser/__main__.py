@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ser.errors import SerError
+from ser.parallel.cluster import checked_address
 from ser.outputs import CV_FILES, EVALUATE_FILES, check_model_target, check_output_file, check_output_folder
 
 
@@ -83,6 +84,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ser.training.train import train
 
     config = _config(a)
+    cluster = checked_address(a.cluster)  # ClusterError (exit 2) before anything is written
     out = Path(a.out)
     if not a.staging:  # run by hand: refuse before anything is written beside it. A dashboard's run (--staging)
         check_name(out.name, what="model folder name")  # is refused by train() below, so its record says why
@@ -116,7 +118,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     command = "python -m ser " + shlex.join(args)
     try:
         result = train(a.labels, out, config, progress=show, should_stop=stop_file.exists,
-                       cache_dir=a.cache_dir, staging=staging, command=command)
+                       cache_dir=a.cache_dir, staging=staging, command=command, cluster=cluster)
     except SerError as exc:
         finish(out.parent, status="failed", progress=staging / "progress.jsonl", error=str(exc))
         raise
@@ -224,6 +226,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
     if a.out:
         check_output_folder(a.out, command="cv", files=CV_FILES)
     config = _config(a)
+    cluster = checked_address(a.cluster)
 
     def show(e: dict) -> None:
         if e["stage"] == "epoch":
@@ -245,7 +248,8 @@ def cmd_cv(a: argparse.Namespace) -> int:
                      f"{e['macro_f1']:.3f}, UAR {e['uar']:.3f}, restricted UAR {e['uar_restricted']:.3f} on "
                      f"{e['n_clips']} clips after {e['epochs_run']} epochs")
 
-        r = cross_validate_corpora(a.labels, config, cache_dir=a.cache_dir, progress=show_corpus, out_dir=a.out)
+        r = cross_validate_corpora(a.labels, config, cache_dir=a.cache_dir, progress=show_corpus, out_dir=a.out,
+                                   cluster=cluster)
         for name, c in r["corpora"].items():
             _print(f"{name}: macro F1 {c['macro_f1']:.3f}, UAR {c['uar']:.3f}, restricted UAR "
                    f"{c['uar_restricted']:.3f} over {', '.join(c['emotions'])} ({c['n_clips']} clips; most frequent "
@@ -253,7 +257,8 @@ def cmd_cv(a: argparse.Namespace) -> int:
         _print(f"leave-one-corpus-out over {len(r['corpora'])} corpora in {r['wall_s']:.0f} s"
                + (f"; details in {a.out}" if a.out else ""))
         return 0
-    r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out)
+    r = cross_validate(a.labels, config, n_folds=a.folds, cache_dir=a.cache_dir, progress=show, out_dir=a.out,
+                       cluster=cluster)
     _print(f"{a.folds}-fold speaker cross-validation over {sum(len(f['speakers']) for f in r['folds'])} speakers "
            f"(test speakers {', '.join(r['test_speakers'])} left out): accuracy {r['accuracy']:.3f}, "
            f"macro F1 {r['macro_f1']:.3f} in {r['wall_s']:.0f} s" + (f"; details in {a.out}" if a.out else ""))
@@ -374,6 +379,10 @@ def _agreement(model_dir: Path) -> tuple:
     return keras_model.predict_features(X), Predictor.load(model_dir, runtime="onnx").predict_features(X)
 
 
+CLUSTER_HELP = ("a Dask scheduler whose workers extract the features (default $SER_CLUSTER; none: this machine); "
+                "give them a --cache-dir on shared storage to share their work")
+
+
 def parser() -> argparse.ArgumentParser:
     from ser.config import PRESETS
     from ser.datasets.labels import SCHEMES
@@ -399,6 +408,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="model folder, e.g. models/mine")
     s.add_argument("--preset", default=None, choices=PRESETS, help=preset_help)
     s.add_argument("--cache-dir", default=None, help="feature cache (default $SER_CACHE_DIR or ~/.cache/ser)")
+    s.add_argument("--cluster", default=None, metavar="tcp://HOST:8786", help=CLUSTER_HELP)
     s.add_argument("--staging", default=None, help=argparse.SUPPRESS)
     _add_settings(s)
     s.set_defaults(fn=cmd_train)
@@ -412,6 +422,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", default=None, choices=PRESETS, help=preset_help)
     s.add_argument("--folds", type=int, default=4)
     s.add_argument("--cache-dir", default=None)
+    s.add_argument("--cluster", default=None, metavar="tcp://HOST:8786", help=CLUSTER_HELP + "; each fold trains "
+                   "on a worker")
     s.add_argument("--out", default=None, help="folder for cv.json, cv_probs.npz and fold histories")
     _add_settings(s)  # --seed fixes the test speakers left out and the folds too
     s.set_defaults(fn=cmd_cv)

@@ -6,10 +6,15 @@ own split (the ones a trained model is scored on), then splits the remaining spe
 ``n_folds`` groups. Each fold trains on the other groups (augmented) and is scored on its own
 group (originals only), which also drives early stopping. The pooled predictions over all folds
 give one accuracy and macro F1 over every non-test speaker.
+
+The folds are independent trainings: given a Dask scheduler (``cluster``), each runs on a worker
+(:func:`ser.parallel.cluster.run_in_order`), its epochs reported here as they end; otherwise one after
+the other on this machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -51,9 +56,28 @@ def speaker_folds(speakers: np.ndarray, emotions: np.ndarray, *, n_folds: int, s
     return fold
 
 
+def _speaker_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, progress: ProgressFn,
+                  should_stop: Callable[[], bool]) -> dict[str, Any]:
+    """One fold of :func:`cross_validate` (here or on a worker): train on the ``train`` rows of its part,
+    scored on its ``val`` rows; the validation probabilities, history and clips."""
+    from ser.serving.predict import Predictor
+    from ser.training.dataset import features_for_split
+    from ser.training.fit import fit
+
+    k, part, config, cache_dir = job
+    data, _ = features_for_split(part, config, cache_dir=cache_dir, should_stop=should_stop, progress=progress)
+    with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
+        config.save(Path(tmp) / "config.json")
+        fit(data, config, Path(tmp), progress=progress, should_stop=should_stop)
+        probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
+        history = (Path(tmp) / "history.csv").read_text()
+    return {"probs": probs, "history": history, "y": data["val"]["y"], "path": data["val"]["path"]}
+
+
 def cross_validate(labels_csv: str | Path | Sequence[str | Path], config: Config | None = None, *, n_folds: int = 4,
                    cache_dir: str | Path | None = None, progress: ProgressFn | None = None,
-                   should_stop: Callable[[], bool] | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
+                   should_stop: Callable[[], bool] | None = None, out_dir: str | Path | None = None,
+                   cluster: str | None = None) -> dict[str, Any]:
     """Cross-validate ``config`` over the non-test speakers of ``labels_csv``.
 
     Parameters
@@ -64,17 +88,17 @@ def cross_validate(labels_csv: str | Path | Sequence[str | Path], config: Config
     n_folds : int
     out_dir : folder for ``cv.json`` and ``cv_probs.npz`` (pooled probabilities), optional
     should_stop : polled between files and batches; when true, :class:`ser.errors.Stopped` is raised
+    cluster : a Dask scheduler's address: each fold trains on one of its workers (``cache_dir`` then names
+        the workers' cache folder, shared storage); None: the folds run here one after the other
 
     Returns
     -------
     dict with ``accuracy``, ``macro_f1`` (pooled), ``folds`` (per-fold scores and best epochs),
     ``test_speakers`` (excluded) and ``wall_s``.
     """
-    from ser.training.dataset import features_for_split
     from ser.results.evaluate import report_from_predictions
-    from ser.training.fit import fit
     from ser.datasets.corpora import read_corpora, split_corpora
-    from ser.serving.predict import Predictor
+    from ser.parallel.cluster import run_in_order
 
     config = config or Config()
     emit = progress or (lambda event: None)
@@ -95,29 +119,26 @@ def cross_validate(labels_csv: str | Path | Sequence[str | Path], config: Config
     all_true: list[str] = []
     all_probs: list[np.ndarray] = []
     fold_results = []
-    for k in range(n_folds):
-        part = pool.copy()
-        part["split"] = np.where(folds == k, "val", "train")
-        try:
-            data, _ = features_for_split(part, config, cache_dir=cache_dir, should_stop=stop,
-                                         progress=lambda e, k=k: emit({**e, "fold": k}))
-            with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
-                config.save(Path(tmp) / "config.json")
-                fit(data, config, Path(tmp), progress=lambda e, k=k: emit({**e, "fold": k}), should_stop=stop)
-                probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
-                history = (Path(tmp) / "history.csv").read_text()
-        except Stopped as exc:
-            raise Stopped(f"cross-validation stopped in fold {k + 1} of {n_folds}: {exc}") from exc
-        if out is not None:
-            (out / f"history_fold{k}.csv").write_text(history)
-        rep = report_from_predictions(data["val"]["y"], [emotions[i] for i in probs.argmax(1)], emotions=emotions)
-        fold_speakers = sorted(part.loc[part["split"] == "val", "speaker"].astype(str).unique())
-        fold_results.append({"fold": k, "speakers": fold_speakers, "accuracy": rep["accuracy"],
-                             "macro_f1": rep["macro_f1"], "epochs_run": len(history.splitlines()) - 1})
-        emit({"stage": "fold", **fold_results[-1]})
-        all_paths += data["val"]["path"]
-        all_true += data["val"]["y"]
-        all_probs.append(probs)
+    parts = [pool.assign(split=np.where(folds == k, "val", "train")) for k in range(n_folds)]
+    jobs = [(k, part, config, cache_dir) for k, part in enumerate(parts)]
+    with contextlib.closing(run_in_order(_speaker_fold, jobs, cluster=cluster, should_stop=stop,
+                                         progress=lambda k, e: emit({**e, "fold": k}))) as runs:
+        for k, part in enumerate(parts):
+            try:
+                run = next(runs)[1]
+            except Stopped as exc:
+                raise Stopped(f"cross-validation stopped in fold {k + 1} of {n_folds}: {exc}") from exc
+            probs, history = run["probs"], run["history"]
+            if out is not None:
+                (out / f"history_fold{k}.csv").write_text(history)
+            rep = report_from_predictions(run["y"], [emotions[i] for i in probs.argmax(1)], emotions=emotions)
+            fold_speakers = sorted(part.loc[part["split"] == "val", "speaker"].astype(str).unique())
+            fold_results.append({"fold": k, "speakers": fold_speakers, "accuracy": rep["accuracy"],
+                                 "macro_f1": rep["macro_f1"], "epochs_run": len(history.splitlines()) - 1})
+            emit({"stage": "fold", **fold_results[-1]})
+            all_paths += run["path"]
+            all_true += run["y"]
+            all_probs.append(probs)
     probs = np.concatenate(all_probs)
     pooled = report_from_predictions(all_true, [emotions[i] for i in probs.argmax(1)], emotions=emotions)
     result = {"accuracy": pooled["accuracy"], "macro_f1": pooled["macro_f1"],
@@ -130,17 +151,36 @@ def cross_validate(labels_csv: str | Path | Sequence[str | Path], config: Config
     return result
 
 
+def _corpus_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, progress: ProgressFn,
+                 should_stop: Callable[[], bool]) -> dict[str, Any]:
+    """One held-out corpus of :func:`cross_validate_corpora` (here or on a worker): train on the ``train``
+    rows (``val`` for early stopping), score the ``test`` rows; their probabilities, history and clips."""
+    from ser.serving.predict import Predictor
+    from ser.training.dataset import features_for_split
+    from ser.training.fit import fit
+
+    k, both, config, cache_dir = job
+    data, _ = features_for_split(both, config, cache_dir=cache_dir, should_stop=should_stop, progress=progress)
+    with tempfile.TemporaryDirectory(prefix=f"ser-loco-{k}-") as tmp:
+        config.save(Path(tmp) / "config.json")
+        fit(data, config, Path(tmp), progress=progress, should_stop=should_stop, export=False)
+        probs = Predictor.load(tmp, runtime="keras").predict_features(np.stack(data["test"]["X"]))
+        history = (Path(tmp) / "history.csv").read_text()
+    return {"probs": probs, "history": history, "y": data["test"]["y"], "path": data["test"]["path"]}
+
+
 def cross_validate_corpora(labels_csvs: Sequence[str | Path], config: Config | None = None, *,
                            cache_dir: str | Path | None = None, progress: ProgressFn | None = None,
                            should_stop: Callable[[], bool] | None = None,
-                           out_dir: str | Path | None = None) -> dict[str, Any]:
+                           out_dir: str | Path | None = None, cluster: str | None = None) -> dict[str, Any]:
     """Leave one corpus out: train on every corpus but one, score the one left out, for each in turn.
 
     Each training uses all clips of its corpora, split by speaker within each corpus into training and
     validation (the validation speakers drive early stopping; :func:`ser.datasets.corpora.split_corpora`, its test
     part joining validation). The held-out corpus is scored on its clips of the emotions that it and the
     training corpora share: macro F1 and UAR of the open answer over those emotions, and UAR of the answer
-    restricted to them. Settings are chosen by these, never by test speakers.
+    restricted to them. Settings are chosen by these, never by test speakers. With ``cluster`` (a Dask
+    scheduler's address) each training runs on one of its workers.
 
     Returns
     -------
@@ -148,10 +188,8 @@ def cross_validate_corpora(labels_csvs: Sequence[str | Path], config: Config | N
     ``emotions`` shared, ``n_clips``, ``top_answer_share``, ``epochs_run``) and ``wall_s``
     """
     from ser.datasets.corpora import corpora_of, read_corpora, split_corpora
-    from ser.training.dataset import features_for_split
+    from ser.parallel.cluster import run_in_order
     from ser.results.evaluate import report_from_predictions, restricted_scores
-    from ser.training.fit import fit
-    from ser.serving.predict import Predictor
 
     config = config or Config()
     emit = progress or (lambda event: None)
@@ -166,6 +204,7 @@ def cross_validate_corpora(labels_csvs: Sequence[str | Path], config: Config | N
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     results = {}
+    jobs, shared_of = [], {}
     for k, held in enumerate(names):
         rest = good[good["corpus"] != held].reset_index(drop=True)
         rest.attrs.update(good.attrs)
@@ -173,34 +212,32 @@ def cross_validate_corpora(labels_csvs: Sequence[str | Path], config: Config | N
                              val_fraction=config.train.val_fraction, seed=config.train.seed)
         part["split"] = part["split"].replace({"test": "val"})
         target = good[good["corpus"] == held].reset_index(drop=True).assign(split="test")
-        shared = [e for e in emotions if e in set(target["emotion"]) and e in set(part["emotion"])]
-        target = target[target["emotion"].isin(shared)].reset_index(drop=True)
-        both = pd.concat([part, target[part.columns.intersection(target.columns)]], ignore_index=True)
-        tag = {"fold": k, "held_out": held}
-        try:
-            data, _ = features_for_split(both, config, cache_dir=cache_dir, should_stop=stop,
-                                         progress=lambda e: emit({**e, **tag}))
-            with tempfile.TemporaryDirectory(prefix=f"ser-loco-{k}-") as tmp:
-                config.save(Path(tmp) / "config.json")
-                fit(data, config, Path(tmp), progress=lambda e: emit({**e, **tag}), should_stop=stop, export=False)
-                probs = Predictor.load(tmp, runtime="keras").predict_features(np.stack(data["test"]["X"]))
-                history = (Path(tmp) / "history.csv").read_text()
-        except Stopped as exc:
-            raise Stopped(f"leave-one-corpus-out stopped at {held}: {exc}") from exc
-        y = data["test"]["y"]
-        pred = [emotions[i] for i in probs.argmax(1)]
-        rep = report_from_predictions(y, pred, emotions=emotions)
-        top = max(set(pred), key=pred.count)
-        results[held] = {"emotions": shared, "n_clips": len(y), "macro_f1": rep["macro_f1"], "uar": rep["uar"],
-                         "uar_restricted": restricted_scores(y, probs, emotions=emotions, among=shared)["uar"],
-                         "top_answer": top, "top_answer_share": pred.count(top) / len(pred),
-                         "trained_on": [n for n in names if n != held],
-                         "epochs_run": len(history.splitlines()) - 1}
-        emit({"stage": "fold", **tag, **{k2: v for k2, v in results[held].items() if k2 != "emotions"}})
-        if out is not None:
-            (out / f"history_{held}.csv").write_text(history)
-            np.savez_compressed(out / f"probs_{held}.npz", probs=probs, paths=np.array(data["test"]["path"]),
-                                y_true=np.array(y))
+        shared_of[held] = [e for e in emotions if e in set(target["emotion"]) and e in set(part["emotion"])]
+        target = target[target["emotion"].isin(shared_of[held])].reset_index(drop=True)
+        jobs.append((k, pd.concat([part, target[part.columns.intersection(target.columns)]], ignore_index=True),
+                     config, cache_dir))
+    with contextlib.closing(run_in_order(_corpus_fold, jobs, cluster=cluster, should_stop=stop,
+                                         progress=lambda k, e: emit({**e, "fold": k, "held_out": names[k]}))) as runs:
+        for k, held in enumerate(names):
+            tag, shared = {"fold": k, "held_out": held}, shared_of[held]
+            try:
+                run = next(runs)[1]
+            except Stopped as exc:
+                raise Stopped(f"leave-one-corpus-out stopped at {held}: {exc}") from exc
+            probs, history, y = run["probs"], run["history"], run["y"]
+            pred = [emotions[i] for i in probs.argmax(1)]
+            rep = report_from_predictions(y, pred, emotions=emotions)
+            top = max(set(pred), key=pred.count)
+            results[held] = {"emotions": shared, "n_clips": len(y), "macro_f1": rep["macro_f1"], "uar": rep["uar"],
+                             "uar_restricted": restricted_scores(y, probs, emotions=emotions, among=shared)["uar"],
+                             "top_answer": top, "top_answer_share": pred.count(top) / len(pred),
+                             "trained_on": [n for n in names if n != held],
+                             "epochs_run": len(history.splitlines()) - 1}
+            emit({"stage": "fold", **tag, **{k2: v for k2, v in results[held].items() if k2 != "emotions"}})
+            if out is not None:
+                (out / f"history_{held}.csv").write_text(history)
+                np.savez_compressed(out / f"probs_{held}.npz", probs=probs, paths=np.array(run["path"]),
+                                    y_true=np.array(y))
     result = {"by": "corpus", "corpora": results, "wall_s": round(time.time() - t0, 1), "config": config.to_dict()}
     if out is not None:
         (out / "cv.json").write_text(json.dumps(result, indent=2) + "\n")

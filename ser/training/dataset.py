@@ -19,7 +19,8 @@ __all__ = ["features_for_split"]
 
 def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | Path | None = None,
                        progress: ProgressFn | None = None,
-                       should_stop: Callable[[], bool] | None = None) -> tuple[dict[str, dict[str, list]], list]:
+                       should_stop: Callable[[], bool] | None = None,
+                       cluster: str | None = None) -> tuple[dict[str, dict[str, list]], list]:
     """Features of a split: training clips in every version (if augmenting), the others original only.
 
     Babble noise for a training clip is made of other *training* speakers' clips only, so no
@@ -31,6 +32,7 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
         and optionally ``speaker``, as :func:`ser.datasets.split.split_labels` gives
     progress : receives ``{"stage": "features", "step", "total"}`` events
     should_stop : polled between files; when true, :class:`ser.errors.Stopped` is raised
+    cluster : a Dask scheduler's address: the clips are extracted on its workers (the same numbers)
 
     Returns
     -------
@@ -56,7 +58,7 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     tasks = [ClipTask(p, train_versions, next(pools, ())) if t else ClipTask(p, ("original",))
              for p, t in zip(split["abspath"], is_train)]
     emit = progress or (lambda event: None)
-    results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop,
+    results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop, cluster=cluster,
                            progress=lambda d, t: emit({"stage": "features", "step": d, "total": t}))
     data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": [], "corpus": []}
                                         for s in ("train", "val", "test")}

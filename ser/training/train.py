@@ -46,7 +46,7 @@ class TrainResult:
 def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | None = None, *,
           progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
           cache_dir: str | Path | None = None, staging: Path | None = None,
-          command: str | None = None) -> TrainResult:
+          command: str | None = None, cluster: str | None = None) -> TrainResult:
     """Train, evaluate on the held-out test split, and install the model at ``out_dir``.
 
     Parameters
@@ -60,6 +60,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
     should_stop : polled between files and batches; when true the run ends by raising
         :class:`ser.errors.Stopped`, without installing anything.
     staging : the staging folder to work in (made if missing); default beside ``out_dir``
+    cluster : a Dask scheduler's address (``tcp://HOST:8786``): the features are extracted on its workers
+        (:func:`ser.features.engine.extract_many`); None: on this machine
 
     Returns
     -------
@@ -105,7 +107,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
               "n_clips": len(good), "n_skipped": len(labels) - len(good), "skipped": summarise_problems(problems),
               "split_mode": split_mode, "speakers_overlap": split_mode == "clip", "counts": counts,
               "epochs": t.epochs})
-        data, failed = features_for_split(split, config, cache_dir=cache_dir, progress=emit, should_stop=stop)
+        data, failed = features_for_split(split, config, cache_dir=cache_dir, progress=emit, should_stop=stop,
+                                          cluster=cluster)
         if not data["train"]["X"] or not data["val"]["X"]:
             raise TrainingError("no training or validation clip could be read; check the labels with "
                                 f"`python -m ser validate {csvs[0]}`.")

@@ -34,7 +34,7 @@ def _fake_features(shift: dict[str, float] | None = None, aug_shift: float = 0.0
     clip's values moved by ``shift[path]``, augmented versions by ``aug_shift`` more."""
     shift = shift or {}
 
-    def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None):
+    def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None, cluster=None):
         out = []
         for task in tasks:
             name = Path(task.path).name
