@@ -19,6 +19,7 @@ from ser.results.summary import (chance_level, emotions_present, held_out_speake
 from pages._ui.state import models_dir, setup, short
 from pages._ui.text import md
 from ser import SerError
+from ser.model_folder import DOWNLOAD_FILES, ModelFolder
 from ser.results.evaluate import clip_folders, read_results
 from ser.training.runs import list_models
 
@@ -30,8 +31,7 @@ st.caption("Scores on held-out test clips: by default of speakers whose voices t
 
 def model_stamp(model_dir: Path) -> str:
     """Changes whenever the model is replaced (a new training installs new files)."""
-    files = [model_dir / f for f in ("model.keras", "model.h5", "config.json") if (model_dir / f).is_file()]
-    return "-".join(f"{f.stat().st_mtime_ns:x}" for f in files) or "none"
+    return ModelFolder(model_dir).fingerprint()
 
 
 def derived_dir(model_dir: Path) -> Path:
@@ -54,7 +54,7 @@ def html_report(model_dir: str, stamp: str) -> str:
 def model_zip(model_dir: str, stamp: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in ("model.keras", "model.h5", "config.json", "report.json"):
+        for f in DOWNLOAD_FILES:
             if (Path(model_dir) / f).is_file():
                 z.write(Path(model_dir) / f, f)
     return buf.getvalue()
@@ -83,18 +83,18 @@ def robustness_section(model_dir: Path) -> None:
     from ser.results.robustness import ROBUSTNESS_FILE
 
     st.subheader("Robustness: does it still hear the emotion when the recording changes?")
-    from ser.paths import data_roots, from_portable, inside
+    from ser.paths import data_roots, inside
 
-    file = model_dir / ROBUSTNESS_FILE
+    file = ModelFolder(model_dir).robustness_file
     measured = derived_dir(model_dir) / ROBUSTNESS_FILE  # measured here: kept beside, never inside, the model
     rob = next((json.loads(f.read_text()) for f in (file, measured) if f.is_file()), None)
     if rob is None:
         st.info("This model has no robustness report yet: it was trained before the check existed. Measure it "
                 "(about a minute for a hundred clips).")
-        run_labels = from_portable(json.loads((model_dir / "run.json").read_text()).get("labels", "")) \
-            if (model_dir / "run.json").is_file() else None
+        folder = ModelFolder(model_dir)
+        run_labels = folder.training_labels()
         own = (run_labels is not None and run_labels.is_file() and inside(run_labels, data_roots())
-               and (model_dir / "split.csv").is_file())
+               and folder.split_file.is_file())
         target = "its test speakers" if own else "the demo clips"
         if st.button(f"Measure robustness on {target}", key="ev_rob_go"):
             from ser.results.robustness import measure_robustness

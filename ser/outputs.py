@@ -22,11 +22,12 @@ import re
 from pathlib import Path
 
 from ser.errors import ConfigError, PathError
+from ser.model_folder import MODEL_FILES, PREDICTIONS, REPORT, ModelFolder
 
 __all__ = ["is_model_folder", "check_model_target", "check_output_folder", "check_output_file",
            "EVALUATE_FILES", "CV_FILES"]
 
-EVALUATE_FILES = (re.compile(r"report\.json"), re.compile(r"predictions\.csv"))
+EVALUATE_FILES = (re.compile(re.escape(REPORT)), re.compile(re.escape(PREDICTIONS)))
 CV_FILES = (re.compile(r"cv\.json"), re.compile(r"cv_probs\.npz"), re.compile(r"history_fold\d+\.csv"),
             re.compile(r"history_[A-Za-z0-9._-]+\.csv"), re.compile(r"probs_[A-Za-z0-9._-]+\.npz"))
 _HEAD_BYTES = 64 * 1024  # what is read of an existing file to tell whether ser wrote it
@@ -36,16 +37,13 @@ _REPORT_START = b"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><ti
 def is_model_folder(path: str | Path) -> bool:
     """Whether ``path`` is a model folder made by `ser`: a real folder (not a link) holding a
     ``config.json`` that :meth:`ser.config.Config.load` accepts and a ``model.keras`` or ``model.h5``."""
-    from ser.config import Config
-    from ser.serving.predict import MODEL_FILES
-
     path = Path(path)
     if path.is_symlink() or not path.is_dir():
         return False
     if not any((path / f).is_file() and not (path / f).is_symlink() for f in MODEL_FILES):
         return False
     try:
-        Config.load(path / "config.json")
+        ModelFolder(path).config()
     except (ConfigError, OSError):
         return False
     return True

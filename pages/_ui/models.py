@@ -12,20 +12,17 @@ from ser import SerError
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def load_predictor(model_dir: str, mtime: tuple[float, ...]):
+def load_predictor(model_dir: str, version: str):
     from ser.serving.predict import Predictor
 
     return Predictor.load(model_dir)
 
 
 def predictor_or_error(model_dir: Path):
-    from ser.serving.export import EXPORT_FILE
-    from ser.serving.predict import MODEL_FILES
+    from ser.model_folder import ModelFolder
 
-    versions = tuple(f.stat().st_mtime if f.is_file() else 0.0
-                     for f in (model_dir / name for name in (*MODEL_FILES, EXPORT_FILE)))  # a new export reloads
-    try:
-        return load_predictor(str(model_dir), versions)
+    try:  # loaded again for a new model, a new export or an edited config
+        return load_predictor(str(model_dir), ModelFolder(model_dir).fingerprint())
     except (SerError, FileNotFoundError, OSError) as exc:
         st.error(md(exc))
         return None

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ser.model_folder import ModelFolder
+
 __all__ = ["report_from_predictions", "write_report", "evaluate_model", "read_results", "clip_folders",
            "restricted_scores", "per_corpus_scores"]
 
@@ -92,8 +94,9 @@ def write_report(out_dir: str | Path, *, paths: Sequence[str], y_true: Sequence[
         preds[emo] = np.round(probs[:, j], 5) if len(probs) else []
     from ser.csvsafe import write_csv
 
-    write_csv(preds, out_dir / "predictions.csv")  # a file name like =HYPERLINK(...) stays text
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    folder = ModelFolder(out_dir)
+    write_csv(preds, folder.predictions_file)  # a file name like =HYPERLINK(...) stays text
+    folder.report_file.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
@@ -183,21 +186,7 @@ def read_results(model_dir: str | Path) -> dict[str, Any]:
     dict with ``report``, ``run``, ``config``, ``robustness`` (JSON files) and ``history``, ``split``,
     ``predictions`` (DataFrames of the CSVs)
     """
-    model_dir = Path(model_dir)
-
-    def j(name):
-        p = model_dir / name
-        return json.loads(p.read_text()) if p.is_file() else None
-
-    def c(name):
-        p = model_dir / name
-        from ser.csvsafe import read_csv
-
-        return read_csv(p) if p.is_file() else None
-
-    return {"report": j("report.json"), "run": j("run.json") or {}, "config": j("config.json") or {},
-            "robustness": j("robustness.json"), "history": c("history.csv"), "split": c("split.csv"),
-            "predictions": c("predictions.csv")}
+    return ModelFolder(model_dir).results()
 
 
 def clip_folders(run: dict[str, Any]) -> list[Path]:

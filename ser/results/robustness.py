@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ser.errors import LabelsError, ModelError
-from ser.paths import from_portable, portable
+from ser.model_folder import ROBUSTNESS, ModelFolder
+from ser.paths import portable
 from ser.training.progress import ProgressFn
 
 __all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
            "ROBUSTNESS_FILE", "example_for_conditions", "ConditionExample"]
 
-ROBUSTNESS_FILE = "robustness.json"
+ROBUSTNESS_FILE = ROBUSTNESS  # its name in a model folder (kept here for its callers)
 TARGETS = {"gain": "agreement with clean >= 0.97", "mild": "macro F1 within 0.05 of clean",
            "hard": "macro F1 within 0.10 of clean"}
 
@@ -169,25 +170,25 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
     from ser.serving.predict import Predictor
 
     model_dir = Path(model_dir)
+    folder = ModelFolder(model_dir)
     predictor = Predictor.load(model_dir)
     own = labels_csv is None
     if own:
         try:
-            labels_csv = from_portable(json.loads((model_dir / "run.json").read_text())["labels"])
-        except (FileNotFoundError, KeyError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{model_dir}: no run.json naming its training labels; give --labels.") from exc
+            labels_csv = folder.training_labels()
+        except json.JSONDecodeError:
+            labels_csv = None
+        if labels_csv is None:
+            raise ModelError(f"{model_dir}: no run.json naming its training labels; give --labels.")
         split = split or "test"
     if out is None and not (own and split == "test"):
         raise LabelsError("say where to write the report (--out FILE): only a model's own test speakers "
                           "are written into its folder.")
     _, good, _ = read_usable(labels_csv, require=True)  # LabelsError: no usable clip
     if split:
-        try:
-            from ser.csvsafe import read_csv
-
-            parts = read_csv(model_dir / "split.csv")
-        except FileNotFoundError as exc:
-            raise ModelError(f"{model_dir}: no split.csv, so its {split} clips are unknown; give --labels.") from exc
+        parts = folder.split()
+        if parts is None:
+            raise ModelError(f"{model_dir}: no split.csv, so its {split} clips are unknown; give --labels.")
         keep = set(parts.loc[parts["split"] == split, "path"])
         good = good[good["path"].isin(keep)].reset_index(drop=True)
         if good.empty:
@@ -195,7 +196,7 @@ def measure_robustness(model_dir: str | Path, labels_csv: str | Path | None = No
                               "model was trained on?")
     report = robustness_report(predictor, good, cache_dir=cache_dir, progress=progress)
     report.update(labels=portable(labels_csv), split=split, model=portable(model_dir))
-    target = Path(out) if out is not None else model_dir / ROBUSTNESS_FILE
+    target = Path(out) if out is not None else folder.robustness_file
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -25,10 +25,11 @@ import numpy as np
 
 from ser.errors import ModelError
 from ser.features.cache import file_digest
+from ser.model_folder import MODEL_FILES, ONNX
 
 __all__ = ["EXPORT_FILE", "OnnxModel", "export_onnx", "load_onnx", "export_status"]
 
-EXPORT_FILE = "model.onnx"
+EXPORT_FILE = ONNX  # the export's name in a model folder (kept here for its callers)
 _SOURCE_KEY = "ser_source_sha256"
 _SOURCE_NAME_KEY = "ser_source"
 _OPSET = 17
@@ -126,7 +127,7 @@ class OnnxModel:
         return self.session.run(None, {"features": np.ascontiguousarray(X, dtype=np.float32)})[0]
 
 
-def export_status(model_dir: str | Path, *, source_files: tuple[str, ...] = ("model.keras", "model.h5")) -> str:
+def export_status(model_dir: str | Path, *, source_files: tuple[str, ...] = MODEL_FILES) -> str:
     """Why ``model_dir``'s export cannot be used, or ``""`` when it can.
 
     The export must exist and must have been made from one of ``source_files`` as it is now (same

@@ -11,13 +11,13 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import ModelError
+from ser.model_folder import MODEL_FILES, ModelFolder
 
 if TYPE_CHECKING:
     from ser.audio.reader import Decoded
 
 __all__ = ["Prediction", "Predictor", "MODEL_FILES", "RUNTIMES"]
 
-MODEL_FILES = ("model.keras", "model.h5")
 RUNTIMES = ("auto", "onnx", "keras")
 
 
@@ -117,14 +117,14 @@ class Predictor:
         from ser.training.model import load_saved_model, model_files
 
         model_files(model_dir, MODEL_FILES)  # a folder without a model says so before its config is read
-        config = Config.load(model_dir / "config.json")
+        config = ModelFolder(model_dir).config()
         reason = "" if runtime == "keras" else export_status(model_dir, source_files=MODEL_FILES)
         if runtime == "onnx" and reason:
             raise ModelError(f"{model_dir}: cannot predict with ONNX Runtime: {reason}.")
         model = None
         if runtime != "keras" and not reason:
             try:
-                model, file, used = load_onnx(model_dir), model_dir / "model.onnx", "onnx"
+                model, file, used = load_onnx(model_dir), ModelFolder(model_dir).onnx_file, "onnx"
             except ModelError as exc:  # readable but not ser's shape: Keras, unless ONNX was asked for
                 if runtime == "onnx":
                     raise

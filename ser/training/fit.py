@@ -11,6 +11,7 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import Stopped
+from ser.model_folder import ModelFolder
 from ser.training.progress import ProgressFn
 
 __all__ = ["fit", "corpus_emotion_masks", "balanced_weights"]
@@ -93,7 +94,8 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
         history.unlink()
     from ser.csvsafe import write_csv
 
-    write_csv(pd.concat(histories), staging / "history.csv")
+    folder = ModelFolder(staging)
+    write_csv(pd.concat(histories), folder.history_file)
     if len(members) == 1:
         best = members[0]
     else:
@@ -101,15 +103,15 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
         outputs = keras.layers.Average(name="mean_probabilities")(
             [m(inputs) for m in members])
         best = keras.Model(inputs, outputs, name=f"ser_{t.preset}_x{len(members)}")
-    best.save(staging / "model.keras")
-    best.save(staging / "model.h5")
+    best.save(folder.keras_file)
+    best.save(folder.h5_file)
     if export:
         from ser.errors import ModelError
         from ser.serving.export import export_onnx
 
         emit({"stage": "export"})
         try:
-            export_onnx(best, staging / "model.onnx", source=staging / "model.keras")
+            export_onnx(best, folder.onnx_file, source=folder.keras_file)
         except ModelError as exc:
             emit({"stage": "export", "warning": str(exc)})
 

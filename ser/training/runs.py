@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ser.errors import PathError, TrainingError
+from ser.model_folder import ModelFolder
 from ser.paths import check_name
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def _claim_locked(models_dir: Path, *, name: str, staging: Path, pid: int) -> di
         raise TrainingError(f"a training run ({run['name']!r}, started {run['started']}) is in progress; "
                             "wait for it to finish or stop it first.")
     record = {"pid": pid, "pid_started": _started(pid), "name": name, "staging": str(staging),
-              "progress": str(staging / "progress.jsonl"), "status": "running",
+              "progress": str(ModelFolder(staging).progress_file), "status": "running",
               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     _write(models_dir, record)
     return record
@@ -200,7 +201,7 @@ def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, con
     staging.mkdir(parents=True, exist_ok=True)
     if by is not None:
         mark(staging, by)  # the staging folder becomes the model: the marker goes with it
-    settings = staging / "config.json"  # the run saves the same config there again, then installs it
+    settings = ModelFolder(staging).config_file  # the run saves the same config there again, then installs it
     (config or Config()).save(settings)
     csvs = [labels] if isinstance(labels, (str, Path)) else list(labels)  # several: one corpus each
     cmd = [sys.executable, "-m", "ser", "train", *(a for csv in csvs for a in ("--labels", str(csv))),
@@ -285,8 +286,6 @@ def list_models(models_dir: str | Path) -> list[Path]:
     """Model folders (with ``config.json`` and a model file) under ``models_dir``, ``default`` first,
     then newest first. An install cut off midway is finished first (:func:`recover`), when the
     folder is writable."""
-    from ser.serving.predict import MODEL_FILES
-
     root = Path(models_dir)
     if not root.is_dir():
         return []
@@ -294,8 +293,7 @@ def list_models(models_dir: str | Path) -> list[Path]:
         recover(root)
     except OSError:  # a read-only models folder: nothing can be put back, list what is there
         pass
-    found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-             and (p / "config.json").is_file() and any((p / f).is_file() for f in MODEL_FILES)]
+    found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and ModelFolder(p).has_model()]
     return sorted(found, key=lambda p: (p.name != "default", -p.stat().st_mtime))
 
 

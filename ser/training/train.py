@@ -25,6 +25,7 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import SerError, Stopped, TrainingError
+from ser.model_folder import ModelFolder
 from ser.outputs import check_model_target
 from ser.paths import check_name, portable
 from ser.training.runs import install, prepare_staging
@@ -83,7 +84,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
     check_name(Path(out_dir).name, what="model folder name")
     out_dir = check_model_target(out_dir)  # PathError: a folder or file that is not a model made by ser
     staging = prepare_staging(out_dir, staging)
-    emit = JsonlWriter(staging / "progress.jsonl", also=progress)
+    folder = ModelFolder(staging)
+    emit = JsonlWriter(folder.progress_file, also=progress)
     stop = should_stop or (lambda: False)
     t0 = time.time()
     try:
@@ -98,8 +100,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
         split_mode = split.attrs["split_mode"]
         from ser.csvsafe import write_csv
 
-        write_csv(split.drop(columns=["abspath"]), staging / "split.csv")  # speakers, names: as text
-        config.save(staging / "config.json")
+        write_csv(split.drop(columns=["abspath"]), folder.split_file)  # speakers, names: as text
+        config.save(folder.config_file)
         counts = split["split"].value_counts().to_dict()
         corpora = emotion_sets(split)
         emit({"stage": "start", "name": out_dir.name, "preset": t.preset, "labels": " + ".join(map(str, csvs)),
@@ -133,7 +135,7 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
                "robustness": {r["name"]: round(r["accuracy"], 4) for r in robustness["conditions"]}
                if robustness else None,
                "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        (staging / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+        folder.run_file.write_text(json.dumps(run, indent=2) + "\n")
         emit({"stage": "done", "model_dir": str(out_dir), "wall_s": wall,
               "accuracy": run["test_accuracy"], "macro_f1": run["test_macro_f1"], "uar": run["test_uar"]})
         check_model_target(out_dir)  # again: hours may have passed, and the swap deletes what is there
@@ -153,7 +155,7 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
 def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: ProgressFn, should_stop) -> dict[str, Any] | None:
     """The robustness report on the test clips, written as ``robustness.json`` beside the model."""
     from ser.serving.predict import Predictor
-    from ser.results.robustness import ROBUSTNESS_FILE, robustness_report
+    from ser.results.robustness import robustness_report
 
     test = split[split["split"] == "test"].reset_index(drop=True)
     if test.empty:
@@ -161,7 +163,7 @@ def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: P
     report = robustness_report(Predictor.load(staging), test, cache_dir=cache_dir, progress=progress,
                                should_stop=should_stop)
     report.update(split="test", labels=portable(labels_csv))
-    (staging / ROBUSTNESS_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    ModelFolder(staging).robustness_file.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

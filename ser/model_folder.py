@@ -1,0 +1,197 @@
+"""A model folder: the one place that names the files a training writes, says which version a model
+is, and reads what the training left there.
+
+A training works in a staging folder that becomes the model folder when it finishes
+(:func:`ser.training.runs.install`); both hold the same files:
+
+=====================  =======================================================================
+``config.json``        the settings (:class:`ser.config.Config`), written first
+``split.csv``          which clip went to train, val and test
+``progress.jsonl``     the run's events (:mod:`ser.training.progress`), from the start
+``history.csv``        each epoch's metrics (one row per member and epoch)
+``model.keras``        the network (``model.h5`` beside it: the same, for older Keras)
+``model.onnx``         its export, run without TensorFlow (:mod:`ser.serving.export`)
+``report.json``        the test speakers' scores (``predictions.csv``: each clip's answer)
+``robustness.json``    the test speakers' scores under each recording condition
+``run.json``           what was run, where, and its headline scores, written last
+=====================  =======================================================================
+
+A folder made before a file existed (no ``model.onnx``, ``robustness.json`` or ``run.json``) still
+loads: each reader gives ``None`` (``{}`` for the run record) for a missing file.
+
+The model's version (:meth:`ModelFolder.fingerprint`) is what the pages key their caches on: it
+changes whenever one of the files that make its predictions changes (:data:`VERSION_FILES`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ser.config import Config
+
+__all__ = ["ModelFolder", "CONFIG", "SPLIT", "PROGRESS", "HISTORY", "KERAS", "H5", "ONNX", "REPORT",
+           "PREDICTIONS", "ROBUSTNESS", "RUN", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
+
+CONFIG = "config.json"
+SPLIT = "split.csv"
+PROGRESS = "progress.jsonl"
+HISTORY = "history.csv"
+KERAS = "model.keras"
+H5 = "model.h5"
+ONNX = "model.onnx"
+REPORT = "report.json"
+PREDICTIONS = "predictions.csv"
+ROBUSTNESS = "robustness.json"
+RUN = "run.json"
+
+MODEL_FILES: tuple[str, ...] = (KERAS, H5)
+"""The saved network, in the order prediction tries them (``model.h5`` when ``model.keras`` is damaged)."""
+VERSION_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, ONNX)
+"""The files that make a model's predictions: a change to any is a new version (:meth:`ModelFolder.fingerprint`)."""
+DOWNLOAD_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, REPORT)
+"""What the Evaluate page zips for download: the model, its settings and its scores."""
+
+
+class ModelFolder:
+    """The files of one model folder (or of the staging folder a training makes it in).
+
+    Parameters
+    ----------
+    path : the folder; nothing is read until asked
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"ModelFolder({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ModelFolder) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    # --- the files ---------------------------------------------------------------------------
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / CONFIG
+
+    @property
+    def split_file(self) -> Path:
+        return self.path / SPLIT
+
+    @property
+    def progress_file(self) -> Path:
+        return self.path / PROGRESS
+
+    @property
+    def history_file(self) -> Path:
+        return self.path / HISTORY
+
+    @property
+    def keras_file(self) -> Path:
+        return self.path / KERAS
+
+    @property
+    def h5_file(self) -> Path:
+        return self.path / H5
+
+    @property
+    def onnx_file(self) -> Path:
+        return self.path / ONNX
+
+    @property
+    def report_file(self) -> Path:
+        return self.path / REPORT
+
+    @property
+    def predictions_file(self) -> Path:
+        return self.path / PREDICTIONS
+
+    @property
+    def robustness_file(self) -> Path:
+        return self.path / ROBUSTNESS
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN
+
+    def has_model(self) -> bool:
+        """Whether the folder holds a ``config.json`` and a model file (neither read: a damaged one
+        still counts, and says so when loaded)."""
+        return self.config_file.is_file() and any((self.path / f).is_file() for f in MODEL_FILES)
+
+    def fingerprint(self) -> str:
+        """The model's version: the modification times of those of :data:`VERSION_FILES` that exist,
+        ``"none"`` when none does. A new training, a new export or an edited config changes it."""
+        files = [self.path / f for f in VERSION_FILES if (self.path / f).is_file()]
+        return "-".join(f"{f.stat().st_mtime_ns:x}" for f in files) or "none"
+
+    # --- what the training wrote ---------------------------------------------------------------
+
+    def _json(self, name: str) -> Any:
+        p = self.path / name
+        return json.loads(p.read_text()) if p.is_file() else None
+
+    def _csv(self, name: str) -> "pd.DataFrame | None":
+        from ser.csvsafe import read_csv
+
+        p = self.path / name
+        return read_csv(p) if p.is_file() else None  # names like =HYPERLINK(...) read back as text
+
+    def config(self) -> "Config":
+        """The settings, :class:`ser.errors.ConfigError` (one line naming the file and the fix) when
+        missing or not ser's."""
+        from ser.config import Config
+
+        return Config.load(self.config_file)
+
+    def run(self) -> dict[str, Any]:
+        """The run record (``run.json``): command, machine, labels, counts, headline scores; ``{}``
+        for a folder without one."""
+        return self._json(RUN) or {}
+
+    def report(self) -> dict[str, Any] | None:
+        """The test speakers' scores (``report.json``), ``None`` if the training did not reach them."""
+        return self._json(REPORT)
+
+    def robustness(self) -> dict[str, Any] | None:
+        """The robustness report (``robustness.json``), ``None`` for a model trained before it existed."""
+        return self._json(ROBUSTNESS)
+
+    def history(self) -> "pd.DataFrame | None":
+        return self._csv(HISTORY)
+
+    def split(self) -> "pd.DataFrame | None":
+        return self._csv(SPLIT)
+
+    def predictions(self) -> "pd.DataFrame | None":
+        return self._csv(PREDICTIONS)
+
+    def training_labels(self) -> Path | None:
+        """The labels CSV the model was trained on (the first, with several corpora), as a path on this
+        machine; ``None`` when the run record names none."""
+        from ser.paths import from_portable
+
+        labels = self.run().get("labels")
+        return from_portable(labels) if labels else None
+
+    def results(self) -> dict[str, Any]:
+        """Everything the training wrote, each ``None`` where the file is missing (``run`` and
+        ``config``, the parsed JSON, are ``{}`` then).
+
+        Returns
+        -------
+        dict with ``report``, ``run``, ``config``, ``robustness`` (JSON files) and ``history``,
+        ``split``, ``predictions`` (DataFrames of the CSVs)
+        """
+        return {"report": self.report(), "run": self.run(), "config": self._json(CONFIG) or {},
+                "robustness": self.robustness(), "history": self.history(), "split": self.split(),
+                "predictions": self.predictions()}
