@@ -83,19 +83,16 @@ def robustness_section(model_dir: Path) -> None:
     from ser.results.robustness import ROBUSTNESS_FILE
 
     st.subheader("Robustness: does it still hear the emotion when the recording changes?")
-    from ser.paths import data_roots, inside
-
     file = ModelFolder(model_dir).robustness_file
     measured = derived_dir(model_dir) / ROBUSTNESS_FILE  # measured here: kept beside, never inside, the model
     rob = next((json.loads(f.read_text()) for f in (file, measured) if f.is_file()), None)
     if rob is None:
         st.info("This model has no robustness report yet: it was trained before the check existed. Measure it "
                 "(about a minute for a hundred clips).")
-        folder = ModelFolder(model_dir)
-        run_labels = folder.training_labels()
-        own = (run_labels is not None and run_labels.is_file() and inside(run_labels, data_roots())
-               and folder.split_file.is_file())
-        target = "its test speakers" if own else "the demo clips"
+        from ser.results.robustness import robustness_clips
+
+        clips, split = robustness_clips(model_dir)  # its own test speakers where it can, else the demo clips
+        target = "its test speakers" if split == "test" else "the demo clips"
         if st.button(f"Measure robustness on {target}", key="ev_rob_go"):
             from ser.results.robustness import measure_robustness
 
@@ -106,10 +103,7 @@ def robustness_section(model_dir: Path) -> None:
                     bar.progress(e["step"] / max(e["total"], 1),
                                  text=f"{e['step']} of {e['total']} clips under {len(CONDITIONS)} conditions")
             try:
-                if own:
-                    measure_robustness(model_dir, run_labels, split="test", out=measured, progress=show)
-                else:
-                    measure_robustness(model_dir, DEMO_LABELS, out=measured, progress=show)
+                measure_robustness(model_dir, clips, split=split, out=measured, progress=show)
                 st.rerun()
             except SerError as exc:
                 st.error(md(exc))

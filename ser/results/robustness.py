@@ -28,7 +28,7 @@ from ser.paths import portable
 from ser.training.progress import ProgressFn
 
 __all__ = ["robustness_report", "measure_robustness", "non_speech_probes", "summary_sentence", "TARGETS",
-           "ROBUSTNESS_FILE", "example_for_conditions", "ConditionExample"]
+           "ROBUSTNESS_FILE", "example_for_conditions", "ConditionExample", "robustness_clips"]
 
 ROBUSTNESS_FILE = ROBUSTNESS  # its name in a model folder (kept here for its callers)
 TARGETS = {"gain": "agreement with clean >= 0.97", "mild": "macro F1 within 0.05 of clean",
@@ -228,3 +228,23 @@ def example_for_conditions(labels_csv: str | Path) -> ConditionExample:
     others = labels[labels.speaker != first.speaker].groupby("speaker").head(1).path
     return ConditionExample(labels_csv.parent / first.path, str(first.path), str(first.emotion),
                             tuple(labels_csv.parent / p for p in others))
+
+
+def robustness_clips(model_dir: str | Path) -> tuple[Path, str | None]:
+    """The labelled clips the dashboard measures a model's robustness on, and the part of its split.
+
+    The model's own test speakers (``"test"``) when the labels it was trained on (``run.json``) are on
+    this machine, in a folder data may be read from (:func:`ser.paths.data_roots`), and its
+    ``split.csv`` says which clips were held out; otherwise all the shipped demo clips (``None``).
+    """
+    from ser.model_folder import ModelFolder
+    from ser.paths import DEMO_DIR, data_roots, inside
+
+    folder = ModelFolder(model_dir)
+    try:
+        labels = folder.training_labels()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        labels = None
+    if labels is not None and labels.is_file() and inside(labels, data_roots()) and folder.split_file.is_file():
+        return labels, "test"
+    return DEMO_DIR / "all_labels.csv", None
