@@ -51,7 +51,8 @@ def connect(address: str) -> Iterator[Any]:
     Raises
     ------
     ClusterError
-        when no scheduler answers within :data:`CONNECT_TIMEOUT_S`: one line naming the address and the fix
+        when no scheduler answers within :data:`CONNECT_TIMEOUT_S`, it has no workers, or a worker cannot
+        import `ser`: one line naming the address and the fix
     """
     from distributed import Client
 
@@ -63,9 +64,33 @@ def connect(address: str) -> Iterator[Any]:
             f"`dask scheduler` and its workers with `dask worker {address} --nthreads 1`, or leave out --cluster "
             f"and {CLUSTER_ENV} to work on this machine.") from None
     try:
+        _check_workers(client, address)
         yield client
     finally:
         client.close()
+
+
+# Run on each worker by value (a lambda: cloudpickle sends its code), so it runs where `ser` is missing
+_IMPORTS_SER = lambda: __import__("importlib.util").util.find_spec("ser") is not None  # noqa: E731
+
+
+def _check_workers(client: Any, address: str) -> None:
+    """The scheduler and every worker can import `ser` (the scheduler unpickles each job, a worker runs it:
+    else every job fails with a traceback about deserialisation), and there is at least one worker."""
+    if not client.run_on_scheduler(_IMPORTS_SER):
+        raise ClusterError(f"the Dask scheduler at {address} cannot import ser, which it needs to read the jobs: "
+                           f"start it from a checkout of the same version, e.g. "
+                           f"`PYTHONPATH=/path/to/checkout dask scheduler`.")
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except (TimeoutError, OSError):
+        raise ClusterError(f"the Dask scheduler at {address} has no workers (none joined in {CONNECT_TIMEOUT_S} s): "
+                           f"start them with `dask worker {address} --nthreads 1` from a checkout of ser.") from None
+    lacking = sorted(w for w, ok in client.run(_IMPORTS_SER).items() if not ok)
+    if lacking:
+        raise ClusterError(f"{len(lacking)} of the workers at {address} cannot import ser (first: {lacking[0]}): "
+                           f"start each from a checkout of the same version with its requirements, e.g. "
+                           f"`PYTHONPATH=/path/to/checkout dask worker {address} --nthreads 1`.")
 
 
 def checked_address(explicit: str | None = None) -> str | None:

@@ -180,3 +180,59 @@ def test_a_stop_reaches_the_jobs_running_on_the_cluster(cluster):
     assert time.monotonic() - t0 < 20  # each job would run 30 s: both saw the stop and ended
     with Client(cluster) as client:
         assert not any(client.processing().values())
+
+
+def test_a_scheduler_without_workers_or_whose_workers_lack_ser_is_one_clear_error(short_timeout, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from distributed import LocalCluster
+
+    from ser.parallel.cluster import ClusterError, checked_address
+
+    with LocalCluster(n_workers=0, dashboard_address=None, silence_logs=logging.ERROR) as empty:
+        address = empty.scheduler_address
+        with pytest.raises(ClusterError, match=rf"the Dask scheduler at {address} has no workers.*dask worker"):
+            checked_address(address)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a worker started outside the checkout
+        worker = subprocess.Popen([str(Path(sys.executable).with_name("dask")), "worker", address, "--nthreads", "1",
+                                   "--no-dashboard"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            from distributed import Client
+
+            with Client(address) as client:
+                client.wait_for_workers(1, timeout=60)
+            with pytest.raises(ClusterError, match=rf"workers at {address} cannot import ser.*PYTHONPATH"):
+                checked_address(address)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def test_a_scheduler_that_lacks_ser_is_one_clear_error(short_timeout, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ser.parallel.cluster import ClusterError, checked_address
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # started outside the checkout
+    file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([str(Path(sys.executable).with_name("dask")), "scheduler", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(file)], cwd=tmp_path, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        while not file.exists():
+            assert time.monotonic() - t0 < 60 and scheduler.poll() is None, "the scheduler never started"
+            time.sleep(0.2)
+        time.sleep(0.5)
+        address = json.loads(file.read_text())["address"]
+        with pytest.raises(ClusterError, match=rf"the Dask scheduler at {address} cannot import ser.*PYTHONPATH"):
+            checked_address(address)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
