@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ser.errors import SerError
-from ser.parallel.cluster import checked_address
+from ser.parallel.cluster import checked_address, cluster_address
 from ser.outputs import CV_FILES, EVALUATE_FILES, check_model_target, check_output_file, check_output_folder
 
 
@@ -84,7 +84,9 @@ def cmd_train(a: argparse.Namespace) -> int:
     from ser.training.train import train
 
     config = _config(a)
-    cluster = checked_address(a.cluster)  # ClusterError (exit 2) before anything is written
+    # --cluster, else $SER_CLUSTER: run by hand, a scheduler that does not answer is refused before anything is
+    # written (exit 2); a dashboard's run finds out in train(), so that its record says why
+    cluster = cluster_address(a.cluster) if a.staging else checked_address(a.cluster)
     out = Path(a.out)
     if not a.staging:  # run by hand: refuse before anything is written beside it. A dashboard's run (--staging)
         check_name(out.name, what="model folder name")  # is refused by train() below, so its record says why

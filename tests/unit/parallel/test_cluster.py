@@ -236,3 +236,17 @@ def test_a_scheduler_that_lacks_ser_is_one_clear_error(short_timeout, tmp_path):
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=30)
+
+
+def test_a_dashboard_run_records_why_its_cluster_failed(short_timeout, tmp_path, capsys):
+    from ser.__main__ import main
+    from ser.training.runs import current_run
+
+    models = tmp_path / "models"
+    models.mkdir()
+    staging = models / ".staging-mine"
+    assert main(["train", "--labels", str(DEMO / "all_labels.csv"), "--out", str(models / "mine"), "--preset", "quick",
+                 "--staging", str(staging), "--cluster", NOBODY]) == 2
+    assert NOBODY in capsys.readouterr().err
+    run = current_run(models)  # what the Train page reads: failed, with the one line
+    assert run["status"] == "failed" and NOBODY in run["error"] and not (models / "mine").exists()
