@@ -93,14 +93,14 @@ def show_run() -> None:
                 st.error(md(exc))
     elif record["status"] == "done":
         st.success(f"Finished in {fmt_s(s['elapsed_s'])}. Held-out test accuracy "
-                   f"{_final(record, 'accuracy')}, macro F1 {_final(record, 'macro_f1')}, "
-                   f"UAR {_final(record, 'uar')}.")
+                   f"{_score(record, 'accuracy')}, macro F1 {_score(record, 'macro_f1')}, "
+                   f"UAR {_score(record, 'uar')}.")
         st.session_state["p_model"] = record["name"]
         st.page_link("pages/evaluate.py", label=f"Open the report of “{record['name']}”", icon="📊")
     elif record["status"] == "stopped":
         st.warning("Stopped. Nothing was saved; any earlier model of this name is unchanged.")
     else:
-        st.error(f"Training failed: {md(record.get('error') or s['error'] or 'see the log')}. "
+        st.error(f"Training failed: {md(record.get('error') or 'see the log')}. "
                  "Any earlier model of this name is unchanged.")
         log = Path(record["staging"]) / "train.log"
         if log.is_file():
@@ -231,9 +231,9 @@ def settings() -> None:
                 st.error(md(exc))
 
 
-def _final(record: dict, key: str) -> str:
-    events = read_events(record["progress"])
-    value = next((e.get(key) for e in reversed(events) if e.get("stage") == "done"), None)
+def _score(record: dict, key: str) -> str:
+    """One of a finished run's test scores, as the run's status (:func:`current_run`) gives them."""
+    value = (record.get("scores") or {}).get(key)
     return f"{value:.1%}" if isinstance(value, float) else "–"
 
 

@@ -80,6 +80,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 def cmd_train(a: argparse.Namespace) -> int:
     from ser.errors import Stopped
     from ser.paths import check_name
+    from ser.model_folder import ModelFolder
     from ser.training.runs import claim, finish, staging_dir_for
     from ser.training.train import train
 
@@ -122,19 +123,19 @@ def cmd_train(a: argparse.Namespace) -> int:
         result = train(a.labels, out, config, progress=show, should_stop=stop_file.exists,
                        cache_dir=a.cache_dir, staging=staging, command=command, cluster=cluster)
     except SerError as exc:
-        finish(out.parent, status="failed", progress=staging / "progress.jsonl", error=str(exc))
+        finish(out.parent, status="failed", progress=ModelFolder(staging).progress_file, error=str(exc))
         raise
     except Stopped:
-        finish(out.parent, status="stopped", progress=staging / "progress.jsonl")
+        finish(out.parent, status="stopped", progress=ModelFolder(staging).progress_file)
         _say(f"stopped; nothing was installed at {out}")
         return 3
-    finish(out.parent, status="done", progress=out / "progress.jsonl")
+    finish(out.parent, status="done", progress=ModelFolder(out).progress_file)
     r = result.report or {}
     _print(f"trained {out} in {result.wall_s:.0f} s; test accuracy {r.get('accuracy', float('nan')):.3f}, "
            f"macro F1 {r.get('macro_f1', float('nan')):.3f}, UAR {r.get('uar', float('nan')):.3f} on "
            f"{r.get('n_clips', 0)} held-out clips{_absent(r)}"
            + ("; clip split: speakers overlap" if r.get("speakers_overlap") else "")
-           + f"; robustness in {out / 'robustness.json'}")
+           + f"; robustness in {ModelFolder(out).robustness_file}")
     for name, c in (r.get("per_corpus") or {}).items():
         _print(f"  {name}: macro F1 {c['macro_f1']:.3f}, UAR {c['uar']:.3f}, restricted UAR "
                f"{c['restricted']['uar'] or 0:.3f} on {c['n_clips']} test clips")
@@ -268,6 +269,7 @@ def cmd_cv(a: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
+    from ser.model_folder import ModelFolder
     from ser.results.evaluate import evaluate_model
 
     check_output_folder(a.out, command="evaluate", files=EVALUATE_FILES)
@@ -278,7 +280,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
               if report.get("speaker_norm") else "")
     _print(f"accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  UAR {report['uar']:.3f}  "
            f"on {report['n_clips']} clips{among}{_absent(report)} "
-           f"({report['n_skipped']} skipped); report in {Path(a.out) / 'report.json'}")
+           f"({report['n_skipped']} skipped); report in {ModelFolder(a.out).report_file}")
     return 0
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ser.config import Config
 from ser.errors import LabelsError, Stopped
+from ser.model_folder import ModelFolder
 from ser.training.progress import ProgressFn
 
 __all__ = ["cross_validate", "cross_validate_corpora", "speaker_folds"]
@@ -67,10 +68,10 @@ def _speaker_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, p
     k, part, config, cache_dir = job
     data, _ = features_for_split(part, config, cache_dir=cache_dir, should_stop=should_stop, progress=progress)
     with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
-        config.save(Path(tmp) / "config.json")
+        config.save(ModelFolder(tmp).config_file)
         fit(data, config, Path(tmp), progress=progress, should_stop=should_stop)
         probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
-        history = (Path(tmp) / "history.csv").read_text()
+        history = ModelFolder(tmp).history_file.read_text()
     return {"probs": probs, "history": history, "y": data["val"]["y"], "path": data["val"]["path"]}
 
 
@@ -162,10 +163,10 @@ def _corpus_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, pr
     k, both, config, cache_dir = job
     data, _ = features_for_split(both, config, cache_dir=cache_dir, should_stop=should_stop, progress=progress)
     with tempfile.TemporaryDirectory(prefix=f"ser-loco-{k}-") as tmp:
-        config.save(Path(tmp) / "config.json")
+        config.save(ModelFolder(tmp).config_file)
         fit(data, config, Path(tmp), progress=progress, should_stop=should_stop, export=False)
         probs = Predictor.load(tmp, runtime="keras").predict_features(np.stack(data["test"]["X"]))
-        history = (Path(tmp) / "history.csv").read_text()
+        history = ModelFolder(tmp).history_file.read_text()
     return {"probs": probs, "history": history, "y": data["test"]["y"], "path": data["test"]["path"]}
 
 

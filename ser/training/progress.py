@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Event", "ProgressFn", "JsonlWriter", "read_events", "summarise", "FINAL_STAGES"]
+__all__ = ["Event", "ProgressFn", "JsonlWriter", "read_events", "final_event", "summarise", "FINAL_STAGES"]
 
 Event = dict[str, Any]
 ProgressFn = Callable[[Event], None]
@@ -53,6 +53,11 @@ def read_events(path: str | Path) -> list[Event]:
         except json.JSONDecodeError:
             continue
     return events
+
+
+def final_event(events: list[Event]) -> Event | None:
+    """The event a run ended with (``done``, ``stopped`` or ``failed``), ``None`` while it goes on."""
+    return next((e for e in reversed(events) if e.get("stage") in FINAL_STAGES), None)
 
 
 def summarise(events: list[Event]) -> dict[str, Any]:

@@ -105,11 +105,30 @@ def _write(models_dir: Path, record: dict[str, Any]) -> None:
 
 
 def current_run(models_dir: str | Path) -> dict[str, Any] | None:
-    """The latest run's record with ``running`` (bool) added, or ``None`` if there was none.
+    """The latest run's status, or ``None`` if there was none: the one place a run's state is read.
 
-    A run counts as running only while its process lives and started when the record says
-    (records written before start times were kept are judged by the process id alone).
+    The record ``<models>/.training.json`` with ``running`` (bool) added and, once the run has ended,
+    what its progress file ended with: ``scores`` (the test speakers' ``accuracy``, ``macro_f1`` and
+    ``uar`` of a ``done`` run, else ``None``) and, for a failed run whose record names no ``error``, the
+    error its progress ended with. A run counts as running only while its process lives and started
+    when the record says (records written before start times were kept are judged by the process id
+    alone); a ``running`` record whose process is gone is ``failed``.
     """
+    record = _record(Path(models_dir))
+    if record is None or record["running"]:
+        return record
+    from ser.training.progress import final_event, read_events
+
+    final = final_event(read_events(record["progress"])) if record.get("progress") else None
+    record["scores"] = ({k: final.get(k) for k in ("accuracy", "macro_f1", "uar")}
+                        if final and final["stage"] == "done" else None)
+    if final and final.get("error") and not record.get("error"):
+        record["error"] = final["error"]
+    return record
+
+
+def _record(models_dir: Path) -> dict[str, Any] | None:
+    """The record as written, with ``running`` added and a dead ``running`` run settled as ``failed``."""
     try:
         record = json.loads((Path(models_dir) / RUN_RECORD).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -153,7 +172,7 @@ def finish(models_dir: str | Path, *, status: str, progress: Path, error: str | 
     """Mark the recorded run as ended (``done``, ``stopped`` or ``failed``)."""
     models_dir = Path(models_dir)
     with models_lock(models_dir):
-        run = current_run(models_dir) or {}
+        run = _record(models_dir) or {}
         run.pop("running", None)
         run.update(status=status, progress=str(progress), ended=time.strftime("%Y-%m-%d %H:%M:%S"))
         if error:

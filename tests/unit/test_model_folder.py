@@ -53,7 +53,7 @@ def test_file_names_are_spelled_once():
              "robustness.json", "progress.jsonl", "history.csv", "predictions.csv"]
     owners = ["ser/training/fit.py", "ser/training/train.py", "ser/training/runs.py", "ser/results/evaluate.py",
               "ser/results/robustness.py", "ser/serving/predict.py", "ser/serving/export.py", "ser/outputs.py",
-              "pages/_ui/models.py", "pages/evaluate.py"]
+              "pages/_ui/models.py", "pages/evaluate.py", "pages/train.py", "ser/training/cv.py", "ser/__main__.py"]
     for path in owners:
         code = (ROOT / path).read_text()
         for name in names:
