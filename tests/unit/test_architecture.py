@@ -2,7 +2,8 @@
 
 - ``ser/`` never imports Streamlit (the domain runs without a browser: the CLI, the workers, a cluster);
 - no module of ``ser/``, ``pages/`` or ``streamlit_app.py`` imports another module's private (``_x``)
-  names, nor reaches for them as ``module._x``;
+  names, nor reaches for them as ``module._x`` (``pages._ui``, the pages' own helpers, is private to
+  ``pages/`` by its name and is imported there by design; ``os._exit`` is public despite its name);
 - the pages (``pages/*.py``, ``pages/_ui/*.py``, the entrypoint) import from ``ser`` only its public
   names: not private, and listed in the module's ``__all__`` where it has one;
 - the pages use Streamlit's public API only (``streamlit``, ``streamlit.components``), never its
