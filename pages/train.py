@@ -116,13 +116,12 @@ SPLIT_LABELS = {"speaker": "by speaker (test voices never heard)", "clip": "by c
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def data_allows(csv: str, mtime: float) -> tuple[str | None, str | None, int]:
-    """(why it cannot be trained, why not by speaker, speakers) for one version of ``csv``: read once,
-    not on every rerun (the page reruns every second while a run is followed)."""
-    from ser.datasets.labels import read_usable, speaker_split_problem, training_problem
+def data_allows(csv: str, mtime: float):
+    """:func:`ser.datasets.labels.training_verdict` of one version of ``csv``: read once, not on every
+    rerun (the page reruns every second while a run is followed)."""
+    from ser.datasets.labels import read_usable, training_verdict
 
-    _, good, _ = read_usable(csv)
-    return training_problem(good), speaker_split_problem(good), int(good["speaker"].nunique())
+    return training_verdict(read_usable(csv)[1])
 
 
 def what_the_data_allows(csvs: list[str]) -> tuple[str | None, str | None]:
@@ -130,21 +129,18 @@ def what_the_data_allows(csvs: list[str]) -> tuple[str | None, str | None]:
     allow; return (why it cannot be trained, why not by speaker)."""
     if not csvs:
         return None, None
-    found = []
+    from ser.datasets.labels import combined_verdict
+
+    found = {}
     for csv in csvs:
         try:
-            found.append(data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0))
+            found[short(csv)] = data_allows(csv, Path(csv).stat().st_mtime if Path(csv).is_file() else 0.0)
         except SerError as exc:
             st.error(md(exc))
             return str(exc), None
     several = len(csvs) > 1
-
-    def named(i: int, text: str | None) -> str | None:  # with several corpora, say which one
-        return f"{short(csvs[i])}: {text}" if text and several else text
-
-    cannot = next((named(i, f[0]) for i, f in enumerate(found) if f[0]), None)
-    no_speakers = next((named(i, f[1]) for i, f in enumerate(found) if f[1]), None)
-    n_speakers = sum(f[2] for f in found)
+    verdict = combined_verdict(found)  # with several corpora, a problem names its corpus
+    cannot, no_speakers, n_speakers = verdict.cannot, verdict.no_speaker_split, verdict.speakers
     if cannot:
         st.error(f"This dataset cannot be trained on: {md(cannot)}.")
     elif no_speakers:

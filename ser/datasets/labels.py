@@ -8,7 +8,7 @@ enters `ser`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,9 @@ __all__ = [
     "summarise_problems",
     "training_problem",
     "speaker_split_problem",
+    "TrainingVerdict",
+    "training_verdict",
+    "combined_verdict",
     "MIN_CLIPS_PER_EMOTION",
     "MIN_SPEAKERS_PER_EMOTION",
     "MAX_LABEL_ROWS",
@@ -341,6 +344,44 @@ def speaker_split_problem(usable: pd.DataFrame) -> str | None:
         return (f"a speaker split needs at least {MIN_SPEAKERS_PER_EMOTION} speakers of every emotion (one each for "
                 f"training, validation and test): {', '.join(f'{e} has {n}' for e, n in few.items())}")
     return None
+
+
+@dataclass(frozen=True)
+class TrainingVerdict:
+    """What usable clips allow, said before anything is trained.
+
+    Attributes
+    ----------
+    cannot : why no training is possible (:func:`training_problem`), or ``None``
+    no_speaker_split : why they cannot be split by speaker (:func:`speaker_split_problem`), or ``None``
+    speakers : how many speakers they name
+    """
+
+    cannot: str | None
+    no_speaker_split: str | None
+    speakers: int
+
+
+def training_verdict(usable: pd.DataFrame) -> TrainingVerdict:
+    """The :class:`TrainingVerdict` of one dataset's usable clips."""
+    return TrainingVerdict(training_problem(usable), speaker_split_problem(usable), int(usable["speaker"].nunique()))
+
+
+def combined_verdict(verdicts: Mapping[str, TrainingVerdict]) -> TrainingVerdict:
+    """Several corpora trained together, each split by its own speakers: the first problem of any (its
+    corpus named first when there are several), and their speakers added.
+
+    Parameters
+    ----------
+    verdicts : each corpus's name, as the caller shows it, and its :func:`training_verdict`
+    """
+    several = len(verdicts) > 1
+
+    def first(field: str) -> str | None:
+        return next((f"{name}: {text}" if several else text for name, v in verdicts.items()
+                     if (text := getattr(v, field))), None)
+
+    return TrainingVerdict(first("cannot"), first("no_speaker_split"), sum(v.speakers for v in verdicts.values()))
 
 
 def usable_rows(labels: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
