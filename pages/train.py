@@ -16,6 +16,7 @@ from ser.paths import check_name
 from ser.results.figures import progress_curves_figure
 from ser.augment.transforms import CONDITIONS
 from ser.config import PRESET_TABLE, SPLIT_MODES, TrainConfig, for_preset
+from ser.model_folder import ModelFolder
 from ser.training.progress import read_events, summarise
 from ser.training.runs import current_run, request_stop, start_training_process
 
@@ -102,7 +103,7 @@ def show_run() -> None:
     else:
         st.error(f"Training failed: {md(record.get('error') or 'see the log')}. "
                  "Any earlier model of this name is unchanged.")
-        log = Path(record["staging"]) / "train.log"
+        log = ModelFolder(record["staging"]).log_file
         if log.is_file():
             with st.expander("Technical log"):
                 st.code(log.read_text()[-4000:])

@@ -94,7 +94,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         check_model_target(out)  # never deletes a folder that is not a model made by ser
     staging = Path(a.staging) if a.staging else staging_dir_for(out)
     claim(out.parent, name=out.name, staging=staging)
-    stop_file = staging / "STOP"
+    stop_file = ModelFolder(staging).stop_file
     signal.signal(signal.SIGTERM, lambda *_: stop_file.touch())
 
     def show(e: dict) -> None:

@@ -14,6 +14,8 @@ A training works in a staging folder that becomes the model folder when it finis
 ``report.json``        the test speakers' scores (``predictions.csv``: each clip's answer)
 ``robustness.json``    the test speakers' scores under each recording condition
 ``run.json``           what was run, where, and its headline scores, written last
+``train.log``          a dashboard's run: its output (kept when the folder is installed)
+``STOP``               touched to ask the run working in the folder to stop
 =====================  =======================================================================
 
 A folder made before a file existed (no ``model.onnx``, ``robustness.json`` or ``run.json``) still
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from ser.config import Config
 
 __all__ = ["ModelFolder", "CONFIG", "SPLIT", "PROGRESS", "HISTORY", "KERAS", "H5", "ONNX", "REPORT",
-           "PREDICTIONS", "ROBUSTNESS", "RUN", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
+           "PREDICTIONS", "ROBUSTNESS", "RUN", "LOG", "STOP", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
 
 CONFIG = "config.json"
 SPLIT = "split.csv"
@@ -48,6 +50,8 @@ REPORT = "report.json"
 PREDICTIONS = "predictions.csv"
 ROBUSTNESS = "robustness.json"
 RUN = "run.json"
+LOG = "train.log"
+STOP = "STOP"
 
 MODEL_FILES: tuple[str, ...] = (KERAS, H5)
 """The saved network, in the order prediction tries them (``model.h5`` when ``model.keras`` is damaged)."""
@@ -122,6 +126,14 @@ class ModelFolder:
     @property
     def run_file(self) -> Path:
         return self.path / RUN
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / LOG
+
+    @property
+    def stop_file(self) -> Path:
+        return self.path / STOP
 
     def has_model(self) -> bool:
         """Whether the folder holds a ``config.json`` and a model file (neither read: a damaged one

@@ -230,7 +230,7 @@ def _start_locked(*, labels: str | Path | list, models_dir: Path, name: str, con
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    log = open(staging / "train.log", "ab")
+    log = open(ModelFolder(staging).log_file, "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=env)
     log.close()
@@ -259,7 +259,7 @@ def request_stop(models_dir: str | Path, *, by: "Visitor | None" = None) -> bool
     if why := why_not_stop(staging, by):
         raise AccessError(why)
     try:
-        (staging / "STOP").touch()
+        ModelFolder(staging).stop_file.touch()
     except FileNotFoundError:  # installed: the staging folder is the model now, nothing left to stop
         return False
     return True

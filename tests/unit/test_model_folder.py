@@ -50,7 +50,7 @@ def test_both_pages_take_the_model_version_from_the_model_folder(page):
 def test_file_names_are_spelled_once():
     # each name a training writes is a literal in ser/model_folder.py only (docstrings and messages may name them)
     names = ["run.json", "split.csv", "model.keras", "model.h5", "model.onnx", "config.json", "report.json",
-             "robustness.json", "progress.jsonl", "history.csv", "predictions.csv"]
+             "robustness.json", "progress.jsonl", "history.csv", "predictions.csv", "train.log", "STOP"]
     owners = ["ser/training/fit.py", "ser/training/train.py", "ser/training/runs.py", "ser/results/evaluate.py",
               "ser/results/robustness.py", "ser/serving/predict.py", "ser/serving/export.py", "ser/outputs.py",
               "pages/_ui/models.py", "pages/evaluate.py", "pages/train.py", "ser/training/cv.py", "ser/__main__.py"]
