@@ -94,11 +94,11 @@ def _init_worker(parent: int, registry: str, interval_s: float) -> None:
     folder = Path(registry)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        from ser.training.runs import _started  # the one reader of a process's start time
+        from ser.parallel.processes import process_started  # the one reader of a process's start time
 
         (folder / f"{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "parent": parent,
                                                                 "started": time.time(),
-                                                                "pid_started": _started(os.getpid())}))
+                                                                "pid_started": process_started(os.getpid())}))
         import atexit
 
         atexit.register(lambda: (folder / f"{os.getpid()}.json").unlink(missing_ok=True))
@@ -123,9 +123,9 @@ def process_pool(n_jobs: int, *, watch_interval_s: float = 1.0) -> ProcessPoolEx
 
 def _is_the_worker(record: dict[str, Any]) -> bool:
     """Whether the process with the record's pid is the worker that wrote it (same start time)."""
-    from ser.training.runs import _alive
+    from ser.parallel.processes import process_alive
 
-    return _alive(int(record["pid"]), int(record["pid_started"]))
+    return process_alive(int(record["pid"]), int(record["pid_started"]))
 
 
 def stale_workers(registry: str | Path | None = None) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ser.errors import PathError, TrainingError
 from ser.model_folder import ModelFolder
 from ser.paths import check_name
+from ser.parallel.processes import process_alive, process_started
 
 if TYPE_CHECKING:
     from ser.access import Visitor
@@ -64,37 +65,6 @@ def models_lock(models_dir: str | Path) -> Iterator[None]:
         if fcntl is not None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         yield  # closing the file releases the lock
-
-
-def _stat(pid: int) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name (field 3 first), or ``None``."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _started(pid: int) -> int | None:
-    """When process ``pid`` started, in clock ticks since boot (``/proc`` field 22); ``None`` if unknown."""
-    fields = _stat(pid)
-    try:
-        return int(fields[19]) if fields else None
-    except (IndexError, ValueError):
-        return None
-
-
-def _alive(pid: int, started: int | None = None) -> bool:
-    """Whether ``pid`` runs and, when ``started`` is given, is the process that started then."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError, OverflowError):
-        return False
-    fields = _stat(pid)
-    if fields is None:  # no /proc: the signal is all we know
-        return True
-    if fields[0] == "Z":  # a finished child that nobody has reaped yet is a zombie, not a run
-        return False
-    return started is None or _started(pid) == started  # else the id was given to a newer process
 
 
 def _write(models_dir: Path, record: dict[str, Any]) -> None:
@@ -133,7 +103,7 @@ def _record(models_dir: Path) -> dict[str, Any] | None:
         record = json.loads((Path(models_dir) / RUN_RECORD).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    record["running"] = record.get("status") == "running" and _alive(int(record.get("pid", -1)),
+    record["running"] = record.get("status") == "running" and process_alive(int(record.get("pid", -1)),
                                                                       record.get("pid_started"))
     if record.get("status") == "running" and not record["running"]:
         record["status"] = "failed"
@@ -161,7 +131,7 @@ def _claim_locked(models_dir: Path, *, name: str, staging: Path, pid: int) -> di
     if run and run["running"] and run["pid"] != pid:
         raise TrainingError(f"a training run ({run['name']!r}, started {run['started']}) is in progress; "
                             "wait for it to finish or stop it first.")
-    record = {"pid": pid, "pid_started": _started(pid), "name": name, "staging": str(staging),
+    record = {"pid": pid, "pid_started": process_started(pid), "name": name, "staging": str(staging),
               "progress": str(ModelFolder(staging).progress_file), "status": "running",
               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     _write(models_dir, record)
@@ -337,9 +307,9 @@ def _in_use(staging: Path) -> bool:
     wrote one, the one whose id ends the folder's name (a dashboard that has just started it)."""
     try:
         pid, started = _owner_file(staging).read_text().split()
-        return _alive(int(pid), None if started == "None" else int(started))
+        return process_alive(int(pid), None if started == "None" else int(started))
     except FileNotFoundError:
-        return _alive(int(staging.name.rpartition("-")[2]))
+        return process_alive(int(staging.name.rpartition("-")[2]))
     except (OSError, ValueError):
         return False
 
@@ -353,7 +323,7 @@ def prepare_staging(out_dir: Path, staging: Path | None) -> Path:
     name = check_name(out_dir.name, what="model folder name")
     staging = staging or staging_dir_for(out_dir)
     staging.mkdir(parents=True, exist_ok=True)
-    _owner_file(staging).write_text(f"{os.getpid()} {_started(os.getpid())}")
+    _owner_file(staging).write_text(f"{os.getpid()} {process_started(os.getpid())}")
     earlier = re.compile(re.escape(name) + r"-\d{8}-\d{6}-\d+")
     for old in staging.parent.iterdir():
         if old != staging and earlier.fullmatch(old.name) and old.is_dir() and not old.is_symlink() \

@@ -29,13 +29,13 @@ def test_feature_cache_size_and_clear(tmp_path, monkeypatch):
 
 
 def test_stale_workers_are_reported_and_stopped(tmp_path, monkeypatch):
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
 
     orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     (tmp_path / f"{orphan.pid}.json").write_text(json.dumps({"pid": orphan.pid, "parent": gone.pid, "started": 0,
-                                                            "pid_started": _started(orphan.pid)}))
+                                                            "pid_started": process_started(orphan.pid)}))
     monkeypatch.setenv("SER_WORKERS_DIR", str(tmp_path))
     try:
         at = operator_app()  # stopping processes is the operator's
@@ -68,13 +68,13 @@ def test_a_training_started_by_a_test_is_reaped(small_subset, own_models_folder,
 def test_stop_them_never_kills_a_process_that_reused_a_workers_pid(tmp_path, monkeypatch):
     """A stale record whose pid now belongs to another process (its start time differs) is not shown nor
     signalled (issue 22, item 13)."""
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     (tmp_path / f"{other.pid}.json").write_text(json.dumps({"pid": other.pid, "parent": gone.pid, "started": 0,
-                                                             "pid_started": _started(other.pid) - 1}))
+                                                             "pid_started": process_started(other.pid) - 1}))
     monkeypatch.setenv("SER_WORKERS_DIR", str(tmp_path))
     try:
         at = open_app()

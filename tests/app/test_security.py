@@ -434,7 +434,7 @@ def test_stopping_stale_workers_never_signals_a_reused_pid(tmp_path):
     import subprocess
     import sys
 
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
     from ser.parallel.workers import stop_stale_workers
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -442,7 +442,7 @@ def test_stopping_stale_workers_never_signals_a_reused_pid(tmp_path):
     gone.wait()
     try:
         (tmp_path / f"{other.pid}.json").write_text(json.dumps({"pid": other.pid, "parent": gone.pid,
-                                                                 "started": 0, "pid_started": _started(other.pid) + 7}))
+                                                                 "started": 0, "pid_started": process_started(other.pid) + 7}))
         assert stop_stale_workers(tmp_path) == 0 and other.poll() is None
     finally:
         other.kill()

@@ -60,7 +60,7 @@ def test_kill_9_of_the_parent_ends_its_workers(ravdess, tmp_path):
 def test_stale_workers_are_reported_and_ended(tmp_path):
     import json
 
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
 
     orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -68,7 +68,7 @@ def test_stale_workers_are_reported_and_ended(tmp_path):
     folder = tmp_path / "workers"
     folder.mkdir()
     (folder / f"{orphan.pid}.json").write_text(json.dumps({"pid": orphan.pid, "parent": gone.pid, "started": 0,
-                                                            "pid_started": _started(orphan.pid)}))
+                                                            "pid_started": process_started(orphan.pid)}))
     (folder / f"{gone.pid}.json").write_text(json.dumps({"pid": gone.pid, "parent": os.getpid(), "started": 0}))
     (folder / "junk.json").write_text("not json")
     assert [r["pid"] for r in stale_workers(folder)] == [orphan.pid]
@@ -83,10 +83,10 @@ def test_a_live_parents_workers_are_not_stale(tmp_path):
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        from ser.training.runs import _started
+        from ser.parallel.processes import process_started
 
         (tmp_path / f"{child.pid}.json").write_text(json.dumps({"pid": child.pid, "parent": os.getpid(),
-                                                                "started": 0, "pid_started": _started(child.pid)}))
+                                                                "started": 0, "pid_started": process_started(child.pid)}))
         assert stale_workers(tmp_path) == []
         assert (tmp_path / f"{child.pid}.json").is_file()  # kept: the worker runs, its parent too
     finally:
@@ -98,14 +98,14 @@ def test_a_reused_pid_is_never_signalled(tmp_path):
     """The record's worker ended and its pid went to another process: the start times differ (issue 22, item 13)."""
     import json
 
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # got the worker's old pid
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     try:
         (tmp_path / f"{other.pid}.json").write_text(json.dumps({"pid": other.pid, "parent": gone.pid, "started": 0,
-                                                                "pid_started": _started(other.pid) - 1}))
+                                                                "pid_started": process_started(other.pid) - 1}))
         assert stale_workers(tmp_path) == []
         assert stop_stale_workers(tmp_path) == 0
         assert other.poll() is None, "a process that is not the worker was killed"
@@ -118,11 +118,11 @@ def test_a_reused_pid_is_never_signalled(tmp_path):
 def test_a_worker_records_its_start_time(tmp_path, monkeypatch):
     import json
 
-    from ser.training.runs import _started
+    from ser.parallel.processes import process_started
     from ser.parallel.workers import process_pool
 
     monkeypatch.setenv("SER_WORKERS_DIR", str(tmp_path))
     with process_pool(1) as pool:
         pid = pool.submit(os.getpid).result(timeout=120)
         record = json.loads((tmp_path / f"{pid}.json").read_text())
-        assert record["pid"] == pid and record["pid_started"] == _started(pid)
+        assert record["pid"] == pid and record["pid_started"] == process_started(pid)
