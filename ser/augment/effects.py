@@ -163,14 +163,14 @@ def telephone(y: np.ndarray, *, sr: int, low_hz: float = 300.0, high_hz: float =
     -------
     np.ndarray, shape (n,), float32
     """
-    import librosa
     from scipy.signal import butter, sosfilt
+
+    from ser.audio.dsp import fix_length, resample
 
     sos = butter(4, [low_hz, min(high_hz, 0.45 * sr)], btype="bandpass", fs=sr, output="sos")
     band = sosfilt(sos, np.asarray(y, dtype=np.float64))
-    narrow = librosa.resample(band, orig_sr=sr, target_sr=8_000, res_type="soxr_hq")
-    return _f32(librosa.util.fix_length(librosa.resample(narrow, orig_sr=8_000, target_sr=sr, res_type="soxr_hq"),
-                                        size=y.size))
+    narrow = resample(band, orig_sr=sr, target_sr=8_000)
+    return _f32(fix_length(resample(narrow, orig_sr=8_000, target_sr=sr), size=y.size))
 
 
 def codec(y: np.ndarray, *, sr: int, kind: str = "mp3", compression_level: float = 0.9) -> np.ndarray:
@@ -185,9 +185,10 @@ def codec(y: np.ndarray, *, sr: int, kind: str = "mp3", compression_level: float
     -------
     np.ndarray, shape (n,), float32
     """
-    import librosa
     import soundfile as sf
     from scipy.signal import correlate
+
+    from ser.audio.dsp import resample
 
     y = np.asarray(y, dtype=np.float32)
     peak = float(np.max(np.abs(y))) or 1.0
@@ -201,11 +202,11 @@ def codec(y: np.ndarray, *, sr: int, kind: str = "mp3", compression_level: float
         buf.seek(0)
         out, _ = sf.read(buf, dtype="float32")
     elif kind == "gsm":
-        narrow = librosa.resample(scaled, orig_sr=sr, target_sr=8_000, res_type="soxr_hq")
+        narrow = resample(scaled, orig_sr=sr, target_sr=8_000)
         sf.write(buf, np.clip(narrow, -1, 1), 8_000, format="WAV", subtype="GSM610")
         buf.seek(0)
         out, _ = sf.read(buf, dtype="float32")
-        out = librosa.resample(out, orig_sr=8_000, target_sr=sr, res_type="soxr_hq")
+        out = resample(out, orig_sr=8_000, target_sr=sr)
     else:
         raise ConfigError(f"codec kind {kind!r} is unknown; choose 'mp3' or 'gsm'.")
     max_lag = min(4096, out.size - 1)

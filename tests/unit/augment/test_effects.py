@@ -86,3 +86,23 @@ def test_eq_tilt_brightens_or_dulls(speech):
     bright = c.eq_tilt(speech, sr=SR, db_per_octave=6.0)
     dull = c.eq_tilt(speech, sr=SR, db_per_octave=-6.0)
     assert band_energy(bright, 3000, 8000) > band_energy(speech, 3000, 8000) > band_energy(dull, 3000, 8000)
+
+
+def test_phone_lines_and_codecs_resample_with_the_readers_resampler(monkeypatch):
+    """The telephone line and the GSM codec go to 8 kHz and back through ser.audio.dsp.Resampler, the one
+    resampler training and prediction read audio with (not a second one of their own)."""
+    from ser.audio import dsp
+    from ser.augment.effects import codec, telephone
+
+    made = []
+
+    class Counted(dsp.Resampler):
+        def __init__(self, **kw):
+            made.append((kw["orig_sr"], kw["target_sr"]))
+            super().__init__(**kw)
+
+    monkeypatch.setattr(dsp, "Resampler", Counted)
+    y = (0.1 * np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)).astype(np.float32)
+    telephone(y, sr=16_000)
+    codec(y, sr=16_000, kind="gsm")
+    assert made == [(16_000, 8_000), (8_000, 16_000)] * 2
