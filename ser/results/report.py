@@ -110,6 +110,8 @@ def build_report(model_dir: str | Path) -> str:
     from ser.results.figures import confusion_figure, curves_figure, f1_figure, robustness_figure
     from ser.results.evaluate import clip_folders
     from ser.paths import find_clip, from_portable, redact
+    from ser.results.summary import (chance_level, emotions_present, held_out_speakers, misclassified,
+                                     per_corpus_table)
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -117,7 +119,7 @@ def build_report(model_dir: str | Path) -> str:
     d = _load(model_dir)
     report, run, config = d["report"], d["run"], d["config"]
     train_cfg = config.get("train", {})
-    emotions = report.get("emotions_present") or report["confusion"]["labels"]
+    emotions = emotions_present(report)
     labels_csv = from_portable(run["labels"]) if run.get("labels") else None
     split = d["split"]
     e = html.escape
@@ -156,7 +158,7 @@ def build_report(model_dir: str | Path) -> str:
         if "speaker" in split:
             for part, label in (("train", "training speakers"), ("val", "validation speakers"),
                                 ("test", "held-out test speakers")):
-                spk = sorted(str(s) for s in split[split.split == part].speaker.dropna().unique())
+                spk = held_out_speakers(split, part=part)
                 card.append([label, f"{len(spk)}: {', '.join(spk)}" if part != "train" else len(spk)])
     card += [["training data", ", ".join(f"{n}: {c.get('labels', '?')}" for n, c in corpora.items())
               if corpora else str(run.get("labels", "?"))],
@@ -178,7 +180,7 @@ def build_report(model_dir: str | Path) -> str:
                      "training; the scores below are higher than on new voices.</p>")
 
     # Scores
-    chance = 1 / max(len(emotions), 1)
+    chance = chance_level(report)
     parts.append("<h2 id='scores'>Scores on the held-out test speakers</h2><div class='metrics'>" + "".join(
         f"<div class='metric'>{e(k)}<b>{v}</b></div>" for k, v in (
             ("accuracy", f"{report['accuracy']:.1%}"), ("macro F1", f"{report['macro_f1']:.1%}"),
@@ -189,12 +191,8 @@ def build_report(model_dir: str | Path) -> str:
     if report.get("per_corpus"):
         parts.append("<h3 id='per-corpus'>Per corpus</h3><p class='note'>Each corpus's own test speakers. Restricted "
                      "UAR: the answer among the corpus's own emotions only.</p>")
-        parts.append(_table([[name, c["n_clips"], f"{c['macro_f1']:.1%}", f"{c['uar']:.1%}",
-                              f"{c['restricted']['uar']:.1%}" if c["restricted"].get("uar") is not None else "–",
-                              ", ".join(c["restricted"]["emotions"]), f"{c['top_answer']} ({c['top_answer_share']:.0%})"]
-                             for name, c in report["per_corpus"].items()],
-                            ["corpus", "test clips", "macro F1", "UAR", "restricted UAR", "its emotions",
-                             "most frequent answer"]))
+        table = per_corpus_table(report["per_corpus"]).drop(columns=["accuracy"])
+        parts.append(_table(table.to_numpy().tolist(), list(table.columns)))
     parts.append("<div class='grid'><div>" + _figure(confusion_figure(report, normalise=True), "confusion")
                  + "</div><div>" + _figure(f1_figure(report["per_class"]), "f1") + "</div></div>")
     rows = [[emo, f"{v['precision']:.0%}", f"{v['recall']:.0%}", f"{v['f1']:.0%}", int(v["support"])]
@@ -219,7 +217,7 @@ def build_report(model_dir: str | Path) -> str:
     preds = d["predictions"]
     parts.append("<h2 id='misclassified'>Misclassified test clips</h2>")
     if preds is not None and len(preds):
-        wrong = preds[preds["true"] != preds["predicted"]]
+        wrong = misclassified(preds)
         parts.append(f"<p>{len(wrong)} of {len(preds)} test clips were misclassified. A few to listen to:</p>")
         shown = 0
         for row in wrong.itertuples(index=False):
