@@ -35,11 +35,8 @@ def model_stamp(model_dir: Path) -> str:
 
 
 def derived_dir(model_dir: Path) -> Path:
-    """Where this page keeps what it measures about a model: beside the feature cache, one folder per
-    model version, so an installed model's folder is never written by a page."""
-    from ser.features.cache import default_cache_dir
-
-    return default_cache_dir().parent / "derived" / f"{model_dir.name}-{model_stamp(model_dir)}"
+    """Where this page keeps what it measures about a model (never inside the model's folder)."""
+    return ModelFolder(model_dir).derived_dir()
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

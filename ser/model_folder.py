@@ -146,6 +146,14 @@ class ModelFolder:
         files = [self.path / f for f in VERSION_FILES if (self.path / f).is_file()]
         return "-".join(f"{f.stat().st_mtime_ns:x}" for f in files) or "none"
 
+    def derived_dir(self) -> Path:
+        """Where what the pages measure about this model (robustness, evaluations on other folders) is
+        kept: beside the feature cache, one folder per model version (:meth:`fingerprint`), so an
+        installed model's folder is never written by a page and a new version is measured afresh."""
+        from ser.features.cache import default_cache_dir
+
+        return default_cache_dir().parent / "derived" / f"{self.path.name}-{self.fingerprint()}"
+
     # --- what the training wrote ---------------------------------------------------------------
 
     def _json(self, name: str) -> Any:

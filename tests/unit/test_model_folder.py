@@ -104,3 +104,22 @@ def test_a_folder_without_a_model_file_is_not_a_model(tmp_path):
     assert not ModelFolder(tmp_path).has_model()
     (tmp_path / "model.h5").mkdir()
     assert not ModelFolder(tmp_path).has_model()
+
+
+def test_what_is_measured_about_a_model_lives_outside_it_one_folder_per_version(tmp_path, monkeypatch):
+    """The Evaluate page's robustness and evaluations of a model go to ModelFolder.derived_dir: beside
+    the feature cache, never inside the installed model, and a new version of the model gets a new one."""
+    import os
+
+    from ser.model_folder import ModelFolder
+
+    monkeypatch.setenv("SER_CACHE_DIR", str(tmp_path / "cache" / "features"))
+    model = tmp_path / "models" / "mine"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "model.keras").write_bytes(b"x")
+    first = ModelFolder(model).derived_dir()
+    assert first.parent == tmp_path / "cache" / "derived" and first.name.startswith("mine-")
+    assert model not in first.parents
+    os.utime(model / "model.keras", ns=(1, 1))  # a new training installs new files
+    assert ModelFolder(model).derived_dir() != first
