@@ -51,8 +51,11 @@ def non_speech_probes(*, sr: int, duration_s: float = 3.0, seed: int = 0) -> dic
 
 def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path | None = None,
                       progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,
-                      n_babble_sources: int = 24) -> dict[str, Any]:
+                      n_babble_sources: int = 24, cluster: str | None = None) -> dict[str, Any]:
     """Score ``predictor`` on the clips of ``frame`` under every condition.
+
+    The versions of each clip are extracted by :func:`ser.features.engine.extract_many`: on this
+    machine, or on the Dask cluster at ``cluster`` (``tcp://HOST:8786``) when one is given.
 
     Parameters
     ----------
@@ -92,7 +95,8 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     tasks = [ClipTask(p, versions, pool) for p, pool in zip(frame["abspath"], pools)]
     emit = progress or (lambda e: None)
     results = extract_many(tasks, config=predictor.config, cache_dir=cache_dir, should_stop=should_stop,
-                           progress=lambda d, t: emit({"stage": "robustness", "step": d, "total": t}))
+                           progress=lambda d, t: emit({"stage": "robustness", "step": d, "total": t}),
+                           cluster=cluster)
     ok = [i for i, r in enumerate(results) if isinstance(r, dict)]
     if not ok:
         raise LabelsError(f"none of the {len(frame)} clips could be read; check them with `python -m ser validate`.")

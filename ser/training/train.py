@@ -118,8 +118,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
         emit({"stage": "evaluate"})
         report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed),
                                 split_mode=split_mode, emotion_sets=corpora)
-        robustness = _robustness_test(split, staging, labels_csv=csvs[0], cache_dir=cache_dir, progress=emit, should_stop=stop) \
-            if report else None
+        robustness = _robustness_test(split, staging, labels_csv=csvs[0], cache_dir=cache_dir, progress=emit,
+                                      should_stop=stop, cluster=cluster) if report else None
         wall = time.time() - t0
         run = {"name": out_dir.name, "status": "done", "wall_s": round(wall, 1), "command": command,
                "machine": f"{platform.machine()} {os.cpu_count()} cores",  # no host name: the report shows it
@@ -152,7 +152,8 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
         raise TrainingError(f"training {out_dir.name} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: ProgressFn, should_stop) -> dict[str, Any] | None:
+def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: ProgressFn, should_stop,
+                     cluster: str | None = None) -> dict[str, Any] | None:
     """The robustness report on the test clips, written as ``robustness.json`` beside the model."""
     from ser.serving.predict import Predictor
     from ser.results.robustness import robustness_report
@@ -161,7 +162,7 @@ def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: P
     if test.empty:
         return None
     report = robustness_report(Predictor.load(staging), test, cache_dir=cache_dir, progress=progress,
-                               should_stop=should_stop)
+                               should_stop=should_stop, cluster=cluster)
     report.update(split="test", labels=portable(labels_csv))
     ModelFolder(staging).robustness_file.write_text(json.dumps(report, indent=2) + "\n")
     return report

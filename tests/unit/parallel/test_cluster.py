@@ -250,3 +250,29 @@ def test_a_dashboard_run_records_why_its_cluster_failed(short_timeout, tmp_path,
     assert NOBODY in capsys.readouterr().err
     run = current_run(models)  # what the Train page reads: failed, with the one line
     assert run["status"] == "failed" and NOBODY in run["error"] and not (models / "mine").exists()
+
+
+def test_the_robustness_report_of_a_training_runs_on_the_cluster_too(cluster, tmp_path, monkeypatch):
+    """Training's last step, the test clips under every recording condition, is feature extraction too
+    (11 versions of each test clip): given a cluster it runs there, with the same report as here."""
+    import ser.features.engine
+    from ser.datasets.labels import read_usable
+    from ser.results.robustness import robustness_report
+    from ser.serving.predict import Predictor
+    from tests.conftest import DEFAULT_MODEL
+
+    _, frame, _ = read_usable(DEMO / "all_labels.csv")
+    frame = frame[frame["path"].str.contains("Actor_06|Actor_12")].groupby("speaker").head(3).reset_index(drop=True)
+    predictor = Predictor.load(DEFAULT_MODEL)
+    local = robustness_report(predictor, frame, cache_dir=tmp_path / "local")
+    asked = []
+    real = ser.features.engine.extract_many
+
+    def spy(tasks, **kw):
+        asked.append(kw.get("cluster"))
+        return real(tasks, **kw)
+
+    monkeypatch.setattr(ser.features.engine, "extract_many", spy)
+    remote = robustness_report(predictor, frame, cache_dir=tmp_path / "shared", cluster=cluster)
+    assert asked == [cluster]
+    assert remote["conditions"] == local["conditions"]
