@@ -285,7 +285,7 @@ def test_robustness_of_a_speaker_norm_model_normalises_each_speaker_under_each_c
     import ser.features.engine
     from ser.results.robustness import robustness_report
 
-    def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None):
+    def extract_many(tasks, *, config, cache_dir=None, should_stop=None, progress=None, cluster=None):
         rng = np.random.default_rng(0)
         return [{v: rng.normal(size=(NF, NT)).astype(np.float32) + 4.0 for v in t.versions} for t in tasks]
 
