@@ -2,20 +2,12 @@
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from ser.audio.dsp import active_power
 from ser.augment import effects as c
 from ser.errors import ConfigError
 
 SR = 16_000
-
-
-@pytest.fixture(scope="module")
-def speech(real_clip) -> np.ndarray:
-    y, sr = sf.read(real_clip, dtype="float32")
-    assert sr == SR
-    return y
 
 
 def band_energy(y: np.ndarray, lo_hz: float, hi_hz: float) -> float:

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from ser.augment import transforms as c
 from ser.config import AugmentConfig
@@ -12,13 +11,6 @@ from ser.errors import ConfigError
 from tests.conftest import tone
 
 SR = 16_000
-
-
-@pytest.fixture(scope="module")
-def speech(real_clip) -> np.ndarray:
-    y, sr = sf.read(real_clip, dtype="float32")
-    assert sr == SR
-    return y
 
 
 def _train_transforms(sources):
