@@ -168,6 +168,7 @@ class Resampler:
         import soxr
 
         self.orig_sr, self.target_sr, self.dtype, self.n_in = orig_sr, target_sr, np.dtype(dtype), 0
+        self.n_taken = 0
         self._stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype=self.dtype.name, quality="HQ")
         self._parts: list[np.ndarray] = []
 
@@ -176,10 +177,19 @@ class Resampler:
         self.n_in += y.size
         self._parts.append(self._stream.resample_chunk(np.ascontiguousarray(y, dtype=self.dtype), last=False))
 
+    def take(self) -> np.ndarray:
+        """The samples resampled so far and not taken before, shape (m,), for a stream read as it comes
+        (:class:`ser.serving.live.LiveMeter`); soxr holds back its last few ms until more input comes.
+        :meth:`result` then gives only the rest."""
+        out = np.concatenate(self._parts) if self._parts else np.zeros(0, self.dtype)
+        self._parts, self.n_taken = [], self.n_taken + out.size
+        return out
+
     def result(self) -> np.ndarray:
-        """Every block resampled, shape (ceil(n_in * target_sr / orig_sr),); call once, after the last block."""
+        """Every block resampled, shape (ceil(n_in * target_sr / orig_sr),) (less what :meth:`take` took);
+        call once, after the last block."""
         self._parts.append(self._stream.resample_chunk(np.zeros(0, self.dtype), last=True))
-        n_samples = int(np.ceil(self.n_in * float(self.target_sr) / self.orig_sr))
+        n_samples = int(np.ceil(self.n_in * float(self.target_sr) / self.orig_sr)) - self.n_taken
         return fix_length(np.concatenate(self._parts), size=n_samples)
 
 
