@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._ui.choice import BAD, answer_among
 from pages._ui.clips import uploaded_clip
+from pages._ui.correct import correction_form
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
 from pages._ui.state import setup
@@ -86,7 +87,7 @@ def why(name: str, data: bytes, clip, answer: str) -> None:
                "is silenced.")
 
 
-def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
+def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "upload") -> dict | None:
     """Show one clip's prediction (with ``explain``, which seconds drove it); return a row for the summary
     table."""
     st.markdown(f"#### {md(name)}")
@@ -120,6 +121,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False) -> dict | None:
         why(name, data, clip, pred.emotion)
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
+    correction_form(data, predicted=pred.emotion, key=f"{where}-{name}", name=name, model_dir=model_dir)
     return {"file": name, "emotion": pred.emotion or pred.reason, "confidence": pred.confidence,
             "problem": "; ".join(pred.warnings), **pred.probabilities}
 
@@ -152,4 +154,4 @@ with record_tab:
         st.caption("Click the microphone and speak; it stops after 2 seconds of silence.")
         recorded = audio_recorder(text="", pause_threshold=2.0, icon_size="2x", key="mic2")
     if recorded and chosen is not BAD:
-        analyse("recording.wav", recorded, explain=True)
+        analyse("recording.wav", recorded, explain=True, where="record")

@@ -31,7 +31,7 @@ def _open_dataset(csv: Path) -> None:
     st.session_state["p_ds_mode"] = "Browse"
 
 
-def _why_read_only(folder: Path) -> str | None:
+def why_read_only(folder: Path) -> str | None:
     """Why this session may not replace or append to the dataset ``folder`` (one line), or ``None``."""
     from ser.access import why_not_change
     from ser.paths import check_writable_dataset
@@ -172,7 +172,7 @@ def new_dataset_from_files() -> None:
                                                        f"under {md(short(_datasets_dir()))}.")
     name = st.session_state.get("nd_name", "")
     exists = bool(name) and (_datasets_dir() / name).is_dir()
-    read_only = _why_read_only(_datasets_dir() / name) if exists else None
+    read_only = why_read_only(_datasets_dir() / name) if exists else None
     if read_only:  # protected, or another visitor's: no confirmation can replace it
         st.caption(md(read_only))
     elif exists:  # one confirmation per name: ticking it for one name never replaces another
@@ -222,7 +222,7 @@ def record_clips() -> None:
     except SerError as exc:
         st.error(md(exc))
         return
-    read_only = _why_read_only(dataset)
+    read_only = why_read_only(dataset)
     if read_only:
         st.info(md(read_only))
     audio = st.audio_input(f"Say a sentence as **{st.session_state.get('rec_emotion', EMOTIONS[0])}**",
