@@ -372,6 +372,27 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapt(a: argparse.Namespace) -> int:
+    from ser.serving.adapt import adapt
+
+    last = [-1]
+
+    def show(fraction: float, message: str) -> None:
+        if int(fraction * 10) != last[0] or fraction >= 1:  # about ten lines, not one per clip
+            last[0] = int(fraction * 10)
+            _say(f"{fraction:4.0%} {message}")
+
+    r = adapt(a.model, a.labels, out_dir=a.out, speaker=a.speaker, emotions=a.emotions, progress=show)
+    for warning in r.warnings:
+        _print(f"warning: {warning}", file=sys.stderr)
+    est = r.report
+    _print(f"personal model of {r.speaker or 'one speaker'} from {r.n_clips} clips ({', '.join(r.emotions)}) in "
+           f"{r.seconds:.1f} s; leave-one-clip-out on them: macro F1 {est['macro_f1']:.2f} "
+           f"(base {est['base']['macro_f1']:.2f})")
+    _print(r.out_dir)
+    return 0
+
+
 def _agreement(model_dir: Path) -> tuple:
     """Both runtimes' probabilities for the same seeded random features."""
     import numpy as np
@@ -474,6 +495,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="write model.onnx so the model predicts without TensorFlow")
     s.add_argument("--model", required=True)
     s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("adapt", help="a personal model from a few labelled clips of one speaker (about a minute)")
+    s.add_argument("--model", default="models/default", help="the base model (never written)")
+    s.add_argument("--labels", required=True, help="all_labels.csv of the clips (path,emotion,speaker)")
+    s.add_argument("--out", required=True, help="the personal model's folder (new, or a personal model to replace)")
+    s.add_argument("--speaker", default=None, help="whose clips, when the CSV holds several speakers")
+    s.add_argument("--emotions", default=None, help="adapt only these, e.g. angry,happy,neutral,sad")
+    s.set_defaults(fn=cmd_adapt)
     return p
 
 

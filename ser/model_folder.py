@@ -16,6 +16,8 @@ A training works in a staging folder that becomes the model folder when it finis
 ``run.json``           what was run, where, and its headline scores, written last
 ``train.log``          a dashboard's run: its output (kept when the folder is installed)
 ``STOP``               touched to ask the run working in the folder to stop
+``adapted.json``       a personal model (:mod:`ser.serving.adapt`): what it was adapted from and on what;
+                       such a folder holds ``model.onnx`` and no Keras file
 =====================  =======================================================================
 
 A folder made before a file existed (no ``model.onnx``, ``robustness.json`` or ``run.json``) still
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from ser.config import Config
 
 __all__ = ["ModelFolder", "CONFIG", "SPLIT", "PROGRESS", "HISTORY", "KERAS", "H5", "ONNX", "REPORT",
-           "PREDICTIONS", "ROBUSTNESS", "RUN", "LOG", "STOP", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
+           "PREDICTIONS", "ROBUSTNESS", "RUN", "LOG", "STOP", "ADAPTED", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
 
 CONFIG = "config.json"
 SPLIT = "split.csv"
@@ -52,6 +54,7 @@ ROBUSTNESS = "robustness.json"
 RUN = "run.json"
 LOG = "train.log"
 STOP = "STOP"
+ADAPTED = "adapted.json"
 
 MODEL_FILES: tuple[str, ...] = (KERAS, H5)
 """The saved network, in the order prediction tries them (``model.h5`` when ``model.keras`` is damaged)."""
@@ -135,10 +138,28 @@ class ModelFolder:
     def stop_file(self) -> Path:
         return self.path / STOP
 
+    @property
+    def adapted_file(self) -> Path:
+        return self.path / ADAPTED
+
     def has_model(self) -> bool:
         """Whether the folder holds a ``config.json`` and a model file (neither read: a damaged one
-        still counts, and says so when loaded)."""
-        return self.config_file.is_file() and any((self.path / f).is_file() for f in MODEL_FILES)
+        still counts, and says so when loaded); for a personal model, ``model.onnx``."""
+        return self.config_file.is_file() and (any((self.path / f).is_file() for f in MODEL_FILES)
+                                               or (self.is_personal() and self.onnx_file.is_file()))
+
+    def is_personal(self) -> bool:
+        """Whether this is a personal model made by :func:`ser.serving.adapt.adapt` (it holds ``adapted.json``)."""
+        return self.adapted_file.is_file()
+
+    def adapted(self) -> dict[str, Any]:
+        """What a personal model was adapted from and on what (``adapted.json``: base, base_fingerprint,
+        speaker, emotions, n_clips, clips_per_emotion, method, seconds...); ``{}`` for any other model."""
+        try:
+            data = self._json(ADAPTED)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def fingerprint(self) -> str:
         """The model's version: the modification times of those of :data:`VERSION_FILES` that exist,

@@ -11,7 +11,7 @@ import numpy as np
 
 from ser.config import Config
 from ser.errors import ModelError
-from ser.model_folder import MODEL_FILES, ModelFolder
+from ser.model_folder import ADAPTED, MODEL_FILES, ONNX, ModelFolder
 
 if TYPE_CHECKING:
     from ser.audio.reader import Decoded
@@ -116,17 +116,22 @@ class Predictor:
         from ser.serving.export import export_status, load_onnx
         from ser.training.model import load_saved_model, model_files
 
-        model_files(model_dir, MODEL_FILES)  # a folder without a model says so before its config is read
+        # a personal model (ser.serving.adapt) is model.onnx alone, made from its adapted.json
+        personal = ModelFolder(model_dir).is_personal()
+        if personal and runtime == "keras":
+            raise ModelError(f"{model_dir}: is a personal model, which runs with ONNX Runtime only; use runtime 'auto'.")
+        model_files(model_dir, (ONNX,) if personal else MODEL_FILES)  # a folder without a model says so first
         config = ModelFolder(model_dir).config()
-        reason = "" if runtime == "keras" else export_status(model_dir, source_files=MODEL_FILES)
-        if runtime == "onnx" and reason:
+        reason = "" if runtime == "keras" else export_status(model_dir, source_files=(ADAPTED,) if personal
+                                                             else MODEL_FILES)
+        if (runtime == "onnx" or personal) and reason:
             raise ModelError(f"{model_dir}: cannot predict with ONNX Runtime: {reason}.")
         model = None
         if runtime != "keras" and not reason:
             try:
                 model, file, used = load_onnx(model_dir), ModelFolder(model_dir).onnx_file, "onnx"
             except ModelError as exc:  # readable but not ser's shape: Keras, unless ONNX was asked for
-                if runtime == "onnx":
+                if runtime == "onnx" or personal:
                     raise
                 reason = str(exc).split(": ", 1)[-1].rstrip(".")
         if model is None:

@@ -1,0 +1,262 @@
+"""How much a personal model helps: ``python -m benchmarks.adaptation [--quick] [--choose] [--model DIR]``.
+
+For every TEST speaker of every corpus of the model's ``split.csv``, for k = 1, 2, 4 clips per emotion
+and several seeded draws: the head of :mod:`ser.serving.adapt` is fitted on k clips of each of that
+speaker's emotions that has at least k + 1 clips (and their augmented versions, as ``adapt()`` does), and
+that speaker's OTHER clips of those emotions are scored, beside the unadapted model on the same clips
+restricted to the same emotions (``base``; ``base_all`` is the unrestricted model's answer among all its
+emotions). Macro F1 and UAR are over the speaker's scored emotions (:func:`ser.results.evaluate.report_from_predictions`).
+Prints a markdown table per corpus and the means, and writes JSON.
+
+``--choose`` instead picks the method's settings (:data:`ser.serving.adapt.L2`, the augmented versions) on
+the VALIDATION speakers (never seen by the network's weights, unlike the train speakers, and never the
+test speakers): the setting with the best mean macro-F1 gain at k = 2 (mean over corpora).
+
+The heavy part, the network's activations, is computed once per clip version; the heads are fitted in
+numpy. Each clip is one window (its first ``max_frames`` frames, as training sees it; prediction averages
+the windows of a longer clip: the corpora's clips fit one window or nearly).
+
+:func:`bench_adapt_time` times the real :func:`ser.serving.adapt.adapt` end to end from a cold process
+(fresh feature cache) on one speaker's 2 clips per emotion, for ``benchmarks/bench.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+KS = (1, 2, 4)
+GRID_L2 = (0.3, 1.0, 3.0, 10.0, 30.0)
+GRID_L2_BIAS = (0.01, 0.1, 1.0)
+GRID_VERSIONS = (("original",), ("original", "recording", "stretch", "pitch"))
+
+
+def corpus_roots(model_dir: Path) -> dict[str, Path]:
+    """Each training corpus's folder (its labels CSV's), from the model's run record."""
+    from ser.model_folder import ModelFolder
+    from ser.paths import from_portable
+
+    corpora = ModelFolder(model_dir).run().get("corpora") or {}
+    return {name: from_portable(c["labels"]).parent for name, c in corpora.items()}
+
+
+def speaker_clips(model_dir: Path, splits: tuple[str, ...], *, quick: bool = False) -> list[dict]:
+    """One entry per speaker of ``splits``: corpus, speaker, paths, emotions."""
+    import pandas as pd
+
+    split = pd.read_csv(model_dir / "split.csv", dtype=str)
+    roots = corpus_roots(model_dir)
+    out = []
+    for (corpus, speaker), g in split[split["split"].isin(splits)].groupby(["corpus", "speaker"], sort=True):
+        out.append({"corpus": corpus, "speaker": speaker,
+                    "paths": [str(roots[corpus] / p) for p in g["path"]], "emotions": list(g["emotion"])})
+    if quick:  # two speakers per corpus
+        seen: dict[str, int] = {}
+        out = [s for s in out if seen.setdefault(s["corpus"], 0) < 2 and not seen.update(
+            {s["corpus"]: seen[s["corpus"]] + 1})]
+    return out
+
+
+def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, ...]) -> None:
+    """Adds ``Z`` (n_clips, n_versions, d) and ``P`` (n_clips, n_versions, n_emotions) to each speaker."""
+    from ser.features.clips import ClipTask, clip_features
+    from ser.model_folder import ModelFolder
+    from ser.serving.adapt import Embedder
+
+    config = ModelFolder(model_dir).config()
+    embedder = Embedder(model_dir)
+    t0 = time.perf_counter()
+    for i, s in enumerate(speakers):
+        X = np.stack([np.stack([f[v] for v in versions]) for f in
+                      (clip_features(ClipTask(p, versions), config=config) for p in s["paths"])])
+        n, nv = X.shape[:2]
+        Z, P = embedder(X.reshape(n * nv, *X.shape[2:]))
+        s["Z"], s["P"] = Z.reshape(n, nv, -1), P.reshape(n, nv, -1)
+        print(f"  activations {i + 1}/{len(speakers)} {s['speaker']} ({n} clips, {time.perf_counter() - t0:.0f} s)",
+              file=sys.stderr, flush=True)
+
+
+def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l2: float, l2_bias: float,
+               versions: tuple[int, ...]) -> dict | None:
+    """One draw: adapt on k clips per eligible emotion, score the rest; ``None`` when fewer than two
+    emotions have k + 1 clips."""
+    from ser.results.evaluate import report_from_predictions
+    from ser.serving.adapt import fit_head, head_probs, restricted_log, standardiser
+
+    emotions = np.asarray(s["emotions"])
+    chosen = [e for e in known if np.count_nonzero(emotions == e) >= k + 1]
+    if len(chosen) < 2:
+        return None
+    keep = [known.index(e) for e in chosen]
+    enrol = np.concatenate([rng.choice(np.flatnonzero(emotions == e), size=k, replace=False) for e in chosen])
+    rest = np.array([i for i in np.flatnonzero(np.isin(emotions, chosen)) if i not in set(enrol)])
+    Z = s["Z"][enrol][:, list(versions)].reshape(len(enrol) * len(versions), -1)
+    P = s["P"][enrol][:, list(versions)].reshape(len(enrol) * len(versions), -1)
+    y = np.repeat([chosen.index(e) for e in emotions[enrol]], len(versions))
+    mu, sd = standardiser(Z)
+    W, b = fit_head((Z - mu) / sd, restricted_log(P, keep), y, l2=l2, l2_bias=l2_bias)
+    Zt, Pt = s["Z"][rest, 0], s["P"][rest, 0]
+    truth = list(emotions[rest])
+    adapted = head_probs((Zt - mu) / sd, restricted_log(Pt, keep), W, b).argmax(axis=1)
+    base = Pt[:, keep].argmax(axis=1)
+    scores = {}
+    for name, pred in (("adapted", [chosen[i] for i in adapted]), ("base", [chosen[i] for i in base]),
+                       ("base_all", [known[i] for i in Pt.argmax(axis=1)])):
+        r = report_from_predictions(truth, pred, emotions=known if name == "base_all" else chosen)
+        scores[name] = {"macro_f1": r["macro_f1"], "uar": r["uar"]}
+    return {**scores, "n_emotions": len(chosen), "n_scored": len(rest)}
+
+
+def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, versions: tuple[int, ...], ks: tuple[int, ...],
+        draws: int) -> dict:
+    """Per corpus, per k: each speaker's mean over draws, and the means over speakers and corpora."""
+    out: dict = {"per_speaker": [], "per_corpus": {}, "mean": {}}
+    for si, s in enumerate(speakers):
+        for k in ks:
+            rows = [score_draw(s, k, np.random.default_rng([si, k, d]), known=known, l2=l2, l2_bias=l2_bias, versions=versions)
+                    for d in range(draws)]
+            rows = [r for r in rows if r is not None]
+            if not rows:
+                continue
+            m = {name: {key: float(np.mean([r[name][key] for r in rows])) for key in ("macro_f1", "uar")}
+                 for name in ("adapted", "base", "base_all")}
+            out["per_speaker"].append({"corpus": s["corpus"], "speaker": s["speaker"], "k": k, **m,
+                                       "n_emotions": rows[0]["n_emotions"], "n_scored": rows[0]["n_scored"],
+                                       "draws": len(rows)})
+    for k in ks:
+        corpus_means = {}
+        for corpus in sorted({s["corpus"] for s in speakers}):
+            rows = [r for r in out["per_speaker"] if r["corpus"] == corpus and r["k"] == k]
+            if rows:
+                corpus_means[corpus] = {name: {key: float(np.mean([r[name][key] for r in rows]))
+                                               for key in ("macro_f1", "uar")}
+                                        for name in ("adapted", "base", "base_all")} | {"n_speakers": len(rows)}
+                out["per_corpus"].setdefault(corpus, {})[str(k)] = corpus_means[corpus]
+        rows = [r for r in out["per_speaker"] if r["k"] == k]
+        if not rows:
+            continue
+        out["mean"][str(k)] = {
+            "over_corpora": {name: {key: float(np.mean([c[name][key] for c in corpus_means.values()]))
+                                    for key in ("macro_f1", "uar")} for name in ("adapted", "base", "base_all")},
+            "over_speakers": {name: {key: float(np.mean([r[name][key] for r in rows])) for key in ("macro_f1", "uar")}
+                              for name in ("adapted", "base", "base_all")},
+            "n_speakers": len(rows)}
+    return out
+
+
+def table(result: dict) -> str:
+    lines = []
+    head = ("| k clips/emotion | speakers | base macro F1 | adapted macro F1 | gain | base UAR | adapted UAR | gain |"
+            " unrestricted base macro F1 |\n|---|---|---|---|---|---|---|---|---|")
+
+    def row(k: str, m: dict, n: int) -> str:
+        a, b, ball = m["adapted"], m["base"], m["base_all"]
+        return (f"| {k} | {n} | {b['macro_f1']:.3f} | {a['macro_f1']:.3f} | {a['macro_f1'] - b['macro_f1']:+.3f} | "
+                f"{b['uar']:.3f} | {a['uar']:.3f} | {a['uar'] - b['uar']:+.3f} | {ball['macro_f1']:.3f} |")
+
+    for corpus, by_k in result["per_corpus"].items():
+        lines += [f"\n**{corpus}** (test speakers)\n", head]
+        lines += [row(k, m, m["n_speakers"]) for k, m in by_k.items()]
+    for what in ("over_corpora", "over_speakers"):
+        lines += [f"\n**mean {what.replace('_', ' ')}**\n", head]
+        lines += [row(k, m[what], m["n_speakers"]) for k, m in result["mean"].items()]
+    return "\n".join(lines)
+
+
+def choose(model_dir: Path, *, draws: int, quick: bool) -> dict:
+    """The grid of (L2, versions) on the validation speakers, k = 2: mean macro-F1 gain over corpora."""
+    from ser.model_folder import ModelFolder
+
+    known = list(ModelFolder(model_dir).config().emotions)
+    speakers = speaker_clips(model_dir, ("val",), quick=quick)
+    all_versions = GRID_VERSIONS[-1]
+    embed_speakers(model_dir, speakers, all_versions)
+    grid = []
+    for versions in GRID_VERSIONS:
+        idx = tuple(all_versions.index(v) for v in versions)
+        for l2 in GRID_L2:
+            for l2_bias in GRID_L2_BIAS:
+                r = run(speakers, known=known, l2=l2, l2_bias=l2_bias, versions=idx, ks=(2,),
+                        draws=draws)["mean"]["2"]["over_corpora"]
+                gain = r["adapted"]["macro_f1"] - r["base"]["macro_f1"]
+                grid.append({"l2": l2, "l2_bias": l2_bias, "versions": list(versions), "gain_macro_f1": gain,
+                             "gain_uar": r["adapted"]["uar"] - r["base"]["uar"]})
+                print(f"  l2={l2:<5} l2_bias={l2_bias:<5} versions={len(versions)} gain macro F1 {gain:+.3f}",
+                      file=sys.stderr, flush=True)
+    best = max(grid, key=lambda g: g["gain_macro_f1"])
+    return {"speakers": [s["speaker"] for s in speakers], "k": 2, "draws": draws, "grid": grid, "best": best}
+
+
+def bench_adapt_time(*, model_dir: str | Path = REPO / "models" / "default",
+                     labels: str | Path = REPO / "data" / "demo" / "all_labels.csv", speaker: str = "Actor_06",
+                     per_emotion: int = 2) -> dict:
+    """The real ``adapt()`` end to end on ``per_emotion`` clips of each of ``speaker``'s emotions, in a cold
+    process (fresh feature cache, nothing imported): wall time of the process and ``adapt()``'s own."""
+    from ser.datasets.labels import read_labels
+
+    frame = read_labels(labels)
+    frame = frame[frame["speaker"] == speaker].groupby("emotion", sort=False).head(per_emotion)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "all_labels.csv"
+        frame.assign(path=frame["abspath"])[["path", "emotion", "speaker"]].to_csv(csv, index=False)
+        code = ("import json,sys;from ser.serving.adapt import adapt;"
+                f"r=adapt({str(model_dir)!r},{str(csv)!r},out_dir={str(Path(tmp) / 'models' / 'me')!r});"
+                "print(json.dumps({'seconds':r.seconds,'n_clips':r.n_clips}))")
+        env = {**os.environ, "SER_CACHE_DIR": str(Path(tmp) / "cache")}
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+    if done.returncode:
+        raise RuntimeError(f"adapt failed: {done.stderr.strip().splitlines()[-1:]}")
+    inner = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"adapt_process_s": round(wall, 2), "adapt_s": round(inner["seconds"], 2), "n_clips": inner["n_clips"],
+            "speaker": speaker, "clips_per_emotion": per_emotion}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.adaptation", description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=str(REPO / "models" / "default"))
+    ap.add_argument("--quick", action="store_true", help="two speakers per corpus, 2 draws")
+    ap.add_argument("--choose", action="store_true", help="choose the settings on the validation speakers")
+    ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--out", default=None, help="JSON output (default benchmarks/adaptation[-choose].json)")
+    args = ap.parse_args(argv)
+    from ser.model_folder import ModelFolder
+    from ser.serving.adapt import L2, L2_BIAS, VERSIONS_USED
+
+    model_dir = Path(args.model)
+    draws = args.draws or (2 if args.quick else (10 if args.choose else 5))
+    t0 = time.perf_counter()
+    if args.choose:
+        result = choose(model_dir, draws=draws, quick=args.quick)
+        print(f"best on the validation speakers: {result['best']}")
+    else:
+        known = list(ModelFolder(model_dir).config().emotions)
+        speakers = speaker_clips(model_dir, ("test",), quick=args.quick)
+        embed_speakers(model_dir, speakers, VERSIONS_USED)
+        result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, versions=tuple(range(len(VERSIONS_USED))), ks=KS, draws=draws)
+        result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick}
+        if not args.quick:
+            result["adapt_time"] = bench_adapt_time(model_dir=model_dir)
+        print(table(result))
+        if "adapt_time" in result:
+            print(f"\nadapt() end to end, cold process: {result['adapt_time']}")
+    result["wall_s"] = round(time.perf_counter() - t0, 1)
+    print(f"\nwall time {result['wall_s']} s")
+    out = Path(args.out or REPO / "benchmarks" / f"adaptation{'-choose' if args.choose else ''}.json")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

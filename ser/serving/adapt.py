@@ -1,0 +1,539 @@
+"""A personal model: the shipped network, frozen, with a small head fitted to one speaker's clips.
+
+:func:`adapt` reads a labels CSV of one speaker (a few clips per emotion), turns each clip (and the
+training's augmented versions of it, :data:`ser.augment.transforms.VERSIONS`) into the base model's
+penultimate activations (each ensemble member's Dense+ReLU output, concatenated) and its probabilities, and
+fits a multinomial logistic regression with a strong L2 penalty whose offset is the base model's
+log-probability::
+
+    p(e | clip) = softmax_e( log p_base(e | clip) + (z(clip) - mu) @ W / s + b ),   e in the enrolled emotions
+
+``W = 0, b = 0`` is the base model restricted to the enrolled emotions exactly, so the penalty pulls the
+personal model towards the shipped one and a few clips move it only as far as they justify. The
+personal model answers among the emotions the speaker enrolled (an emotion without a clip has nothing
+to say about how this voice sounds for it, and with an offset of its own it would keep or lose mass in
+a way no clip controls).
+
+The personal model is ``model.onnx`` alone: the base export with the head appended (MatMul, Add, Gather,
+Log, Softmax: ONNX graph surgery, no TensorFlow, a few seconds), saved with its own ``config.json`` (the
+enrolled emotions), :data:`ser.model_folder.ADAPTED` (what it was adapted from and on what; the export's
+metadata names its SHA-256), ``report.json`` (a leave-one-clip-out estimate on the enrolment clips, base
+beside adapted, labelled as such), ``enrolment.csv`` and a ``README.md`` model card.
+:meth:`ser.serving.predict.Predictor.load` runs it with ONNX Runtime like any export (no Keras fallback: there
+is no Keras file, and ``runtime="keras"`` says so).
+
+The settings (:data:`L2`, :data:`VERSIONS_USED`) were chosen by ``python -m benchmarks.adaptation --choose``
+on the training and validation speakers of ``models/default/split.csv``, never on its test speakers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ser.errors import SerError
+from ser.model_folder import ADAPTED, CONFIG, ONNX, REPORT, ModelFolder
+
+__all__ = ["AdaptError", "AdaptResult", "adapt", "is_personal", "MIN_CLIPS_PER_EMOTION_ADAPT", "L2", "L2_BIAS",
+           "VERSIONS_USED", "Embedder", "fit_head", "head_probs", "ENROLMENT_FILE"]
+
+MIN_CLIPS_PER_EMOTION_ADAPT = 2
+"""Clips each enrolled emotion needs (the issue's default; one clip per emotion is measured by the benchmark,
+``k=1``, but not offered: its gain is the smallest and the most variable)."""
+L2 = 3.0
+"""Penalty on the head's weights (standardised activations, class-balanced mean cross-entropy): chosen by
+``python -m benchmarks.adaptation --choose`` on the validation speakers of models/default's split.csv
+(the best mean macro-F1 gain at k=2 clips per emotion, mean over corpora, 10 draws, over L2 0.3..30 x bias
+0.01..1 x with/without augmented versions: +0.062 there; benchmarks/adaptation-choose.json; never the test
+speakers)."""
+L2_BIAS = 0.01
+"""The bias' penalty relative to :data:`L2` (the bias carries the speaker's overall shift between emotions):
+chosen with :data:`L2`."""
+VERSIONS_USED: tuple[str, ...] = ("original",)
+"""Versions of each enrolment clip the head is fitted on (``original`` and optionally the training's
+augmentations, :data:`ser.augment.transforms.VERSIONS`): chosen with :data:`L2` (the augmented versions
+did not help on the validation speakers)."""
+ENROLMENT_FILE = "enrolment.csv"
+_EPS = 1e-7
+
+
+class AdaptError(SerError):
+    """Input a personal model cannot be made from (one line: which file or setting, and the fix)."""
+
+
+@dataclass(frozen=True)
+class AdaptResult:
+    """What :func:`adapt` made.
+
+    Attributes
+    ----------
+    out_dir : the personal model's folder
+    seconds : wall time of the whole adaptation (reading, fitting, writing)
+    speaker : whose clips (``""`` when the CSV names none)
+    emotions : the personal model's emotions (those enrolled), in the base model's order
+    n_clips : enrolment clips used
+    report : the ``report.json`` written (leave-one-clip-out estimate, ``base`` beside it)
+    warnings : one line each (clipping, a file that ends early...)
+    """
+
+    out_dir: Path
+    seconds: float
+    speaker: str
+    emotions: tuple[str, ...]
+    n_clips: int
+    report: dict[str, Any]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def is_personal(model_dir: str | Path) -> bool:
+    """Whether ``model_dir`` is a personal model made by :func:`adapt` (it holds :data:`ser.model_folder.ADAPTED`)."""
+    return ModelFolder(model_dir).is_personal()
+
+
+# --- the frozen network's activations -------------------------------------------------------------
+
+def _embedding_names(graph: Any) -> list[str]:
+    """The input of each member's last MatMul (its Dense+ReLU output), found from the graph's Softmax nodes."""
+    producer = {out: node for node in graph.node for out in node.output}
+    inits = {i.name for i in graph.initializer}
+    names = []
+    for node in graph.node:
+        if node.op_type != "Softmax":
+            continue
+        add = producer.get(node.input[0])
+        mm = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else add
+        if mm is None or mm.op_type not in ("MatMul", "Gemm"):
+            continue
+        names += [i for i in mm.input if i not in inits and i in producer][:1]
+    return names
+
+
+class Embedder:
+    """The base model's export with each member's penultimate activations as extra outputs.
+
+    Parameters
+    ----------
+    model_dir : a model folder with a current ``model.onnx`` (:func:`ser.serving.export.export_status`)
+    """
+
+    def __init__(self, model_dir: str | Path) -> None:
+        import onnx
+        import onnxruntime as ort
+
+        self.model_dir = Path(model_dir)
+        self.proto = onnx.load(self.model_dir / ONNX)
+        graph = self.proto.graph
+        self.names = _embedding_names(graph)
+        if not self.names:
+            raise AdaptError(f"{self.model_dir / ONNX}: no softmax layer after a dense layer found; only ser's "
+                             "trained networks can be adapted.")
+        self.output = graph.output[0].name
+        probe = onnx.ModelProto()
+        probe.CopyFrom(self.proto)
+        for name in self.names:
+            probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, X: np.ndarray, *, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Activations and probabilities of feature matrices.
+
+        Parameters
+        ----------
+        X : np.ndarray, shape (n, n_features, max_frames)
+
+        Returns
+        -------
+        Z : np.ndarray, shape (n, n_members * dense)
+        P : np.ndarray, shape (n, n_emotions): the base model's probabilities
+        """
+        Zs, Ps = [], []
+        for i in range(0, len(X), batch_size):
+            out = self.session.run(None, {"features": np.ascontiguousarray(X[i:i + batch_size], np.float32)})
+            Ps.append(out[0])
+            Zs.append(np.concatenate(out[1:], axis=1))
+        if not Zs:
+            return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+        return np.concatenate(Zs), np.concatenate(Ps)
+
+
+# --- the head -----------------------------------------------------------------------------------------
+
+def head_probs(Z: np.ndarray, offsets: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """softmax(offsets + Z @ W + b) row by row.
+
+    Parameters
+    ----------
+    Z : np.ndarray, shape (n, d); offsets : np.ndarray, shape (n, K) (log-probabilities)
+    W : np.ndarray, shape (d, K); b : np.ndarray, shape (K,)
+
+    Returns
+    -------
+    np.ndarray, shape (n, K)
+    """
+    logits = offsets + Z @ W + b
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_head(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, *, l2: float = L2, l2_bias: float = L2_BIAS,
+             weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The L2-penalised multinomial logistic regression on ``Z`` with ``offsets`` (L-BFGS).
+
+    Minimises ``sum_i w_i CE_i / sum_i w_i + l2 * (|W|^2 + l2_bias |b|^2)``; ``l2 = inf`` gives ``W = 0, b = 0``
+    (the offsets alone, i.e. the base model).
+
+    Parameters
+    ----------
+    Z : np.ndarray, shape (n, d): standardised activations
+    offsets : np.ndarray, shape (n, K)
+    y : np.ndarray of int, shape (n,): the class of each row, in 0..K-1
+    weights : np.ndarray, shape (n,), optional: each row's weight (default: every class weighs the same)
+
+    Returns
+    -------
+    W : np.ndarray, shape (d, K); b : np.ndarray, shape (K,)
+    """
+    from scipy.optimize import minimize
+
+    n, d = Z.shape
+    K = offsets.shape[1]
+    if not np.isfinite(l2) or n == 0:
+        return np.zeros((d, K)), np.zeros(K)
+    if weights is None:
+        counts = np.bincount(y, minlength=K).astype(float)
+        weights = 1.0 / np.maximum(counts[y], 1)
+    w = np.asarray(weights, float) / np.sum(weights)
+    Y = np.eye(K)[y]
+    Z64, O64 = Z.astype(np.float64), offsets.astype(np.float64)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        W, b = theta[:d * K].reshape(d, K), theta[d * K:]
+        logits = O64 + Z64 @ W + b
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        value = -np.sum(w * np.sum(Y * logp, axis=1)) + l2 * (np.sum(W * W) + l2_bias * np.sum(b * b))
+        G = w[:, None] * (np.exp(logp) - Y)
+        grad = np.concatenate([(Z64.T @ G + 2 * l2 * W).ravel(), G.sum(axis=0) + 2 * l2 * l2_bias * b])
+        return float(value), grad
+
+    res = minimize(loss, np.zeros(d * K + K), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x[:d * K].reshape(d, K), res.x[d * K:]
+
+
+def standardiser(Z: np.ndarray) -> tuple[np.ndarray, float]:
+    """The enrolment rows' mean of each activation and one overall scale (a per-activation scale from a
+    handful of rows would be noise).
+
+    Returns
+    -------
+    mu : np.ndarray, shape (d,); s : float
+    """
+    mu = Z.mean(axis=0)
+    s = float(np.sqrt(np.mean((Z - mu) ** 2))) or 1.0
+    return mu, s
+
+
+def restricted_log(P: np.ndarray, keep: Sequence[int]) -> np.ndarray:
+    """log of the base probabilities of the ``keep`` columns (the head's offset), shape (n, len(keep))."""
+    return np.log(np.maximum(P[:, list(keep)], _EPS))
+
+
+# --- the personal model's file ---------------------------------------------------------------------
+
+def _personal_onnx(embedder: Embedder, keep: Sequence[int], W: np.ndarray, b: np.ndarray) -> Any:
+    """The base export with the head appended; its one output is the enrolled emotions' probabilities."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    proto = onnx.ModelProto()
+    proto.CopyFrom(embedder.proto)
+    g = proto.graph
+    old = g.output[0]
+    batch = old.type.tensor_type.shape.dim[0]
+    consts = {"ser_head_W": W.astype(np.float32), "ser_head_b": b.astype(np.float32),
+              "ser_head_keep": np.asarray(keep, np.int64), "ser_head_eps": np.asarray(_EPS, np.float32)}
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items())
+    g.node.extend([
+        helper.make_node("Concat", embedder.names, ["ser_embedding"], axis=1, name="ser_head_concat"),
+        helper.make_node("MatMul", ["ser_embedding", "ser_head_W"], ["ser_head_mm"], name="ser_head_matmul"),
+        helper.make_node("Add", ["ser_head_mm", "ser_head_b"], ["ser_head_z"], name="ser_head_bias"),
+        helper.make_node("Gather", [embedder.output, "ser_head_keep"], ["ser_base_kept"], axis=1,
+                         name="ser_head_gather"),
+        helper.make_node("Max", ["ser_base_kept", "ser_head_eps"], ["ser_base_floor"], name="ser_head_floor"),
+        helper.make_node("Log", ["ser_base_floor"], ["ser_base_log"], name="ser_head_log"),
+        helper.make_node("Add", ["ser_base_log", "ser_head_z"], ["ser_logits"], name="ser_head_offset"),
+        helper.make_node("Softmax", ["ser_logits"], ["probabilities"], axis=-1, name="ser_head_softmax"),
+    ])
+    out = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, len(keep)])
+    out.type.tensor_type.shape.dim[0].CopyFrom(batch)
+    del g.output[:]
+    g.output.append(out)
+    del proto.metadata_props[:]
+    onnx.checker.check_model(proto)
+    return proto
+
+
+# --- reading the enrolment ----------------------------------------------------------------------
+
+def _clips(labels: str | Path, *, known: Sequence[str], speaker: str | None,
+           emotions: Sequence[str] | str | None) -> tuple[Any, str, tuple[str, ...], list[str]]:
+    """The enrolment rows checked: (frame of path/emotion/speaker/abspath, speaker, emotions, warnings)."""
+    from ser.datasets.emotions import check_choice, parse_emotions
+    from ser.datasets.labels import read_labels
+
+    frame = read_labels(labels)
+    csv = frame.attrs.get("csv", str(labels))
+    unknown = frame[frame["emotion"].isna() | ~frame["emotion"].isin(list(known))]
+    if len(unknown):
+        row = int(unknown.index[0]) + 1
+        raise AdaptError(f"{csv}: row {row} ({unknown['path'].iloc[0]}) has emotion {unknown['label'].iloc[0]!r}, "
+                         f"which this model does not know; use one of {', '.join(known)}.")
+    names = sorted({s for s in frame["speaker"] if s})
+    if speaker is not None:
+        if speaker not in names:
+            raise AdaptError(f"{csv}: no clip of speaker {speaker!r}; its speakers are "
+                             f"{', '.join(names) or 'unnamed'}.")
+        frame = frame[frame["speaker"] == speaker]
+    elif len(names) > 1:
+        raise AdaptError(f"{csv}: holds clips of {len(names)} speakers ({', '.join(names[:5])}"
+                         f"{', ...' if len(names) > 5 else ''}); a personal model is for one voice: pick one "
+                         "with --speaker.")
+    else:
+        speaker = names[0] if names else ""
+    if emotions is not None:
+        chosen = parse_emotions(emotions, known=known) if isinstance(emotions, str) else \
+            check_choice(emotions, known=known)
+        frame = frame[frame["emotion"].isin(list(chosen or ()))]
+    else:
+        chosen = tuple(e for e in known if e in set(frame["emotion"]))
+    counts = frame["emotion"].value_counts()
+    missing = [e for e in chosen if counts.get(e, 0) < MIN_CLIPS_PER_EMOTION_ADAPT]
+    if missing:
+        e = missing[0]
+        n = int(counts.get(e, 0))
+        raise AdaptError(f"{csv}: {n} clip{'s' * (n != 1)} of {e}{' ' if speaker else ''}"
+                         f"{f'by {speaker}' if speaker else ''}; each emotion needs at least "
+                         f"{MIN_CLIPS_PER_EMOTION_ADAPT}: record more or leave {e} out (--emotions).")
+    if len(chosen) < 2:
+        raise AdaptError(f"{csv}: clips of one emotion only ({', '.join(chosen) or 'none'}); a personal model "
+                         "tells emotions apart: record clips of at least two.")
+    return frame.reset_index(drop=True), speaker, tuple(chosen), []
+
+
+def _check_out(model_dir: Path, out_dir: Path, by: Any) -> None:
+    from ser.access import check_may_change, check_model_name
+    from ser.paths import check_name
+
+    check_name(out_dir.name, what="model folder name")
+    if out_dir.resolve() == model_dir.resolve():
+        raise AdaptError(f"{out_dir}: is the base model; write the personal model to a new folder (--out models/NAME).")
+    if out_dir.exists() and not ModelFolder(out_dir).is_personal():
+        raise AdaptError(f"{out_dir}: exists and is not a personal model; pick a new folder name (--out models/NAME).")
+    if by is not None:
+        check_model_name(out_dir.name, by)
+        check_may_change(out_dir, by, what="model")
+
+
+def _features(frame: Any, *, config: Any, versions: Sequence[str],
+              progress: Callable[[float, str], None]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Each clip's versions' features, after checking that it holds speech (as prediction reads it)."""
+    from ser.audio.reader import finish_audio, read_audio
+    from ser.audio.speech import is_speech
+    from ser.errors import AudioError
+    from ser.features.clips import ClipTask, clip_features
+
+    out, warnings = {}, []
+    for i, (path, shown) in enumerate(zip(frame["abspath"], frame["path"])):
+        decoded = read_audio(path, config=config.audio, name=shown)
+        warnings += [f"{shown}: {w}" for w in decoded.warnings]
+        y = finish_audio(decoded.y, config=config.audio, name=shown)
+        if not is_speech(y, sr=config.audio.sample_rate_hz):
+            raise AudioError(f"{shown}: no speech detected; record it again (one person speaking) or leave it out "
+                             "of the labels CSV.")
+        feats = clip_features(ClipTask(path, tuple(versions)), config=config)
+        out[path] = np.stack([feats[v] for v in versions])
+        progress(0.1 + 0.5 * (i + 1) / len(frame), f"read {i + 1}/{len(frame)} clips")
+    return out, warnings
+
+
+def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: np.ndarray, originals: np.ndarray,
+                    *, l2: float = L2) -> np.ndarray:
+    """Leave-one-clip-out probabilities: for each clip, the head fitted on the other clips' rows (all
+    versions of the clip left out), on the clip's original.
+
+    Parameters
+    ----------
+    Z : np.ndarray, shape (n_rows, d); offsets : (n_rows, K); y, groups : (n_rows,) class and clip of each row
+    originals : np.ndarray, shape (n_clips,): the row of each clip's original
+
+    Returns
+    -------
+    np.ndarray, shape (n_clips, K)
+    """
+    out = []
+    for g, row in enumerate(originals):
+        train = groups != g
+        mu, s = standardiser(Z[train])
+        W, b = fit_head((Z[train] - mu) / s, offsets[train], y[train], l2=l2)
+        out.append(head_probs(((Z[row] - mu) / s)[None], offsets[row][None], W, b)[0])
+    return np.array(out)
+
+
+def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, speaker: str | None = None,
+          emotions: Sequence[str] | str | None = None, progress: Callable[[float, str], None] | None = None,
+          by: Any = None, l2: float = L2) -> AdaptResult:
+    """Make a personal model from a few labelled clips of one speaker.
+
+    Parameters
+    ----------
+    model_dir : the base model folder (never written)
+    labels : an ``all_labels.csv`` (path,emotion,speaker; paths relative to the CSV)
+    out_dir : the personal model's folder: new, or an earlier personal model to replace
+    speaker : whose clips, when the CSV holds several speakers (otherwise that is an error)
+    emotions : the emotions to adapt (names or ``"a,b,c"``), default every emotion with clips
+    progress : called with (fraction done, message) as it goes
+    by : a :class:`ser.access.Visitor` for a page (the folder gets their marker; another visitor's or a
+        protected folder is refused), ``None`` for the command line
+    l2 : the head's penalty (:data:`L2`); ``inf`` gives the base model restricted to the emotions
+
+    Raises
+    ------
+    AdaptError, AudioError, LabelsError, ConfigError, ModelError, AccessError
+        One line, before anything is written: too few clips of an emotion, one emotion only, several
+        speakers without ``speaker``, a clip without speech (named), an unknown emotion, no base model,
+        ``out_dir`` the base or a folder that is not a personal model. A failure later leaves nothing.
+    """
+    start = time.perf_counter()
+    say = progress or (lambda fraction, message: None)
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    base = ModelFolder(model_dir)
+    if not base.has_model():
+        raise AdaptError(f"{model_dir}: no such model folder; give the base model (--model models/default).")
+    if base.is_personal():
+        raise AdaptError(f"{model_dir}: is a personal model; adapt from its base "
+                         f"({base.adapted().get('base', 'models/default')}) with all the clips instead.")
+    from ser.serving.export import export_status
+
+    reason = export_status(model_dir)
+    if reason:
+        raise AdaptError(f"{model_dir}: cannot be adapted without a current {ONNX}: {reason}.")
+    _check_out(model_dir, out_dir, by)
+    config = base.config()
+    frame, speaker, chosen, _ = _clips(labels, known=config.emotions, speaker=speaker, emotions=emotions)
+    say(0.05, f"{len(frame)} clips of {speaker or 'one speaker'}: {', '.join(chosen)}")
+    feats, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
+    say(0.65, "the base network's activations")
+    embedder = Embedder(model_dir)
+    keep = [config.emotions.index(e) for e in chosen]
+    X = np.concatenate([feats[p] for p in frame["abspath"]])
+    Z, P = embedder(X)
+    nv = len(VERSIONS_USED)
+    y = np.repeat([chosen.index(e) for e in frame["emotion"]], nv)
+    groups = np.repeat(np.arange(len(frame)), nv)
+    offsets = restricted_log(P, keep)
+    originals = np.arange(len(frame)) * nv  # "original" comes first in VERSIONS_USED
+    say(0.7, "fitting the personal head")
+    mu, s = standardiser(Z)
+    W, b = fit_head((Z - mu) / s, offsets, y, l2=l2)
+    Wf, bf = W / s, b - (mu / s) @ W  # the standardisation folded into the head
+    say(0.8, "estimating it (leave one clip out)")
+    report = _report(frame, chosen, y[originals], offsets[originals],
+                     loo_predictions(Z, offsets, y, groups, originals, l2=l2), model_dir=model_dir, speaker=speaker,
+                     l2=l2)
+    say(0.9, "writing the personal model")
+    staging = out_dir.parent / f".adapting-{out_dir.name}-{os.getpid()}-{time.time_ns()}"
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir()
+        _write(staging, embedder=embedder, keep=keep, W=Wf, b=bf, config=config, chosen=chosen, frame=frame,
+               speaker=speaker, model_dir=model_dir, report=report, l2=l2, start=start)
+        if by is not None:
+            from ser.access import mark
+
+            mark(staging, by)
+        from ser.training.runs import install
+
+        if out_dir.exists() and not ModelFolder(out_dir).is_personal():  # made while this one fitted
+            raise AdaptError(f"{out_dir}: exists and is not a personal model; pick a new folder name.")
+        install(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    say(1.0, f"personal model in {out_dir} ({seconds:.1f} s)")
+    return AdaptResult(out_dir, seconds, speaker, chosen, len(frame), report, tuple(warnings))
+
+
+def _report(frame: Any, chosen: tuple[str, ...], y: np.ndarray, base_log: np.ndarray, loo: np.ndarray, *,
+            model_dir: Path, speaker: str, l2: float) -> dict[str, Any]:
+    from ser.results.evaluate import report_from_predictions
+
+    truth = [chosen[i] for i in y]
+    adapted = report_from_predictions(truth, [chosen[i] for i in loo.argmax(axis=1)], emotions=chosen)
+    base = report_from_predictions(truth, [chosen[i] for i in base_log.argmax(axis=1)], emotions=chosen)
+    return {**adapted, "kind": "personal",
+            "estimate": (f"leave-one-clip-out on the {len(frame)} enrolment clips of {speaker or 'the speaker'} "
+                         "(each clip scored by a head fitted without it): an estimate from few clips of one "
+                         "voice, not a held-out test; see benchmarks/adaptation.py for the measured gain"),
+            "base": base, "adapted_from": str(model_dir), "speaker": speaker, "l2": l2}
+
+
+def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, b: np.ndarray, config: Any,
+           chosen: tuple[str, ...], frame: Any, speaker: str, model_dir: Path, report: dict[str, Any], l2: float,
+           start: float) -> None:
+    import dataclasses
+
+    import onnx
+
+    from ser.features.cache import file_digest
+    from ser.paths import portable
+
+    dataclasses.replace(config, emotions=tuple(chosen)).save(folder / CONFIG)
+    (folder / REPORT).write_text(json.dumps(report, indent=2))
+    frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(
+        path=lambda f: [portable(p) for p in f["path"]]).to_csv(folder / ENROLMENT_FILE, index=False)
+    base = ModelFolder(model_dir)
+    record = {"kind": "personal", "base": portable(model_dir.resolve()), "base_fingerprint": base.fingerprint(),
+              "base_onnx_sha256": file_digest(base.onnx_file, algorithm="sha256"), "speaker": speaker,
+              "emotions": list(chosen), "n_clips": len(frame),
+              "clips_per_emotion": {e: int((frame["emotion"] == e).sum()) for e in chosen},
+              "method": "logistic head on the frozen ensemble's penultimate activations, base log-probabilities "
+                        "as offset", "l2": l2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED),
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    proto = _personal_onnx(embedder, keep, W, b)
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    (folder / ADAPTED).write_text(json.dumps(record, indent=2) + "\n")
+    for key, value in (("ser_source", ADAPTED), ("ser_source_sha256", file_digest(folder / ADAPTED, algorithm="sha256")),
+                       ("ser_adapted_from", record["base"])):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, folder / ONNX)
+    (folder / "README.md").write_text(_card(record, report))
+
+
+def _card(record: dict[str, Any], report: dict[str, Any]) -> str:
+    per = ", ".join(f"{e} {n}" for e, n in record["clips_per_emotion"].items())
+    return (f"# Personal model of {record['speaker'] or 'one speaker'}\n\n"
+            f"Adapted from `{record['base']}` (version {record['base_fingerprint']}, model.onnx SHA-256 "
+            f"{record['base_onnx_sha256'][:16]}...) on {record['created']} in {record['seconds']} s.\n\n"
+            f"- Speaker: {record['speaker'] or '(unnamed)'}\n- Emotions: {', '.join(record['emotions'])}\n"
+            f"- Clips: {record['n_clips']} ({per}), listed in `{ENROLMENT_FILE}`\n"
+            f"- Method: {record['method']}; L2 {record['l2']} (bias {record['l2_bias']} of it); fitted on "
+            + (f"each clip and its augmented versions ({', '.join(record['versions'][1:])})" if len(record['versions']) > 1
+               else "each clip as recorded") + ". The base network is unchanged.\n\n"
+            f"## Estimate (leave one clip out on the enrolment clips)\n\n"
+            f"| | macro F1 | UAR | accuracy |\n|---|---|---|---|\n"
+            f"| base, among these emotions | {report['base']['macro_f1']:.3f} | {report['base']['uar']:.3f} | "
+            f"{report['base']['accuracy']:.3f} |\n"
+            f"| personal | {report['macro_f1']:.3f} | {report['uar']:.3f} | {report['accuracy']:.3f} |\n\n"
+            f"{report['estimate']}.\n")
