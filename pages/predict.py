@@ -126,7 +126,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "uplo
             "problem": "; ".join(pred.warnings), **pred.probabilities}
 
 
-upload_tab, record_tab = st.tabs(["📁 Upload files", "🎙️ Record"])
+upload_tab, record_tab, live_tab = st.tabs(["📁 Upload files", "🎙️ Record", "🔴 Live"])
 with upload_tab:
     files = st.file_uploader("Audio files (WAV, FLAC, OGG, MP3)", type=["wav", "flac", "ogg", "mp3"],
                              accept_multiple_files=True, key="uploads")
@@ -155,3 +155,8 @@ with record_tab:
         recorded = audio_recorder(text="", pause_threshold=2.0, icon_size="2x", key="mic2")
     if recorded and chosen is not BAD:
         analyse("recording.wav", recorded, explain=True, where="record")
+with live_tab:
+    if chosen is not BAD:
+        from pages._ui.live import live_panel
+
+        live_panel(predictor, chosen)
