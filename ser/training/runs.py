@@ -43,7 +43,7 @@ except ImportError:  # not POSIX: no lock, as before
     fcntl = None
 
 __all__ = ["current_run", "claim", "finish", "start_training_process", "request_stop", "list_models",
-           "models_lock", "recover", "staging_dir_for", "prepare_staging", "install", "RUN_RECORD", "LOCK_FILE",
+           "remove_model", "models_lock", "recover", "staging_dir_for", "prepare_staging", "install", "RUN_RECORD", "LOCK_FILE",
            "TRASH"]
 
 RUN_RECORD = ".training.json"
@@ -284,6 +284,44 @@ def list_models(models_dir: str | Path) -> list[Path]:
         pass
     found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and ModelFolder(p).has_model()]
     return sorted(found, key=lambda p: (p.name != "default", -p.stat().st_mtime))
+
+
+def remove_model(models_dir: str | Path, name: str, *, by: "Visitor | None" = None) -> None:
+    """Delete the personal model ``name`` (made by :func:`ser.serving.adapt.adapt`) from ``models_dir``.
+
+    Only a personal model is removed (the shipped model and trained models never are), only by whom
+    :func:`ser.access.why_not_change` allows (its maker or the operator from a page; ``by=None``, the
+    command line), and never while a training of that name is in progress. Under the models folder's
+    lock the folder is renamed to a hidden name (nobody sees it half deleted), then deleted.
+
+    Raises
+    ------
+    PathError
+        A name that is not one plain name, or no such model.
+    AccessError
+        Not a personal model, or one ``by`` may not change.
+    TrainingError
+        A training of that name is in progress.
+    """
+    from ser.access import AccessError, check_may_change
+
+    root = Path(models_dir)
+    name = check_name(name, what="model name")
+    folder = root / name
+    if not folder.is_dir() or folder.is_symlink():
+        raise PathError(f"“{name}”: no such model in the models folder.")
+    if not ModelFolder(folder).is_personal():
+        raise AccessError(f"“{name}” is not a personal model: only personal models are removed here (the shipped "
+                          "and trained models are the operator's, with the command line).")
+    check_may_change(folder, by, what="model")
+    gone = root / f".removed-{name}-{time.time_ns()}"
+    with models_lock(root):
+        run = _record(root)
+        if run and run["running"] and run.get("name") == name:
+            raise TrainingError(f"“{name}”: a training of that name is in progress; wait for it or stop it, then "
+                                "remove the model.")
+        os.replace(folder, gone)
+    shutil.rmtree(gone, ignore_errors=True)
 
 
 # --- staging folders and installing a finished model -----------------------------------------
