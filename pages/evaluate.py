@@ -147,6 +147,11 @@ if data["report"] is None:
     st.warning(f"{md(short(model_dir))} has no report.json; its training did not reach evaluation.")
     st.stop()
 report, run = data["report"], data["run"]
+if ModelFolder(model_dir).is_personal():  # made by "Tune to my voice": its adaptation, not a training's test report
+    from pages._ui.personal import personal_evaluation
+
+    personal_evaluation(model_dir, data)
+    st.stop()
 split_speakers = ", ".join(held_out_speakers(data["split"]))
 present = emotions_present(report)
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -232,6 +237,10 @@ if others:
         headline(b, other, od)
         st.plotly_chart(f1_comparison_figure({model_dir.name: report["per_class"], other: od["report"]["per_class"]}),
                         width="stretch")
+        if ModelFolder(models_dir() / other).is_personal():
+            st.caption(f"“{md(other)}” is a personal model: its scores are an estimate on its own speaker's clips "
+                       "(leave one clip out), not on this run's test speakers. Pick it above to see it beside the "
+                       "model it was adapted from.")
 else:
     st.caption("Train another run to compare it with this one.")
 

@@ -126,7 +126,8 @@ def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "uplo
             "problem": "; ".join(pred.warnings), **pred.probabilities}
 
 
-upload_tab, record_tab, live_tab = st.tabs(["📁 Upload files", "🎙️ Record", "🔴 Live"])
+upload_tab, record_tab, live_tab, tune_tab = st.tabs(["📁 Upload files", "🎙️ Record", "🔴 Live",
+                                                       "🎯 Tune to my voice"])
 with upload_tab:
     files = st.file_uploader("Audio files (WAV, FLAC, OGG, MP3)", type=["wav", "flac", "ogg", "mp3"],
                              accept_multiple_files=True, key="uploads")
@@ -160,3 +161,9 @@ with live_tab:
         from pages._ui.live import live_panel
 
         live_panel(predictor, chosen)
+    if snapshot := st.session_state.get("live_snapshot"):  # (wav bytes, the emotion the meter said) of a kept moment
+        correction_form(snapshot[0], predicted=snapshot[1], key="live", name="the kept moment", model_dir=model_dir)
+with tune_tab:
+    from pages._ui.personal import personal_panel
+
+    personal_panel(model_dir)

@@ -36,6 +36,8 @@ def model_picker(label: str = "Model", key: str = "p_model") -> Path | None:
         st.info("No trained model yet. Train one on the **Train** page.")
         return None
     names = [m.name for m in models]
+    if st.session_state.get(f"{key}_next") in names:  # a model just made on the page (drawn before it was there)
+        st.session_state[key] = st.session_state.pop(f"{key}_next")
     if st.session_state.get(key) not in names:
         st.session_state[key] = names[0]
     name = st.selectbox(label, names, key=key)

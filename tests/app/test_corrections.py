@@ -104,3 +104,13 @@ def test_another_visitors_dataset_is_neither_offered_nor_written(own_datasets_fo
     assert at.button(key=f"cor_save_{k}").disabled
     assert _snapshot(theirs) == before
 
+
+def test_a_live_snapshot_can_be_corrected(own_datasets_folder):
+    clip = sorted((DEMO / "Actor_19").glob("*.wav"))[0]
+    at = open_app("pages/predict.py")
+    at.session_state["live_snapshot"] = (clip.read_bytes(), "happy")
+    at.run()
+    no_exception(at)
+    _correct(at, "live", emotion="fearful", speaker="cy")
+    assert _rows(own_datasets_folder / "my-corrections" / "all_labels.csv")[1:] == [
+        ("cy/fearful/cy_fearful_001.wav", "fearful", "cy")]
