@@ -89,7 +89,7 @@ def correction_form(audio: bytes, *, predicted: str | None, key: str, name: str 
     Parameters
     ----------
     audio : the clip that was predicted, as a file's bytes
-    predicted : the model's answer (``None``: it named no emotion)
+    predicted : the model's answer (``None``: it named no emotion, and the clip is not offered for keeping)
     key : unique on the page (one form per clip)
     name : the clip's name, for messages
     model_dir : the model the prediction came from, the base of a personal model tuned from here
@@ -97,9 +97,13 @@ def correction_form(audio: bytes, *, predicted: str | None, key: str, name: str 
     k = key
     saved = st.session_state.get(f"cor_saved_{k}")
     with st.expander("🙅 That's not right", expanded=bool(saved or st.session_state.get(f"cor_error_{k}"))):
-        said = f"The model said **{md(predicted)}**. " if predicted else ""
-        st.caption(f"{said}Say which emotion it really was: the clip and your label are kept in a dataset of "
-                   "yours, to tune a model to your voice with.")
+        if predicted is None:  # no speech, or several voices: a personal model is fitted on one voice speaking
+            st.caption("The model named no emotion for this clip (no speech, or several voices), so it is not "
+                       "kept as a labelled clip: a personal model learns only from one person speaking. Record "
+                       "it again, closer to the microphone.")
+            return
+        st.caption(f"The model said **{md(predicted)}**. Say which emotion it really was: the clip and your "
+                   "label are kept in a dataset of yours, to tune a model to your voice with.")
         c1, c2, c3 = st.columns(3)
         c1.selectbox("It really was", EMOTIONS, index=None, placeholder="Choose the emotion", key=f"cor_emotion_{k}")
         st.session_state.setdefault(f"cor_speaker_{k}", st.session_state.get("cor_speaker", ""))

@@ -114,3 +114,21 @@ def test_a_live_snapshot_can_be_corrected(own_datasets_folder):
     _correct(at, "live", emotion="fearful", speaker="cy")
     assert _rows(own_datasets_folder / "my-corrections" / "all_labels.csv")[1:] == [
         ("cy/fearful/cy_fearful_001.wav", "fearful", "cy")]
+
+
+def test_a_clip_without_speech_is_not_offered_for_keeping(own_datasets_folder):
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    y = 0.1 * np.random.default_rng(3).standard_normal(3 * 16_000)  # white noise: no voice in it
+    sf.write(buf, y.astype(np.float32), 16_000, format="WAV")
+    at = open_app("pages/predict.py")
+    at.file_uploader(key="uploads").set_value(("noise.wav", buf.getvalue(), "audio/wav")).run()
+    no_exception(at)
+    assert any(m.label == "Predicted emotion" and "no speech" in m.value for m in at.metric)
+    assert any("it is not kept as a labelled clip" in c.value for c in at.caption)
+    assert not any(b.key == "cor_save_upload-noise.wav" for b in at.button)
+    assert list(own_datasets_folder.iterdir()) == []
+
