@@ -346,47 +346,72 @@ def _check_out(model_dir: Path, out_dir: Path, by: Any) -> None:
 
 
 def _features(frame: Any, *, config: Any, versions: Sequence[str],
-              progress: Callable[[float, str], None]) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Each clip's versions' features, after checking that it holds speech (as prediction reads it)."""
+              progress: Callable[[float, str], None]) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Each clip's rows, after checking that it holds speech, read as prediction reads it.
+
+    A clip no longer than the model's window is one row per version (:func:`ser.features.clips.clip_features`,
+    through the cache); a longer one gives a row per window that :meth:`ser.serving.predict.Predictor.predict`
+    would score (half-window hop, windows without speech or of several voices left out), plus one row per
+    augmented version.
+
+    Returns
+    -------
+    rows : per clip, np.ndarray of shape (n_rows, n_features, max_frames)
+    original : per clip, np.ndarray of bool, shape (n_rows,): rows of the clip as recorded
+    warnings : one line each
+    """
     from ser.audio.reader import finish_audio, read_audio
-    from ser.audio.speech import is_speech
+    from ser.audio.speech import FRAME_S, is_speech, many_voices, speech_frames, speech_weight
     from ser.errors import AudioError
     from ser.features.clips import ClipTask, clip_features
+    from ser.features.extract import extract_features
 
-    out, warnings = {}, []
+    rate, window = config.audio.sample_rate_hz, config.features.window_samples
+    rows, original, warnings = [], [], []
     for i, (path, shown) in enumerate(zip(frame["abspath"], frame["path"])):
         decoded = read_audio(path, config=config.audio, name=shown)
         warnings += [f"{shown}: {w}" for w in decoded.warnings]
         y = finish_audio(decoded.y, config=config.audio, name=shown)
-        if not is_speech(y, sr=config.audio.sample_rate_hz):
+        if not is_speech(y, sr=rate):
             raise AudioError(f"{shown}: no speech detected; record it again (one person speaking) or leave it out "
                              "of the labels CSV.")
-        feats = clip_features(ClipTask(path, tuple(versions)), config=config)
-        out[path] = np.stack([feats[v] for v in versions])
+        windows = []
+        if len(y) > window:  # as Predictor.window_starts and its speech weights
+            frames, per_frame = speech_frames(y, sr=rate), FRAME_S * rate
+            for s in sorted({*range(0, len(y) - window + 1, window // 2), len(y) - window}):
+                part = y[s:s + window]
+                probs = frames[int(s // per_frame):int(np.ceil((s + window) / per_frame))]
+                if speech_weight(part, sr=rate, probs=probs) > 0 and not many_voices(part, sr=rate):
+                    windows.append(extract_features(part, sr=rate, config=config.features))
+        wanted = tuple(v for v in versions if v != "original" or not windows)
+        feats = clip_features(ClipTask(path, wanted), config=config) if wanted else {}
+        rows.append(np.stack(windows + [feats[v] for v in wanted]))
+        original.append(np.array([True] * len(windows) + [v == "original" for v in wanted]))
         progress(0.1 + 0.5 * (i + 1) / len(frame), f"read {i + 1}/{len(frame)} clips")
-    return out, warnings
+    return rows, original, warnings
 
 
-def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: np.ndarray, originals: np.ndarray,
+def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: np.ndarray, original: np.ndarray,
                     *, l2: float = L2) -> np.ndarray:
-    """Leave-one-clip-out probabilities: for each clip, the head fitted on the other clips' rows (all
-    versions of the clip left out), on the clip's original.
+    """Leave-one-clip-out probabilities: for each clip, the head fitted on the other clips' rows (every row
+    of the clip left out), averaged over the clip's rows as recorded (its windows).
 
     Parameters
     ----------
-    Z : np.ndarray, shape (n_rows, d); offsets : (n_rows, K); y, groups : (n_rows,) class and clip of each row
-    originals : np.ndarray, shape (n_clips,): the row of each clip's original
+    Z : np.ndarray, shape (n_rows, d); offsets : (n_rows, K)
+    y, groups : np.ndarray of int, shape (n_rows,): class and clip (0..n_clips-1) of each row
+    original : np.ndarray of bool, shape (n_rows,): rows of a clip as recorded (not augmented)
 
     Returns
     -------
     np.ndarray, shape (n_clips, K)
     """
     out = []
-    for g, row in enumerate(originals):
-        train = groups != g
+    for g in range(int(groups.max()) + 1 if len(groups) else 0):
+        train, test = groups != g, (groups == g) & original
         mu, s = standardiser(Z[train])
         W, b = fit_head((Z[train] - mu) / s, offsets[train], y[train], l2=l2)
-        out.append(head_probs(((Z[row] - mu) / s)[None], offsets[row][None], W, b)[0])
+        out.append(head_probs((Z[test] - mu) / s, offsets[test], W, b).mean(axis=0))
     return np.array(out)
 
 
@@ -432,25 +457,26 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     config = base.config()
     frame, speaker, chosen, _ = _clips(labels, known=config.emotions, speaker=speaker, emotions=emotions)
     say(0.05, f"{len(frame)} clips of {speaker or 'one speaker'}: {', '.join(chosen)}")
-    feats, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
+    rows, original, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
     say(0.65, "the base network's activations")
     embedder = Embedder(model_dir)
     keep = [config.emotions.index(e) for e in chosen]
-    X = np.concatenate([feats[p] for p in frame["abspath"]])
-    Z, P = embedder(X)
-    nv = len(VERSIONS_USED)
-    y = np.repeat([chosen.index(e) for e in frame["emotion"]], nv)
-    groups = np.repeat(np.arange(len(frame)), nv)
+    Z, P = embedder(np.concatenate(rows))
+    counts = [len(r) for r in rows]
+    groups = np.repeat(np.arange(len(frame)), counts)
+    y = np.repeat([chosen.index(e) for e in frame["emotion"]], counts)
+    original = np.concatenate(original)
     offsets = restricted_log(P, keep)
-    originals = np.arange(len(frame)) * nv  # "original" comes first in VERSIONS_USED
     say(0.7, "fitting the personal head")
     mu, s = standardiser(Z)
     W, b = fit_head((Z - mu) / s, offsets, y, l2=l2)
     Wf, bf = W / s, b - (mu / s) @ W  # the standardisation folded into the head
     say(0.8, "estimating it (leave one clip out)")
-    report = _report(frame, chosen, y[originals], offsets[originals],
-                     loo_predictions(Z, offsets, y, groups, originals, l2=l2), model_dir=model_dir, speaker=speaker,
+    base = np.array([P[(groups == g) & original][:, keep].mean(axis=0) for g in range(len(frame))])
+    report = _report(frame, chosen, np.array([chosen.index(e) for e in frame["emotion"]]), base,
+                     loo_predictions(Z, offsets, y, groups, original, l2=l2), model_dir=model_dir, speaker=speaker,
                      l2=l2)
+    report["n_windows"] = int(original.sum())
     say(0.9, "writing the personal model")
     staging = out_dir.parent / f".adapting-{out_dir.name}-{os.getpid()}-{time.time_ns()}"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -474,13 +500,13 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     return AdaptResult(out_dir, seconds, speaker, chosen, len(frame), report, tuple(warnings))
 
 
-def _report(frame: Any, chosen: tuple[str, ...], y: np.ndarray, base_log: np.ndarray, loo: np.ndarray, *,
+def _report(frame: Any, chosen: tuple[str, ...], y: np.ndarray, base: np.ndarray, loo: np.ndarray, *,
             model_dir: Path, speaker: str, l2: float) -> dict[str, Any]:
     from ser.results.evaluate import report_from_predictions
 
     truth = [chosen[i] for i in y]
     adapted = report_from_predictions(truth, [chosen[i] for i in loo.argmax(axis=1)], emotions=chosen)
-    base = report_from_predictions(truth, [chosen[i] for i in base_log.argmax(axis=1)], emotions=chosen)
+    base = report_from_predictions(truth, [chosen[i] for i in base.argmax(axis=1)], emotions=chosen)
     return {**adapted, "kind": "personal",
             "estimate": (f"leave-one-clip-out on the {len(frame)} enrolment clips of {speaker or 'the speaker'} "
                          "(each clip scored by a head fitted without it): an estimate from few clips of one "
@@ -505,7 +531,7 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
     base = ModelFolder(model_dir)
     record = {"kind": "personal", "base": portable(model_dir.resolve()), "base_fingerprint": base.fingerprint(),
               "base_onnx_sha256": file_digest(base.onnx_file, algorithm="sha256"), "speaker": speaker,
-              "emotions": list(chosen), "n_clips": len(frame),
+              "emotions": list(chosen), "n_clips": len(frame), "n_windows": report.get("n_windows", len(frame)),
               "clips_per_emotion": {e: int((frame["emotion"] == e).sum()) for e in chosen},
               "method": "logistic head on the frozen ensemble's penultimate activations, base log-probabilities "
                         "as offset", "l2": l2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED),
@@ -530,7 +556,8 @@ def _card(record: dict[str, Any], report: dict[str, Any]) -> str:
             f"- Clips: {record['n_clips']} ({per}), listed in `{ENROLMENT_FILE}`\n"
             f"- Method: {record['method']}; L2 {record['l2']} (bias {record['l2_bias']} of it); fitted on "
             + (f"each clip and its augmented versions ({', '.join(record['versions'][1:])})" if len(record['versions']) > 1
-               else "each clip as recorded") + ". The base network is unchanged.\n\n"
+               else "each clip as recorded") + f" ({record['n_windows']} windows of the model's "
+            "length: a longer clip gives one per window, as prediction scores it). The base network is unchanged.\n\n"
             f"## Estimate (leave one clip out on the enrolment clips)\n\n"
             f"| | macro F1 | UAR | accuracy |\n|---|---|---|---|\n"
             f"| base, among these emotions | {report['base']['macro_f1']:.3f} | {report['base']['uar']:.3f} | "

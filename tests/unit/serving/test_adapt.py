@@ -203,3 +203,16 @@ def test_a_page_replaces_only_its_own_personal_model(tmp_path):
     adapt(DEFAULT_MODEL, labels, out_dir=cli)  # the command line's: protected from every page
     with pytest.raises(AccessError, match="protected model"):
         adapt(DEFAULT_MODEL, labels, out_dir=cli, by=me)
+
+
+def test_a_clip_longer_than_the_window_gives_a_row_per_window_as_prediction_scores_it(tmp_path):
+    import soundfile as sf
+
+    rows = _demo(emotions=("happy", "sad"))
+    ys = [sf.read(p, dtype="float32")[0] for p, e, _ in rows if e == "sad"]
+    long = tmp_path / "long_sad.wav"
+    sf.write(long, np.concatenate(ys + ys), 16000)  # about four times the model's 3 s window
+    rows = [r for r in rows if r[1] != "sad"] + [(str(long), "sad", SPEAKER), rows[[r[1] for r in rows].index("sad")]]
+    out = tmp_path / "models" / "long"
+    r = adapt(DEFAULT_MODEL, _labels(tmp_path, rows), out_dir=out)
+    assert r.n_clips == 4 and ModelFolder(out).adapted()["n_windows"] >= 3 + 3  # the long clip: 3 windows or more
