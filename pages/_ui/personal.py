@@ -57,6 +57,25 @@ def _make(model_dir: Path, csv: str, speaker: str, *, name: str, emotions: list[
     st.rerun()
 
 
+def _made_or_personal(model_dir: Path, *, key: str) -> bool:
+    """Show the model the form ``key`` made last, if any; whether ``model_dir`` is a personal model (said in a
+    line: a personal model is not tuned further)."""
+    from ser.model_folder import ModelFolder
+
+    done = st.session_state.get(f"{key}_result")
+    if done:
+        st.success(md(done["line"]))
+        for warning in done["warnings"]:
+            st.warning(md(warning))
+    folder = ModelFolder(model_dir)
+    if folder.is_personal():
+        origin = folder.adapted().get("base", "models/default")
+        st.info(f"“{md(model_dir.name)}” is a personal model: to tune again, pick the model it was adapted "
+                f"from ({md(origin)}) above.")
+        return True
+    return False
+
+
 def tune_form(model_dir: Path, csv: str, speaker: str, *, key: str) -> None:
     """The clips ``speaker`` has in ``csv`` per emotion, what is still needed, a name, and “Make my model”.
 
@@ -71,17 +90,9 @@ def tune_form(model_dir: Path, csv: str, speaker: str, *, key: str) -> None:
     from ser.model_folder import ModelFolder
     from ser.serving.adapt import MIN_CLIPS_PER_EMOTION_ADAPT as NEED
 
-    done = st.session_state.get(f"{key}_result")
-    if done:
-        st.success(md(done["line"]))
-        for warning in done["warnings"]:
-            st.warning(md(warning))
-    base = ModelFolder(model_dir)
-    if base.is_personal():
-        origin = base.adapted().get("base", "models/default")
-        st.info(f"“{md(model_dir.name)}” is a personal model: to tune again, pick the model it was adapted "
-                f"from ({md(origin)}) above.")
+    if _made_or_personal(model_dir, key=key):
         return
+    base = ModelFolder(model_dir)
     labels, _ = labels_or_error(csv)
     if labels is None:
         return
@@ -123,16 +134,19 @@ def tune_form(model_dir: Path, csv: str, speaker: str, *, key: str) -> None:
 
 def personal_panel(model_dir: Path) -> None:
     """The “🎯 Tune to my voice” tab: pick a dataset and its speaker, see what is missing, make the model."""
-    from pages._ui.datasets import known_datasets, labels_or_error
+    from pages._ui.datasets import DEMO_LABELS, known_datasets, labels_or_error
 
     st.markdown("A model tuned to one voice hears that voice's emotions far better than one made for everybody. "
-                f"Give it a few labelled clips of yours (at least two per emotion) and “{md(model_dir.name)}” "
-                "gets a personal head in under a minute; the network itself is not changed.")
+                "Give it a few labelled clips of one speaker (at least two per emotion) and it gets a personal "
+                "head in under a minute; the network itself is not changed.")
+    if _made_or_personal(model_dir, key="tune"):
+        return
     options = known_datasets()
     if st.session_state.get("p_tune_dataset") not in options:
         from ser.paths import datasets_dir
 
-        mine = [o for o in options if Path(o).parent.parent == datasets_dir()]  # made in the browser first
+        mine = [o for o in options if Path(o).resolve().parent.parent == datasets_dir()  # made in the browser first
+                and Path(o).resolve() != DEMO_LABELS.resolve()]
         st.session_state["p_tune_dataset"] = (mine or options or [None])[0]
     csv = st.selectbox("Clips of your voice", options, key="p_tune_dataset", format_func=short,
                        help="A dataset made with Record clips on the Dataset page, or with “That's not right” "

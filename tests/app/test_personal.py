@@ -143,4 +143,6 @@ def test_corrections_tune_a_model_with_their_dataset_and_speaker(own_datasets_fo
     assert not at.error, [e.value for e in at.error]
     made = own_models_folder / "default-anna"
     assert made.is_dir() and at.selectbox(key="p_model").value == "default-anna"
-    assert at.selectbox(key="p_tune_dataset").value == str(own_datasets_folder / "my-corrections" / "all_labels.csv")
+    made_line = [plain(s.value) for s in at.success if "Made the personal model" in s.value]
+    assert made_line and "“default-anna” from 4 clips of anna (happy, sad)" in made_line[0], made_line
+    assert any("“default-anna” is a personal model: to tune again" in plain(i.value) for i in at.info)
