@@ -13,8 +13,9 @@ the VALIDATION speakers (never seen by the network's weights, unlike the train s
 test speakers): the setting with the best mean macro-F1 gain at k = 2 (mean over corpora).
 
 The heavy part, the network's activations, is computed once per clip version; the heads are fitted in
-numpy. Each clip is one window (its first ``max_frames`` frames, as training sees it; prediction averages
-the windows of a longer clip: the corpora's clips fit one window or nearly).
+numpy. A clip is read as prediction reads it (:func:`ser.serving.adapt.clip_rows`): a clip longer than the
+model's window is fitted on each of its windows and scored by the mean over them, weighted by speech, as
+:meth:`ser.serving.predict.Predictor.predict` scores it.
 
 :func:`bench_adapt_time` times the real :func:`ser.serving.adapt.adapt` end to end from a cold process
 (fresh feature cache) on one speaker's 2 clips per emotion, for ``benchmarks/bench.py``.
@@ -67,28 +68,29 @@ def speaker_clips(model_dir: Path, splits: tuple[str, ...], *, quick: bool = Fal
 
 
 def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, ...]) -> None:
-    """Adds ``Z`` (n_clips, n_versions, d) and ``P`` (n_clips, n_versions, n_emotions) to each speaker."""
-    from ser.features.clips import ClipTask, clip_features
+    """Adds to each speaker, per clip, the rows :func:`ser.serving.adapt.clip_rows` gives (each window of a
+    clip longer than the model's, and the augmented ``versions``), as activations ``Z`` (n_rows, d), base
+    probabilities ``P`` (n_rows, n_emotions), ``original`` (n_rows,) and speech ``weight`` (n_rows,)."""
     from ser.model_folder import ModelFolder
-    from ser.serving.adapt import Embedder
+    from ser.serving.adapt import Embedder, clip_rows
 
     config = ModelFolder(model_dir).config()
     embedder = Embedder(model_dir)
     t0 = time.perf_counter()
     for i, s in enumerate(speakers):
-        X = np.stack([np.stack([f[v] for v in versions]) for f in
-                      (clip_features(ClipTask(p, versions), config=config) for p in s["paths"])])
-        n, nv = X.shape[:2]
-        Z, P = embedder(X.reshape(n * nv, *X.shape[2:]))
-        s["Z"], s["P"] = Z.reshape(n, nv, -1), P.reshape(n, nv, -1)
-        print(f"  activations {i + 1}/{len(speakers)} {s['speaker']} ({n} clips, {time.perf_counter() - t0:.0f} s)",
-              file=sys.stderr, flush=True)
+        s["clips"] = []
+        for path in s["paths"]:
+            X, original, weight, _ = clip_rows(path, config=config, versions=versions)
+            Z, P = embedder(X)
+            s["clips"].append({"Z": Z, "P": P, "original": original, "weight": weight})
+        print(f"  activations {i + 1}/{len(speakers)} {s['speaker']} ({len(s['paths'])} clips, "
+              f"{time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
 def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l2: float, l2_bias: float,
-               versions: tuple[int, ...]) -> dict | None:
-    """One draw: adapt on k clips per eligible emotion, score the rest; ``None`` when fewer than two
-    emotions have k + 1 clips."""
+               augmented: bool) -> dict | None:
+    """One draw: adapt on k clips per eligible emotion, score the rest as prediction does (the mean over a
+    clip's windows, weighted by speech); ``None`` when fewer than two emotions have k + 1 clips."""
     from ser.results.evaluate import report_from_predictions
     from ser.serving.adapt import fit_head, head_probs, restricted_log, standardiser
 
@@ -99,30 +101,37 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
     keep = [known.index(e) for e in chosen]
     enrol = np.concatenate([rng.choice(np.flatnonzero(emotions == e), size=k, replace=False) for e in chosen])
     rest = np.array([i for i in np.flatnonzero(np.isin(emotions, chosen)) if i not in set(enrol)])
-    Z = s["Z"][enrol][:, list(versions)].reshape(len(enrol) * len(versions), -1)
-    P = s["P"][enrol][:, list(versions)].reshape(len(enrol) * len(versions), -1)
-    y = np.repeat([chosen.index(e) for e in emotions[enrol]], len(versions))
+    used = [(c, np.ones(len(c["Z"]), bool) if augmented else c["original"]) for c in (s["clips"][i] for i in enrol)]
+    Z = np.concatenate([c["Z"][m] for c, m in used])
+    P = np.concatenate([c["P"][m] for c, m in used])
+    y = np.concatenate([[chosen.index(e)] * int(m.sum()) for e, (_, m) in zip(emotions[enrol], used)])
     mu, sd = standardiser(Z)
     W, b = fit_head((Z - mu) / sd, restricted_log(P, keep), y, l2=l2, l2_bias=l2_bias)
-    Zt, Pt = s["Z"][rest, 0], s["P"][rest, 0]
+    adapted, base, base_all = [], [], []
+    for i in rest:
+        c = s["clips"][i]
+        m, w = c["original"], c["weight"][c["original"]]
+        Pm = c["P"][m]
+        adapted.append(np.average(head_probs((c["Z"][m] - mu) / sd, restricted_log(Pm, keep), W, b), axis=0,
+                                  weights=w).argmax())
+        base.append(np.average(Pm[:, keep], axis=0, weights=w).argmax())
+        base_all.append(np.average(Pm, axis=0, weights=w).argmax())
     truth = list(emotions[rest])
-    adapted = head_probs((Zt - mu) / sd, restricted_log(Pt, keep), W, b).argmax(axis=1)
-    base = Pt[:, keep].argmax(axis=1)
     scores = {}
     for name, pred in (("adapted", [chosen[i] for i in adapted]), ("base", [chosen[i] for i in base]),
-                       ("base_all", [known[i] for i in Pt.argmax(axis=1)])):
+                       ("base_all", [known[i] for i in base_all])):
         r = report_from_predictions(truth, pred, emotions=known if name == "base_all" else chosen)
         scores[name] = {"macro_f1": r["macro_f1"], "uar": r["uar"]}
     return {**scores, "n_emotions": len(chosen), "n_scored": len(rest)}
 
 
-def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, versions: tuple[int, ...], ks: tuple[int, ...],
+def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, augmented: bool, ks: tuple[int, ...],
         draws: int) -> dict:
     """Per corpus, per k: each speaker's mean over draws, and the means over speakers and corpora."""
     out: dict = {"per_speaker": [], "per_corpus": {}, "mean": {}}
     for si, s in enumerate(speakers):
         for k in ks:
-            rows = [score_draw(s, k, np.random.default_rng([si, k, d]), known=known, l2=l2, l2_bias=l2_bias, versions=versions)
+            rows = [score_draw(s, k, np.random.default_rng([si, k, d]), known=known, l2=l2, l2_bias=l2_bias, augmented=augmented)
                     for d in range(draws)]
             rows = [r for r in rows if r is not None]
             if not rows:
@@ -182,10 +191,9 @@ def choose(model_dir: Path, *, draws: int, quick: bool) -> dict:
     embed_speakers(model_dir, speakers, all_versions)
     grid = []
     for versions in GRID_VERSIONS:
-        idx = tuple(all_versions.index(v) for v in versions)
         for l2 in GRID_L2:
             for l2_bias in GRID_L2_BIAS:
-                r = run(speakers, known=known, l2=l2, l2_bias=l2_bias, versions=idx, ks=(2,),
+                r = run(speakers, known=known, l2=l2, l2_bias=l2_bias, augmented=len(versions) > 1, ks=(2,),
                         draws=draws)["mean"]["2"]["over_corpora"]
                 gain = r["adapted"]["macro_f1"] - r["base"]["macro_f1"]
                 grid.append({"l2": l2, "l2_bias": l2_bias, "versions": list(versions), "gain_macro_f1": gain,
@@ -243,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         known = list(ModelFolder(model_dir).config().emotions)
         speakers = speaker_clips(model_dir, ("test",), quick=args.quick)
         embed_speakers(model_dir, speakers, VERSIONS_USED)
-        result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, versions=tuple(range(len(VERSIONS_USED))), ks=KS, draws=draws)
+        result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, augmented=len(VERSIONS_USED) > 1, ks=KS, draws=draws)
         result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick}
         if not args.quick:
             result["adapt_time"] = bench_adapt_time(model_dir=model_dir)

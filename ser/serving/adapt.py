@@ -43,7 +43,7 @@ from ser.errors import SerError
 from ser.model_folder import ADAPTED, CONFIG, ONNX, REPORT, ModelFolder
 
 __all__ = ["AdaptError", "AdaptResult", "adapt", "is_personal", "MIN_CLIPS_PER_EMOTION_ADAPT", "L2", "L2_BIAS",
-           "VERSIONS_USED", "Embedder", "fit_head", "head_probs", "ENROLMENT_FILE"]
+           "VERSIONS_USED", "Embedder", "clip_rows", "fit_head", "head_probs", "ENROLMENT_FILE"]
 
 MIN_CLIPS_PER_EMOTION_ADAPT = 2
 """Clips each enrolled emotion needs (the issue's default; one clip per emotion is measured by the benchmark,
@@ -345,20 +345,24 @@ def _check_out(model_dir: Path, out_dir: Path, by: Any) -> None:
         check_may_change(out_dir, by, what="model")
 
 
-def _features(frame: Any, *, config: Any, versions: Sequence[str],
-              progress: Callable[[float, str], None]) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
-    """Each clip's rows, after checking that it holds speech, read as prediction reads it.
+def clip_rows(path: str | Path, *, config: Any, versions: Sequence[str] = VERSIONS_USED,
+              name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """One clip's rows for the head, read as prediction reads it, after checking that it holds speech.
 
     A clip no longer than the model's window is one row per version (:func:`ser.features.clips.clip_features`,
     through the cache); a longer one gives a row per window that :meth:`ser.serving.predict.Predictor.predict`
-    would score (half-window hop, windows without speech or of several voices left out), plus one row per
-    augmented version.
+    scores (half-window hop, the last ending at the end; windows without speech or of several voices left
+    out), plus one row per augmented version.
 
     Returns
     -------
-    rows : per clip, np.ndarray of shape (n_rows, n_features, max_frames)
-    original : per clip, np.ndarray of bool, shape (n_rows,): rows of the clip as recorded
-    warnings : one line each
+    X : np.ndarray, shape (n_rows, n_features, max_frames)
+    original : np.ndarray of bool, shape (n_rows,): rows of the clip as recorded (not augmented)
+    weight : np.ndarray, shape (n_rows,): each recorded row's speech weight, as prediction weighs its windows
+        (1 for a clip of one window; 0 for augmented rows)
+    warnings : one line each (clipping, a file that ends early...)
+
+    Raises :class:`~ser.errors.AudioError` naming the clip when it holds no speech.
     """
     from ser.audio.reader import finish_audio, read_audio
     from ser.audio.speech import FRAME_S, is_speech, many_voices, speech_frames, speech_weight
@@ -366,41 +370,53 @@ def _features(frame: Any, *, config: Any, versions: Sequence[str],
     from ser.features.clips import ClipTask, clip_features
     from ser.features.extract import extract_features
 
+    shown = name or str(path)
     rate, window = config.audio.sample_rate_hz, config.features.window_samples
-    rows, original, warnings = [], [], []
+    decoded = read_audio(path, config=config.audio, name=shown)
+    y = finish_audio(decoded.y, config=config.audio, name=shown)
+    if not is_speech(y, sr=rate):
+        raise AudioError(f"{shown}: no speech detected; record it again (one person speaking) or leave it out "
+                         "of the labels CSV.")
+    windows, weights = [], []
+    if len(y) > window:  # as Predictor.window_starts and its speech weights
+        frames, per_frame = speech_frames(y, sr=rate), FRAME_S * rate
+        for s in sorted({*range(0, len(y) - window + 1, window // 2), len(y) - window}):
+            part = y[s:s + window]
+            w = speech_weight(part, sr=rate, probs=frames[int(s // per_frame):int(np.ceil((s + window) / per_frame))])
+            if w > 0 and not many_voices(part, sr=rate):
+                windows.append(extract_features(part, sr=rate, config=config.features))
+                weights.append(w)
+    wanted = tuple(v for v in versions if v != "original" or not windows)
+    feats = clip_features(ClipTask(str(path), wanted), config=config) if wanted else {}
+    original = np.array([True] * len(windows) + [v == "original" for v in wanted])
+    weight = np.array(weights + [float(v == "original") for v in wanted])
+    return (np.stack(windows + [feats[v] for v in wanted]), original, weight,
+            [f"{shown}: {w}" for w in decoded.warnings])
+
+
+def _features(frame: Any, *, config: Any, versions: Sequence[str], progress: Callable[[float, str], None]
+              ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[str]]:
+    """:func:`clip_rows` of each clip of ``frame``: rows, original flags and weights per clip, and the warnings."""
+    rows, original, weights, warnings = [], [], [], []
     for i, (path, shown) in enumerate(zip(frame["abspath"], frame["path"])):
-        decoded = read_audio(path, config=config.audio, name=shown)
-        warnings += [f"{shown}: {w}" for w in decoded.warnings]
-        y = finish_audio(decoded.y, config=config.audio, name=shown)
-        if not is_speech(y, sr=rate):
-            raise AudioError(f"{shown}: no speech detected; record it again (one person speaking) or leave it out "
-                             "of the labels CSV.")
-        windows = []
-        if len(y) > window:  # as Predictor.window_starts and its speech weights
-            frames, per_frame = speech_frames(y, sr=rate), FRAME_S * rate
-            for s in sorted({*range(0, len(y) - window + 1, window // 2), len(y) - window}):
-                part = y[s:s + window]
-                probs = frames[int(s // per_frame):int(np.ceil((s + window) / per_frame))]
-                if speech_weight(part, sr=rate, probs=probs) > 0 and not many_voices(part, sr=rate):
-                    windows.append(extract_features(part, sr=rate, config=config.features))
-        wanted = tuple(v for v in versions if v != "original" or not windows)
-        feats = clip_features(ClipTask(path, wanted), config=config) if wanted else {}
-        rows.append(np.stack(windows + [feats[v] for v in wanted]))
-        original.append(np.array([True] * len(windows) + [v == "original" for v in wanted]))
+        X, o, w, warn = clip_rows(path, config=config, versions=versions, name=shown)
+        rows.append(X), original.append(o), weights.append(w)
+        warnings += warn
         progress(0.1 + 0.5 * (i + 1) / len(frame), f"read {i + 1}/{len(frame)} clips")
-    return rows, original, warnings
+    return rows, original, weights, warnings
 
 
 def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: np.ndarray, original: np.ndarray,
-                    *, l2: float = L2) -> np.ndarray:
+                    *, l2: float = L2, weight: np.ndarray | None = None) -> np.ndarray:
     """Leave-one-clip-out probabilities: for each clip, the head fitted on the other clips' rows (every row
-    of the clip left out), averaged over the clip's rows as recorded (its windows).
+    of the clip left out), averaged over the clip's rows as recorded (its windows, by ``weight``).
 
     Parameters
     ----------
     Z : np.ndarray, shape (n_rows, d); offsets : (n_rows, K)
     y, groups : np.ndarray of int, shape (n_rows,): class and clip (0..n_clips-1) of each row
     original : np.ndarray of bool, shape (n_rows,): rows of a clip as recorded (not augmented)
+    weight : np.ndarray, shape (n_rows,), optional: each row's speech weight (:func:`clip_rows`; default equal)
 
     Returns
     -------
@@ -411,7 +427,8 @@ def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: n
         train, test = groups != g, (groups == g) & original
         mu, s = standardiser(Z[train])
         W, b = fit_head((Z[train] - mu) / s, offsets[train], y[train], l2=l2)
-        out.append(head_probs((Z[test] - mu) / s, offsets[test], W, b).mean(axis=0))
+        out.append(np.average(head_probs((Z[test] - mu) / s, offsets[test], W, b), axis=0,
+                              weights=None if weight is None else weight[test]))
     return np.array(out)
 
 
@@ -457,7 +474,7 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     config = base.config()
     frame, speaker, chosen, _ = _clips(labels, known=config.emotions, speaker=speaker, emotions=emotions)
     say(0.05, f"{len(frame)} clips of {speaker or 'one speaker'}: {', '.join(chosen)}")
-    rows, original, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
+    rows, original, weight, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
     say(0.65, "the base network's activations")
     embedder = Embedder(model_dir)
     keep = [config.emotions.index(e) for e in chosen]
@@ -465,16 +482,17 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     counts = [len(r) for r in rows]
     groups = np.repeat(np.arange(len(frame)), counts)
     y = np.repeat([chosen.index(e) for e in frame["emotion"]], counts)
-    original = np.concatenate(original)
+    original, weight = np.concatenate(original), np.concatenate(weight)
     offsets = restricted_log(P, keep)
     say(0.7, "fitting the personal head")
     mu, s = standardiser(Z)
     W, b = fit_head((Z - mu) / s, offsets, y, l2=l2)
     Wf, bf = W / s, b - (mu / s) @ W  # the standardisation folded into the head
     say(0.8, "estimating it (leave one clip out)")
-    base = np.array([P[(groups == g) & original][:, keep].mean(axis=0) for g in range(len(frame))])
+    base = np.array([np.average(P[(groups == g) & original][:, keep], axis=0, weights=weight[(groups == g) & original])
+                     for g in range(len(frame))])
     report = _report(frame, chosen, np.array([chosen.index(e) for e in frame["emotion"]]), base,
-                     loo_predictions(Z, offsets, y, groups, original, l2=l2), model_dir=model_dir, speaker=speaker,
+                     loo_predictions(Z, offsets, y, groups, original, l2=l2, weight=weight), model_dir=model_dir, speaker=speaker,
                      l2=l2)
     report["n_windows"] = int(original.sum())
     say(0.9, "writing the personal model")
