@@ -20,7 +20,7 @@ EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "ang
          "disgust": "🤢", "surprised": "😲"}
 NO_SPEECH_COLOR = "#c8cbd4"
 CROWD_COLOR = "#8d93a5"
-REFRESH_S = 0.5  # the page reads the meter this often
+REFRESH_S = 0.25  # the page reads the meter this often: an answer waits at most this long to be shown
 # No STUN or TURN server: ICE host candidates only, which is all a browser on the server's own machine (or
 # its network) needs, and works without internet. A remote deployment needs its own: see the README.
 RTC_CONFIGURATION = {"iceServers": []}

@@ -170,6 +170,9 @@ def _session(path: Path) -> Any:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: no notes on standard error
+        # no busy-waiting between runs: a 3 ms run left its threads spinning for ~45 ms of CPU, 10x the
+        # work, in each answer of the live meter (benchmarks/live.py); back-to-back runs are as fast
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             _SESSIONS[key] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf kinds

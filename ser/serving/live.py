@@ -20,6 +20,7 @@ No streamlit here: ``pages/_ui/live.py`` draws the meter.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import threading
@@ -70,6 +71,8 @@ class Reading:
         Wall seconds from the arrival of the window's last sample (``feed``) to this answer.
     window_s : float
         Seconds of audio the answer is about (less than the meter's window in the stream's first seconds).
+    answered_at : float
+        The meter's clock (``time.perf_counter``) when the answer came: its window ended ``latency_s`` before.
     """
 
     time_s: float
@@ -78,6 +81,7 @@ class Reading:
     probabilities: dict[str, float] = field(default_factory=dict)
     latency_s: float = 0.0
     window_s: float = 0.0
+    answered_at: float = 0.0
 
     @property
     def confidence(self) -> float | None:
@@ -85,6 +89,20 @@ class Reading:
 
     def __str__(self) -> str:
         return f"{self.emotion} {self.confidence:.2f}" if self.emotion is not None else self.reason
+
+
+@functools.lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """One BLAS thread while a window is predicted: OpenBLAS's threads busy-wait after each small product,
+    ~70 ms of CPU per answer with two of them against ~12 ms with one (``benchmarks/live.py``), for no
+    speed-up on a 3 s window. The limit is the process's while it lasts (threadpoolctl's are)."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _mono(y: np.ndarray) -> np.ndarray:
@@ -211,11 +229,13 @@ class LiveMeter:
     def _answer(self, window: np.ndarray, n: int, fed_at: float) -> None:
         """Predict ``window`` (the audio up to sample ``n``, whose last chunk came at ``fed_at``) and keep it."""
         try:
-            pred = self.predictor.predict(window, sr=self.sr, name="live audio", emotions=self.emotions)
+            with _one_blas_thread():
+                pred = self.predictor.predict(window, sr=self.sr, name="live audio", emotions=self.emotions)
             emotion, reason, probs = pred.emotion, pred.reason, dict(pred.probabilities)
         except AudioError:  # silence the reader refuses, or too little sound after trimming: no speech
             emotion, reason, probs = None, NO_SPEECH, {}
-        reading = Reading(n / self.sr, emotion, reason, probs, self._clock() - fed_at, window.size / self.sr)
+        now = self._clock()
+        reading = Reading(n / self.sr, emotion, reason, probs, now - fed_at, window.size / self.sr, now)
         with self._lock:
             self._readings.append(reading)
             self._last_window = window

@@ -199,3 +199,28 @@ def test_bad_settings_are_one_clear_line(predictor):
         LiveMeter(predictor, emotions=["happy", "bored"], background=False)
     with LiveMeter(predictor, background=False) as meter, pytest.raises(ConfigError, match=r"shape \(2, 3, 4\)"):
         meter.feed(np.zeros((2, 3, 4)), sr=BROWSER_SR)
+
+
+def test_answers_cost_little_cpu_between_them(predictor):
+    """No thread busy-waits after a prediction: the model's ONNX session does not spin, and the meter
+    predicts with one BLAS thread (OpenBLAS's spin otherwise cost ~5x the work; benchmarks/live.py)."""
+    from threadpoolctl import threadpool_info
+
+    assert predictor.model.session.get_session_options().get_session_config_entry(
+        "session.intra_op.allow_spinning") == "0"
+    blas_threads = []
+    real = predictor.predict
+
+    class Watched:
+        def __getattr__(self, name):
+            return getattr(predictor, name)
+
+        def predict(self, *args, **kwargs):
+            blas_threads.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+            return real(*args, **kwargs)
+
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with LiveMeter(Watched(), background=False) as meter:
+        feed_all(meter, browser_stream()[:BROWSER_SR * 2])
+    assert blas_threads and all(n == [1] * len(before) for n in blas_threads), blas_threads
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
