@@ -71,6 +71,7 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
     """Adds to each speaker, per clip, the rows :func:`ser.serving.adapt.clip_rows` gives (each window of a
     clip longer than the model's, and the augmented ``versions``), as activations ``Z`` (n_rows, d), base
     probabilities ``P`` (n_rows, n_emotions), ``original`` (n_rows,) and speech ``weight`` (n_rows,)."""
+    from ser.errors import AudioError
     from ser.model_folder import ModelFolder
     from ser.serving.adapt import Embedder, clip_rows
 
@@ -78,11 +79,17 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
     embedder = Embedder(model_dir)
     t0 = time.perf_counter()
     for i, s in enumerate(speakers):
-        s["clips"] = []
-        for path in s["paths"]:
-            X, original, weight, _ = clip_rows(path, config=config, versions=versions)
+        clips, kept = [], []
+        for j, path in enumerate(s["paths"]):
+            try:
+                X, original, weight, _ = clip_rows(path, config=config, versions=versions)
+            except AudioError:  # prediction gives no emotion for it either: left out, and counted
+                continue
             Z, P = embedder(X)
-            s["clips"].append({"Z": Z, "P": P, "original": original, "weight": weight})
+            clips.append({"Z": Z, "P": P, "original": original, "weight": weight})
+            kept.append(j)
+        s["skipped"] = [s["paths"][j] for j in range(len(s["paths"])) if j not in set(kept)]
+        s["clips"], s["paths"], s["emotions"] = clips, [s["paths"][j] for j in kept], [s["emotions"][j] for j in kept]
         print(f"  activations {i + 1}/{len(speakers)} {s['speaker']} ({len(s['paths'])} clips, "
               f"{time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
@@ -239,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="JSON output (default benchmarks/adaptation[-choose].json)")
     args = ap.parse_args(argv)
     from ser.model_folder import ModelFolder
+    from ser.paths import portable
     from ser.serving.adapt import L2, L2_BIAS, VERSIONS_USED
 
     model_dir = Path(args.model)
@@ -252,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         speakers = speaker_clips(model_dir, ("test",), quick=args.quick)
         embed_speakers(model_dir, speakers, VERSIONS_USED)
         result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, augmented=len(VERSIONS_USED) > 1, ks=KS, draws=draws)
+        result["skipped_no_speech"] = [portable(p) for s in speakers for p in s["skipped"]]
         result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick}
         if not args.quick:
             result["adapt_time"] = bench_adapt_time(model_dir=model_dir)
