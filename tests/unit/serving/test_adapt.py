@@ -216,3 +216,24 @@ def test_a_clip_longer_than_the_window_gives_a_row_per_window_as_prediction_scor
     out = tmp_path / "models" / "long"
     r = adapt(DEFAULT_MODEL, _labels(tmp_path, rows), out_dir=out)
     assert r.n_clips == 4 and ModelFolder(out).adapted()["n_windows"] >= 3 + 3  # the long clip: 3 windows or more
+
+
+def test_the_measurement_scores_an_infinite_penalty_as_the_base_and_a_fitted_head_apart():
+    from benchmarks.adaptation import embed_speakers, score_draw
+
+    frame = pd.read_csv(DEMO / "all_labels.csv").query("speaker == @SPEAKER")
+    s = {"corpus": "ravdess", "speaker": SPEAKER, "paths": [str(DEMO / p) for p in frame.path],
+         "emotions": list(frame.emotion)}
+    embed_speakers(DEFAULT_MODEL, [s], ("original",))
+    known = list(ModelFolder(DEFAULT_MODEL).config().emotions)
+    same = score_draw(s, 2, np.random.default_rng(0), known=known, l2=math.inf, l2_bias=0.01, augmented=False)
+    assert same["adapted"] == same["base"] and same["n_scored"] == 8 and same["n_emotions"] == 8
+    fitted = score_draw(s, 2, np.random.default_rng(0), known=known, l2=1e-3, l2_bias=0.01, augmented=False)
+    assert fitted["base"] == same["base"] and fitted["adapted"] != same["adapted"]
+
+
+def test_bench_adapt_time_runs_the_real_adapt_in_a_cold_process():
+    from benchmarks.adaptation import bench_adapt_time
+
+    r = bench_adapt_time()
+    assert r["n_clips"] == 16 and 0 < r["adapt_s"] <= r["adapt_process_s"] < 60
