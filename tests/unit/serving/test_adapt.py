@@ -48,14 +48,13 @@ def _demo(speaker: str = SPEAKER, per_emotion: int = 2, emotions: tuple[str, ...
 
 @pytest.fixture(scope="module")
 def personal(tmp_path_factory, feature_cache):
-    import os
-
-    os.environ["SER_CACHE_DIR"] = str(feature_cache)  # module scope: before the autouse fixture applies
     tmp = tmp_path_factory.mktemp("adapt")
     before = _digests(DEFAULT_MODEL)
     calls = []
-    result = adapt(DEFAULT_MODEL, _labels(tmp, _demo()), out_dir=tmp / "models" / "me",
-                   progress=lambda f, m: calls.append((f, m)))
+    with pytest.MonkeyPatch.context() as mp:  # module scope: the autouse fixture does not apply yet
+        mp.setenv("SER_CACHE_DIR", str(feature_cache))
+        result = adapt(DEFAULT_MODEL, _labels(tmp, _demo()), out_dir=tmp / "models" / "me",
+                       progress=lambda f, m: calls.append((f, m)))
     return result, before, calls
 
 
