@@ -70,6 +70,8 @@ def _save(k: str, audio: bytes, name: str) -> None:
         st.session_state[f"cor_error_{k}"] = str(exc)
         return
     st.session_state["cor_speaker"], st.session_state["cor_dataset"] = speaker, dataset.name  # for the next one
+    st.session_state["p_tune_dataset"] = str(dataset / "all_labels.csv")  # the Tune tab offers what was just kept
+    st.session_state["p_tune_speaker"] = speaker
     st.session_state[f"cor_saved_{k}"] = {
         "csv": str(dataset / "all_labels.csv"), "speaker": speaker,
         "line": f"Saved {rel} as {emotion} in “{dataset.name}” ({counts}).",

@@ -69,9 +69,9 @@ def _made_or_personal(model_dir: Path, *, key: str) -> bool:
             st.warning(md(warning))
     folder = ModelFolder(model_dir)
     if folder.is_personal():
-        origin = folder.adapted().get("base", "models/default")
+        origin = Path(str(folder.adapted().get("base", "default"))).name
         st.info(f"“{md(model_dir.name)}” is a personal model: to tune again, pick the model it was adapted "
-                f"from ({md(origin)}) above.")
+                f"from (“{md(origin)}”) above.")
         return True
     return False
 
@@ -103,10 +103,10 @@ def tune_form(model_dir: Path, csv: str, speaker: str, *, key: str) -> None:
         return
     counts = clips_per_emotion(labels, speaker, known)
     have = [e for e in known if counts[e]]
-    if f"{key}_emotions" in st.session_state:
-        st.session_state[f"{key}_emotions"] = [e for e in st.session_state[f"{key}_emotions"] if e in known]
-    else:
+    clips_for = (csv, speaker, tuple(known), tuple(have))
+    if st.session_state.get(f"{key}_emotions_for") != clips_for:  # other clips (or more): the emotions they have
         st.session_state[f"{key}_emotions"] = have
+        st.session_state[f"{key}_emotions_for"] = clips_for
     chosen = st.multiselect("Emotions to tune", known, key=f"{key}_emotions",
                             help=f"Each needs at least {NEED} clips of {speaker}; the personal model answers "
                                  "among these only.")
@@ -225,7 +225,7 @@ def personal_evaluation(model_dir: Path, data: dict) -> None:
     cols = st.columns(3)
     for col, k, label in zip(cols, ("macro_f1", "uar", "accuracy"), ("Macro F1", "UAR", "Accuracy")):
         if k in report:
-            delta = f"{report[k] - base[k]:+.0%} against “{base_name}”" if k in base else None
+            delta = f"{100 * (report[k] - base[k]):+.0f} points against “{base_name}”" if k in base else None
             col.metric(label, f"{report[k]:.0%}", delta=delta)
     if report.get("per_class") and base.get("per_class"):
         st.plotly_chart(f1_comparison_figure({f"{base_name} (same clips)": base["per_class"],

@@ -78,7 +78,7 @@ def test_make_my_model_predict_with_it_then_remove_it_on_evaluate(own_datasets_f
     no_exception(at)
     assert at.selectbox(key="p_model").value == personal.name
     assert any(f"Personal model of {SPEAKER}" in plain(h.value) for h in at.subheader)
-    assert any(m.label == "Macro F1" and "against “default”" in m.proto.delta for m in at.metric)
+    assert any(m.label == "Macro F1" and "points against “default”" in m.proto.delta for m in at.metric)
     assert at.button(key="ev_remove").disabled  # not before the confirmation
     at.checkbox(key="ev_remove_sure").check().run()
     at.button(key="ev_remove").click().run()
@@ -133,6 +133,10 @@ def test_corrections_tune_a_model_with_their_dataset_and_speaker(own_datasets_fo
             at.text_input(key=f"cor_speaker_{k}").input("anna")
             at.button(key=f"cor_save_{k}").click().run()
             no_exception(at)
+    # the Tune tab (drawn first with the demo clips) now offers the corrections, with the emotions they have
+    assert at.selectbox(key="p_tune_dataset").value == str(own_datasets_folder / "my-corrections" / "all_labels.csv")
+    assert at.selectbox(key="p_tune_speaker").value == "anna"
+    assert at.multiselect(key="tune_emotions").value == ["happy", "sad"]
     last = f"upload-{clips['sad'][1].name}"
     at.button(key=f"cor_tune_{last}").click().run()
     no_exception(at)
