@@ -18,7 +18,8 @@ The personal model is ``model.onnx`` alone: the base export with the head append
 Log, Softmax: ONNX graph surgery, no TensorFlow, a few seconds), saved with its own ``config.json`` (the
 enrolled emotions), :data:`ser.model_folder.ADAPTED` (what it was adapted from and on what; the export's
 metadata names its SHA-256), ``report.json`` (a leave-one-clip-out estimate on the enrolment clips, base
-beside adapted, labelled as such), ``enrolment.csv`` and a ``README.md`` model card.
+beside adapted, labelled as such), ``enrolment.csv`` (the clips: a labels CSV, paths relative to the folder, to
+adapt again from the base with more clips) and a ``README.md`` model card.
 :meth:`ser.serving.predict.Predictor.load` runs it with ONNX Runtime like any export (no Keras fallback: there
 is no Keras file, and ``runtime="keras"`` says so).
 
@@ -548,8 +549,9 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
 
     dataclasses.replace(config, emotions=tuple(chosen)).save(folder / CONFIG)
     (folder / REPORT).write_text(json.dumps(report, indent=2))
-    frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(
-        path=lambda f: [portable(p) for p in f["path"]]).to_csv(folder / ENROLMENT_FILE, index=False)
+    here = os.path.abspath(folder)  # a sibling of the final folder: the same relative paths from there
+    frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(  # a labels CSV again
+        path=lambda f: [os.path.relpath(p, here) for p in f["path"]]).to_csv(folder / ENROLMENT_FILE, index=False)
     base = ModelFolder(model_dir)
     record = {"kind": "personal", "base": portable(model_dir.resolve()), "base_fingerprint": base.fingerprint(),
               "base_onnx_sha256": file_digest(base.onnx_file, algorithm="sha256"), "speaker": speaker,

@@ -88,9 +88,7 @@ def test_the_adapted_model_fits_its_enrolment_clips_better_than_the_base(persona
     result, _, _ = personal
     clips = pd.read_csv(result.out_dir / "enrolment.csv")
     base, mine = Predictor.load(DEFAULT_MODEL), Predictor.load(result.out_dir)
-    from ser.paths import from_portable
-
-    paths = [from_portable(p) for p in clips.path]
+    paths = [result.out_dir / p for p in clips.path]  # relative to the folder, as in any labels CSV
     right_base = sum(base.predict_file(p, emotions=result.emotions).emotion == e for p, e in zip(paths, clips.emotion))
     right_mine = sum(mine.predict_file(p).emotion == e for p, e in zip(paths, clips.emotion))
     assert right_mine > right_base
@@ -236,3 +234,9 @@ def test_bench_adapt_time_runs_the_real_adapt_in_a_cold_process():
 
     r = bench_adapt_time()
     assert r["n_clips"] == 16 and 0 < r["adapt_s"] <= r["adapt_process_s"] < 60
+
+
+def test_the_enrolment_list_is_a_labels_csv_that_adapts_again(personal, tmp_path):
+    result, _, _ = personal
+    again = adapt(DEFAULT_MODEL, result.out_dir / "enrolment.csv", out_dir=tmp_path / "models" / "again")
+    assert (again.n_clips, again.emotions, again.speaker) == (result.n_clips, result.emotions, result.speaker)
