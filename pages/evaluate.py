@@ -26,7 +26,8 @@ from ser.training.runs import list_models
 setup()
 st.title("📊 Evaluate")
 st.caption("Scores on held-out test clips: by default of speakers whose voices the model never heard while "
-           "training (a model trained with a clip split says so below).")
+           "training (a model trained with a clip split says so below; a personal model, tuned to one voice, "
+           "shows an estimate on its own clips instead).")
 
 
 def model_stamp(model_dir: Path) -> str:

@@ -8,7 +8,7 @@ from pages._ui.choice import BAD, answer_among
 from pages._ui.clips import uploaded_clip
 from pages._ui.correct import correction_form
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
-from pages._ui.plots import EMOTION_COLORS, explanation_figure, probability_figure
+from pages._ui.plots import CROWD_COLOR, EMOJI, EMOTION_COLORS, NO_SPEECH_COLOR, explanation_figure, probability_figure
 from pages._ui.state import setup
 from pages._ui.text import md
 from ser import SerError
@@ -26,13 +26,6 @@ if predictor is None:
     st.stop()
 st.caption(runtime_caption(predictor))
 chosen = answer_among(predictor.emotions, key="p_answer_among")  # None: every emotion; BAD: one line shown
-
-EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
-         "disgust": "🤢", "surprised": "😲"}
-
-
-NO_SPEECH_COLOR = "#c8cbd4"
-CROWD_COLOR = "#8d93a5"
 
 
 def timeline_figure(rows: list[dict]):

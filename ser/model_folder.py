@@ -60,8 +60,9 @@ MODEL_FILES: tuple[str, ...] = (KERAS, H5)
 """The saved network, in the order prediction tries them (``model.h5`` when ``model.keras`` is damaged)."""
 VERSION_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, ONNX)
 """The files that make a model's predictions: a change to any is a new version (:meth:`ModelFolder.fingerprint`)."""
-DOWNLOAD_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, REPORT)
-"""What the Evaluate page zips for download: the model, its settings and its scores."""
+DOWNLOAD_FILES: tuple[str, ...] = (KERAS, H5, ONNX, CONFIG, REPORT, ADAPTED)
+"""What the Evaluate page zips for download: the model (a personal model is its ``model.onnx`` and
+``adapted.json`` alone), its settings and its scores; the files a folder lacks are left out."""
 
 
 class ModelFolder:

@@ -9,17 +9,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui.plots import EMOTION_COLORS
+from pages._ui.plots import CROWD_COLOR, EMOJI, EMOTION_COLORS, NO_SPEECH_COLOR
 from pages._ui.text import md
 from ser.audio.speech import MANY_VOICES
 from ser.serving.live import HISTORY_S, HOP_S, LiveMeter, MeterSlot
 
-__all__ = ["live_panel", "live_figure", "frame_samples", "EMOJI", "RTC_CONFIGURATION", "REFRESH_S"]
+__all__ = ["live_panel", "live_figure", "frame_samples", "RTC_CONFIGURATION", "REFRESH_S"]
 
-EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
-         "disgust": "🤢", "surprised": "😲"}
-NO_SPEECH_COLOR = "#c8cbd4"
-CROWD_COLOR = "#8d93a5"
 REFRESH_S = 0.25  # the page reads the meter this often: an answer waits at most this long to be shown
 # No STUN or TURN server: ICE host candidates only, which is all a browser on the server's own machine (or
 # its network) needs, and works without internet. A remote deployment needs its own: see the README.

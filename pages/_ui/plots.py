@@ -7,6 +7,12 @@ import plotly.graph_objects as go
 
 from ser.results.figures import EMOTION_COLORS  # one palette for pages and reports
 
+EMOJI = {"neutral": "😐", "calm": "😌", "happy": "😄", "sad": "😢", "angry": "😠", "fearful": "😨",
+         "disgust": "🤢", "surprised": "😲"}
+"""One face per emotion, wherever a page names an answer."""
+NO_SPEECH_COLOR = "#c8cbd4"  # windows without speech: grey, not an emotion
+CROWD_COLOR = "#8d93a5"  # several voices at once: a darker grey
+
 
 def waveform_figure(y: np.ndarray, sr: int, *, title: str = "Waveform", height: int = 200) -> go.Figure:
     step = max(1, len(y) // 4000)  # enough points for the eye, few for the browser
