@@ -4,7 +4,8 @@ Measures, side by side in one run on real clips: feature extraction against the
 separate-librosa-calls way, a cold-cache extraction with augmentation against its compute floor,
 training step cost of the ``seed`` and ``default`` presets, prediction with the ONNX export against
 Keras (cold CLI, load, memory, warm latency), and the dashboard's first page against a bare
-Streamlit page, and the peak memory of the Dataset page browsing a 60-minute FLAC. Prints a markdown
+Streamlit page, and the peak memory of the Dataset page browsing a 60-minute FLAC, the live meter's latency and CPU
+(:mod:`benchmarks.live`) and the time to make a personal model (:mod:`benchmarks.adaptation`). Prints a markdown
 table and writes JSON. Each training preset runs in its own process, so that peak memory
 is its own.
 """
@@ -509,6 +510,25 @@ def table(r: dict) -> str:
                  f"{o['file_48k_stereo_p50_ms']:.1f} ms | | |",
                  f"| TensorFlow imported by the predicting process | {'yes' if k['tensorflow_imported'] else 'no'} | "
                  f"{'yes' if o['tensorflow_imported'] else 'no'} | | no |"]
+    lv = r.get("live")
+    if lv:
+        m = lv["meter"]
+        rows += ["", "| live meter and personal models | measured | target |", "|---|---|---|",
+                 f"| live: window end to answer, p50 (p95), {m['readings']} readings of {m['seconds']:g} s streamed | "
+                 f"{m['answer_p50_s'] * 1e3:.0f} ms ({m['answer_p95_s'] * 1e3:.0f}) | |",
+                 f"| live: window end to answer on the page (refresh every {m['refresh_s']:g} s), p50 (p95) | "
+                 f"{m['page_p50_s']:.2f} s (**{m['page_p95_s']:.2f} s**) | ≤ 0.5 s p95 |",
+                 f"| live: CPU of one session's meter, share of a core | **{m['cpu_share']:.2f}** | ≤ 0.25 |"]
+        sv = lv.get("server")
+        if sv:
+            rows.append(f"| live: CPU of the dashboard's process with one Chromium session streaming, minus idle | "
+                        f"**{sv['session_share']:.2f}** of a core ({sv['streaming_share']:.2f} streaming, "
+                        f"{sv['idle_share']:.3f} idle) | ≤ 0.25 |")
+    ad = r.get("adaptation")
+    if ad:
+        rows.append(f"| personal model: `adapt()` on {ad['n_clips']} clips ({ad['clips_per_emotion']} per emotion), cold "
+                    f"process, empty feature cache | **{ad['adapt_process_s']:.1f} s** ({ad['adapt_s']:.1f} s in adapt) | "
+                    "≤ 60 s |")
     return "\n".join(rows)
 
 
@@ -524,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="clips for the cold extraction (default: the 1200 RAVDESS clips beside the checkout)")
     ap.add_argument("--out", default="bench.json")
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["features", "extraction", "training", "prediction", "app", "browse", "explanation"])
+                    choices=["features", "extraction", "training", "prediction", "app", "browse", "explanation",
+                             "live", "adaptation"])
     ap.add_argument("--_train-child", dest="train_child", help=argparse.SUPPRESS)
     ap.add_argument("--_steps", dest="steps", type=int, default=5, help=argparse.SUPPRESS)
     ap.add_argument("--_paths", dest="paths", help=argparse.SUPPRESS)
@@ -538,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_predict_child(a.child_model, json.loads(a.paths)[0], a.predict_child, a.steps)))
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from benchmarks.adaptation import bench_adapt_time
+    from benchmarks.live import bench_live
     from ser.datasets.labels import read_labels
 
     labels = read_labels(a.labels)
@@ -554,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
                                                      cold_runs=1 if a.quick else 3)),
              ("app", lambda: bench_app_start(repeats=1 if a.quick else 5)),
              ("browse", lambda: bench_long_clip_browse()),
-             ("explanation", lambda: bench_explanation(Path(a.model)))]  # 4 s, 30 s and 9 min, --quick too
+             ("explanation", lambda: bench_explanation(Path(a.model))),  # 4 s, 30 s and 9 min, --quick too
+             ("live", lambda: bench_live(a.quick, model_dir=a.model)),  # --quick: the meter alone, no browser
+             ("adaptation", lambda: bench_adapt_time(model_dir=a.model))]
     for name, fn in steps:
         if name in a.skip:
             continue
