@@ -37,8 +37,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 KS = (1, 2, 4)
 GRID_L2 = (0.3, 1.0, 3.0, 10.0, 30.0)
-GRID_L2_BIAS = (0.01, 0.1, 1.0)
+GRID_L2_BIAS = (0.0001, 0.001, 0.01, 0.1, 1.0)
 GRID_VERSIONS = (("original",), ("original", "recording", "stretch", "pitch"))
+GRID_SCALING = ("enrolment", "train", "train_spread")
 
 
 def corpus_roots(model_dir: Path) -> dict[str, Path]:
@@ -67,10 +68,11 @@ def speaker_clips(model_dir: Path, splits: tuple[str, ...], *, quick: bool = Fal
     return out
 
 
-def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, ...]) -> None:
+def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, ...]) -> tuple | None:
     """Adds to each speaker, per clip, the rows :func:`ser.serving.adapt.clip_rows` gives (each window of a
     clip longer than the model's, and the augmented ``versions``), as activations ``Z`` (n_rows, d), base
-    probabilities ``P`` (n_rows, n_emotions), ``original`` (n_rows,) and speech ``weight`` (n_rows,)."""
+    probabilities ``P`` (n_rows, n_emotions), ``original`` (n_rows,) and speech ``weight`` (n_rows,); returns the
+    activations' training statistics (:attr:`ser.serving.adapt.Embedder.train`)."""
     from ser.errors import AudioError
     from ser.model_folder import ModelFolder
     from ser.serving.adapt import Embedder, clip_rows
@@ -92,10 +94,11 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
         s["clips"], s["paths"], s["emotions"] = clips, [s["paths"][j] for j in kept], [s["emotions"][j] for j in kept]
         print(f"  activations {i + 1}/{len(speakers)} {s['speaker']} ({len(s['paths'])} clips, "
               f"{time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    return embedder.train
 
 
 def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l2: float, l2_bias: float,
-               augmented: bool) -> dict | None:
+               augmented: bool, scaling: str = "enrolment", train: tuple | None = None) -> dict | None:
     """One draw: adapt on k clips per eligible emotion, score the rest as prediction does (the mean over a
     clip's windows, weighted by speech); ``None`` when fewer than two emotions have k + 1 clips."""
     from ser.results.evaluate import report_from_predictions
@@ -112,7 +115,7 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
     Z = np.concatenate([c["Z"][m] for c, m in used])
     P = np.concatenate([c["P"][m] for c, m in used])
     y = np.concatenate([[chosen.index(e)] * int(m.sum()) for e, (_, m) in zip(emotions[enrol], used)])
-    mu, sd = standardiser(Z)
+    mu, sd = standardiser(Z, train=train, scaling=scaling)
     W, b = fit_head((Z - mu) / sd, restricted_log(P, keep), y, l2=l2, l2_bias=l2_bias)
     adapted, base, base_all = [], [], []
     for i in rest:
@@ -133,12 +136,13 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
 
 
 def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, augmented: bool, ks: tuple[int, ...],
-        draws: int) -> dict:
+        draws: int, scaling: str = "enrolment", train: tuple | None = None) -> dict:
     """Per corpus, per k: each speaker's mean over draws, and the means over speakers and corpora."""
     out: dict = {"per_speaker": [], "per_corpus": {}, "mean": {}}
     for si, s in enumerate(speakers):
         for k in ks:
-            rows = [score_draw(s, k, np.random.default_rng([si, k, d]), known=known, l2=l2, l2_bias=l2_bias, augmented=augmented)
+            rows = [score_draw(s, k, np.random.default_rng([si, k, d]), known=known, l2=l2, l2_bias=l2_bias, augmented=augmented,
+                               scaling=scaling, train=train)
                     for d in range(draws)]
             rows = [r for r in rows if r is not None]
             if not rows:
@@ -188,25 +192,27 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def choose(model_dir: Path, *, draws: int, quick: bool) -> dict:
-    """The grid of (L2, versions) on the validation speakers, k = 2: mean macro-F1 gain over corpora."""
+def choose(model_dir: Path, *, draws: int, quick: bool, scalings: tuple[str, ...] = GRID_SCALING,
+           versions_grid: tuple[tuple[str, ...], ...] = GRID_VERSIONS) -> dict:
+    """The grid of (scaling, L2, bias, versions) on the validation speakers, k = 2: mean macro-F1 gain over corpora."""
     from ser.model_folder import ModelFolder
 
     known = list(ModelFolder(model_dir).config().emotions)
     speakers = speaker_clips(model_dir, ("val",), quick=quick)
-    all_versions = GRID_VERSIONS[-1]
-    embed_speakers(model_dir, speakers, all_versions)
+    all_versions = max(versions_grid, key=len)
+    train = embed_speakers(model_dir, speakers, all_versions)
     grid = []
-    for versions in GRID_VERSIONS:
-        for l2 in GRID_L2:
-            for l2_bias in GRID_L2_BIAS:
-                r = run(speakers, known=known, l2=l2, l2_bias=l2_bias, augmented=len(versions) > 1, ks=(2,),
-                        draws=draws)["mean"]["2"]["over_corpora"]
-                gain = r["adapted"]["macro_f1"] - r["base"]["macro_f1"]
-                grid.append({"l2": l2, "l2_bias": l2_bias, "versions": list(versions), "gain_macro_f1": gain,
-                             "gain_uar": r["adapted"]["uar"] - r["base"]["uar"]})
-                print(f"  l2={l2:<5} l2_bias={l2_bias:<5} versions={len(versions)} gain macro F1 {gain:+.3f}",
-                      file=sys.stderr, flush=True)
+    for scaling in scalings if train is not None else ("enrolment",):
+        for versions in versions_grid:
+            for l2 in GRID_L2:
+                for l2_bias in GRID_L2_BIAS:
+                    r = run(speakers, known=known, l2=l2, l2_bias=l2_bias, augmented=len(versions) > 1, ks=(2,),
+                            draws=draws, scaling=scaling, train=train)["mean"]["2"]["over_corpora"]
+                    gain = r["adapted"]["macro_f1"] - r["base"]["macro_f1"]
+                    grid.append({"scaling": scaling, "l2": l2, "l2_bias": l2_bias, "versions": list(versions),
+                                 "gain_macro_f1": gain, "gain_uar": r["adapted"]["uar"] - r["base"]["uar"]})
+                    print(f"  scaling={scaling:<12} l2={l2:<5} l2_bias={l2_bias:<5} versions={len(versions)} "
+                          f"gain macro F1 {gain:+.3f}", file=sys.stderr, flush=True)
     best = max(grid, key=lambda g: g["gain_macro_f1"])
     return {"speakers": [s["speaker"] for s in speakers], "k": 2, "draws": draws, "grid": grid, "best": best}
 
@@ -243,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="two speakers per corpus, 2 draws")
     ap.add_argument("--choose", action="store_true", help="choose the settings on the validation speakers")
     ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--scaling", default=",".join(GRID_SCALING), help="--choose: the scalings to try, comma-separated")
+    ap.add_argument("--versions", choices=("both", "original", "augmented"), default="both",
+                    help="--choose: fit on the clips as recorded, with their augmented versions, or try both")
     ap.add_argument("--out", default=None, help="JSON output (default benchmarks/adaptation[-choose].json)")
     args = ap.parse_args(argv)
     from ser.model_folder import ModelFolder
@@ -253,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     draws = args.draws or (2 if args.quick else (10 if args.choose else 5))
     t0 = time.perf_counter()
     if args.choose:
-        result = choose(model_dir, draws=draws, quick=args.quick)
+        grid_versions = {"both": GRID_VERSIONS, "original": GRID_VERSIONS[:1], "augmented": GRID_VERSIONS[1:]}
+        result = choose(model_dir, draws=draws, quick=args.quick, scalings=tuple(args.scaling.split(",")),
+                        versions_grid=grid_versions[args.versions])
         print(f"best on the validation speakers: {result['best']}")
     else:
         known = list(ModelFolder(model_dir).config().emotions)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["rectified_gaussian_moments", "penultimate_statistics", "MIN_SPREAD"]
+__all__ = ["rectified_gaussian_moments", "penultimate_statistics", "standardiser", "MIN_SPREAD"]
 
 MIN_SPREAD = 1e-3
 """A unit whose training spread is below this fraction of the median unit's is dead on the training data
@@ -126,3 +126,26 @@ def penultimate_statistics(proto: Any, names: list[str], keras_file: str | Path,
         means.append(mean), stds.append(std)
     mean, std = np.concatenate(means), np.concatenate(stds)
     return mean, np.where(std < MIN_SPREAD * np.median(std), np.inf, std)
+
+
+def standardiser(Z: np.ndarray, *, train: tuple[np.ndarray, np.ndarray] | None = None,
+                 scaling: str = "enrolment") -> tuple[np.ndarray, np.ndarray]:
+    """The head's input scaling ``(Z - mu) / s`` (:data:`ser.serving.adapt.SCALING`).
+
+    ``"enrolment"``: the enrolment rows' mean and one overall scale (a per-activation scale from a handful
+    of rows would be noise); ``"train"``: each activation's mean and spread over the training data (``train``,
+    :func:`penultimate_statistics`); ``"train_spread"``: the enrolment rows' mean and the training spread.
+    Without ``train`` it is ``"enrolment"``.
+
+    Parameters
+    ----------
+    Z : np.ndarray, shape (n, d): the enrolment rows' activations
+
+    Returns
+    -------
+    mu, s : np.ndarray, shape (d,) (``s`` is ``inf`` for a unit left out)
+    """
+    mu = Z.mean(axis=0)
+    if train is None or scaling == "enrolment":
+        return mu, np.full(Z.shape[1], float(np.sqrt(np.mean((Z - mu) ** 2))) or 1.0)
+    return (train[0] if scaling == "train" else mu), train[1]

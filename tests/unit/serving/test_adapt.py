@@ -240,3 +240,26 @@ def test_the_enrolment_list_is_a_labels_csv_that_adapts_again(personal, tmp_path
     result, _, _ = personal
     again = adapt(DEFAULT_MODEL, result.out_dir / "enrolment.csv", out_dir=tmp_path / "models" / "again")
     assert (again.n_clips, again.emotions, again.speaker) == (result.n_clips, result.emotions, result.speaker)
+
+
+def test_the_personal_onnx_is_the_head_on_activations_scaled_by_the_training_spread(personal):
+    from ser.serving.adapt import L2, L2_BIAS, SCALING, VERSIONS_USED, Embedder, clip_rows, fit_head, head_probs, \
+        restricted_log, standardiser
+
+    result, _, _ = personal
+    assert ModelFolder(result.out_dir).adapted()["scaling"] == SCALING
+    config = ModelFolder(DEFAULT_MODEL).config()
+    clips = pd.read_csv(result.out_dir / "enrolment.csv")
+    paths = [result.out_dir / p for p in clips.path]
+    embedder = Embedder(DEFAULT_MODEL)
+    assert embedder.train is not None  # the shipped model has its model.keras: the training spread is known
+    rows = [clip_rows(p, config=config, versions=VERSIONS_USED)[0] for p in paths]
+    Z, P = embedder(np.concatenate(rows))
+    keep = [config.emotions.index(e) for e in result.emotions]
+    y = np.repeat([result.emotions.index(e) for e in clips.emotion], [len(r) for r in rows])
+    mu, s = standardiser(Z, train=embedder.train, scaling=SCALING)
+    assert s.shape == (Z.shape[1],) and np.ptp(s[np.isfinite(s)]) > 0  # one spread per activation
+    W, b = fit_head((Z - mu) / s, restricted_log(P, keep), y, l2=L2, l2_bias=L2_BIAS)
+    want = head_probs((Z[:1] - mu) / s, restricted_log(P[:1], keep), W, b)[0]
+    got = Predictor.load(result.out_dir).predict_file(paths[0]).probabilities
+    np.testing.assert_allclose([got[e] for e in result.emotions], want, atol=2e-3)
