@@ -64,8 +64,9 @@ L2_BIAS = 0.001
 chosen with :data:`L2` (0.01, the old grid's edge, gave +0.061 with the same scaling)."""
 VERSIONS_USED: tuple[str, ...] = ("original",)
 """Versions of each enrolment clip the head is fitted on (``original`` and optionally the training's
-augmentations, :data:`ser.augment.transforms.VERSIONS`): chosen with :data:`L2` (the augmented versions
-gave the same gain on the validation speakers, +0.058, at four times the reading: left out)."""
+augmentations, :data:`ser.augment.transforms.VERSIONS`): chosen with :data:`L2` (with the augmented versions
+the best on the validation speakers was +0.072 at L2 10, bias 0.001, against +0.081 without, and four times the
+reading: left out; ``--choose --versions augmented --scaling train_spread``, adaptation-choose-augmented.json)."""
 SCALING = "train_spread"
 """How the head's inputs are scaled (:func:`standardiser`): each activation by its spread over the training
 data (from the network's weights), centred on the enrolment clips; chosen with :data:`L2` on the validation
