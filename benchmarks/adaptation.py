@@ -8,7 +8,8 @@ restricted to the same emotions (``base``; ``base_all`` is the unrestricted mode
 emotions). Macro F1 and UAR are over the speaker's scored emotions (:func:`ser.results.evaluate.report_from_predictions`).
 Prints a markdown table per corpus and the means, and writes JSON.
 
-``--choose`` instead picks the method's settings (:data:`ser.serving.adapt.L2`, the augmented versions) on
+``--choose`` instead picks the method's settings (:data:`ser.serving.adapt.L2`, ``L2_BIAS``, ``SCALING``, the
+augmented versions; ``--scaling`` and ``--versions`` narrow the grid) on
 the VALIDATION speakers (never seen by the network's weights, unlike the train speakers, and never the
 test speakers): the setting with the best mean macro-F1 gain at k = 2 (mean over corpora).
 
@@ -98,11 +99,13 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
 
 
 def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l2: float, l2_bias: float,
-               augmented: bool, scaling: str = "enrolment", train: tuple | None = None) -> dict | None:
+               augmented: bool, scaling: str | None = None, train: tuple | None = None) -> dict | None:
     """One draw: adapt on k clips per eligible emotion, score the rest as prediction does (the mean over a
-    clip's windows, weighted by speech); ``None`` when fewer than two emotions have k + 1 clips."""
+    clip's windows, weighted by speech); ``None`` when fewer than two emotions have k + 1 clips. ``scaling``
+    (default :data:`ser.serving.adapt.SCALING`) with ``train`` (what :func:`embed_speakers` returns), as
+    :func:`ser.serving.adapt.standardiser` takes them."""
     from ser.results.evaluate import report_from_predictions
-    from ser.serving.adapt import fit_head, head_probs, restricted_log, standardiser
+    from ser.serving.adapt import SCALING, fit_head, head_probs, restricted_log, standardiser
 
     emotions = np.asarray(s["emotions"])
     chosen = [e for e in known if np.count_nonzero(emotions == e) >= k + 1]
@@ -115,7 +118,7 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
     Z = np.concatenate([c["Z"][m] for c, m in used])
     P = np.concatenate([c["P"][m] for c, m in used])
     y = np.concatenate([[chosen.index(e)] * int(m.sum()) for e, (_, m) in zip(emotions[enrol], used)])
-    mu, sd = standardiser(Z, train=train, scaling=scaling)
+    mu, sd = standardiser(Z, train=train, scaling=scaling or SCALING)
     W, b = fit_head((Z - mu) / sd, restricted_log(P, keep), y, l2=l2, l2_bias=l2_bias)
     adapted, base, base_all = [], [], []
     for i in rest:
@@ -136,7 +139,7 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
 
 
 def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, augmented: bool, ks: tuple[int, ...],
-        draws: int, scaling: str = "enrolment", train: tuple | None = None) -> dict:
+        draws: int, scaling: str | None = None, train: tuple | None = None) -> dict:
     """Per corpus, per k: each speaker's mean over draws, and the means over speakers and corpora."""
     out: dict = {"per_speaker": [], "per_corpus": {}, "mean": {}}
     for si, s in enumerate(speakers):
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from ser.model_folder import ModelFolder
     from ser.paths import portable
-    from ser.serving.adapt import L2, L2_BIAS, VERSIONS_USED
+    from ser.serving.adapt import L2, L2_BIAS, SCALING, VERSIONS_USED
 
     model_dir = Path(args.model)
     draws = args.draws or (2 if args.quick else (10 if args.choose else 5))
@@ -269,10 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         known = list(ModelFolder(model_dir).config().emotions)
         speakers = speaker_clips(model_dir, ("test",), quick=args.quick)
-        embed_speakers(model_dir, speakers, VERSIONS_USED)
-        result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, augmented=len(VERSIONS_USED) > 1, ks=KS, draws=draws)
+        train = embed_speakers(model_dir, speakers, VERSIONS_USED)
+        result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, augmented=len(VERSIONS_USED) > 1, ks=KS, draws=draws,
+                     scaling=SCALING, train=train)
         result["skipped_no_speech"] = [portable(p) for s in speakers for p in s["skipped"]]
-        result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick}
+        result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick,
+                              "scaling": SCALING if train is not None else "enrolment"}
         if not args.quick:
             result["adapt_time"] = bench_adapt_time(model_dir=model_dir)
         print(table(result))

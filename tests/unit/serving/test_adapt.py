@@ -263,3 +263,19 @@ def test_the_personal_onnx_is_the_head_on_activations_scaled_by_the_training_spr
     want = head_probs((Z[:1] - mu) / s, restricted_log(P[:1], keep), W, b)[0]
     got = Predictor.load(result.out_dir).predict_file(paths[0]).probabilities
     np.testing.assert_allclose([got[e] for e in result.emotions], want, atol=2e-3)
+
+
+def test_the_measurement_scales_as_adapt_does_unless_told_otherwise():
+    from benchmarks.adaptation import embed_speakers, score_draw
+    from ser.serving.adapt import L2, L2_BIAS, SCALING
+
+    frame = pd.read_csv(DEMO / "all_labels.csv").query("speaker == @SPEAKER")
+    s = {"corpus": "ravdess", "speaker": SPEAKER, "paths": [str(DEMO / p) for p in frame.path],
+         "emotions": list(frame.emotion)}
+    train = embed_speakers(DEFAULT_MODEL, [s], ("original",))
+    known = list(ModelFolder(DEFAULT_MODEL).config().emotions)
+    draw = {scaling: score_draw(s, 2, np.random.default_rng(3), known=known, l2=L2, l2_bias=L2_BIAS, augmented=False,
+                                train=train, **({} if scaling is None else {"scaling": scaling}))
+            for scaling in (None, SCALING, "enrolment", "train")}
+    assert draw[None] == draw[SCALING]
+    assert SCALING == "enrolment" or any(draw[SCALING]["adapted"] != draw[o]["adapted"] for o in ("enrolment", "train"))
