@@ -545,14 +545,15 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
 
     import onnx
 
+    from ser.csvsafe import write_csv
     from ser.features.cache import file_digest
     from ser.paths import portable
 
     dataclasses.replace(config, emotions=tuple(chosen)).save(folder / CONFIG)
     (folder / REPORT).write_text(json.dumps(report, indent=2))
     here = os.path.abspath(folder)  # a sibling of the final folder: the same relative paths from there
-    frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(  # a labels CSV again
-        path=lambda f: [os.path.relpath(p, here) for p in f["path"]]).to_csv(folder / ENROLMENT_FILE, index=False)
+    write_csv(frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(  # a labels CSV
+        path=lambda f: [os.path.relpath(p, here) for p in f["path"]]), folder / ENROLMENT_FILE)  # again (csvsafe)
     base = ModelFolder(model_dir)
     record = {"kind": "personal", "base": portable(model_dir.resolve()), "base_fingerprint": base.fingerprint(),
               "base_onnx_sha256": file_digest(base.onnx_file, algorithm="sha256"), "speaker": speaker,
