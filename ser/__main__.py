@@ -358,11 +358,15 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_export(a: argparse.Namespace) -> int:
     import numpy as np
 
+    from ser.model_folder import ModelFolder
     from ser.serving.export import EXPORT_FILE, export_onnx
     from ser.training.model import load_saved_model
     from ser.serving.predict import MODEL_FILES, Predictor
 
     model_dir = Path(a.model)
+    if ModelFolder(model_dir).is_personal():
+        raise SerError(f"{model_dir}: is a personal model: its {EXPORT_FILE} is all it has, made by ser adapt; "
+                       "nothing to export (to make it again, run ser adapt on its base with its enrolment.csv).")
     Predictor.load(model_dir, runtime="keras")  # refuses a folder whose model and config disagree
     model, file = load_saved_model(model_dir, MODEL_FILES)
     path = export_onnx(model, model_dir / EXPORT_FILE, source=file)

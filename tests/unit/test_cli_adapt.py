@@ -26,6 +26,9 @@ def test_adapt_cli_makes_a_personal_model(tmp_path, capsys):
     assert lines[1] == str(out)
     assert "clips" in captured.err  # progress goes to standard error
     assert tuple(Predictor.load(out).emotions) == ("happy", "sad", "angry")
+    assert main(["export", "--model", str(out)]) == 2  # its model.onnx is all it has: nothing to export from
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "personal model" in err[0] and "ser adapt" in err[0] and "runtime" not in err[0]
 
 
 def test_adapt_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
