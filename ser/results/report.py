@@ -181,7 +181,11 @@ def build_report(model_dir: str | Path) -> str:
 
     # Scores
     chance = chance_level(report)
-    parts.append("<h2 id='scores'>Scores on the held-out test speakers</h2><div class='metrics'>" + "".join(
+    personal = report.get("kind") == "personal"  # ser.serving.adapt: an estimate on the enrolment clips
+    parts.append("<h2 id='scores'>" + ("Estimate on the enrolment clips, not a held-out test" if personal else
+                                       "Scores on the held-out test speakers") + "</h2>"
+                 + (f"<p><b>Personal model:</b> {e(report.get('estimate', ''))}.</p>" if personal else "")
+                 + "<div class='metrics'>" + "".join(
         f"<div class='metric'>{e(k)}<b>{v}</b></div>" for k, v in (
             ("accuracy", f"{report['accuracy']:.1%}"), ("macro F1", f"{report['macro_f1']:.1%}"),
             ("UAR", f"{report['uar']:.1%}" if "uar" in report else "–"), ("test clips", report["n_clips"]),

@@ -85,3 +85,16 @@ def test_clips_outside_the_allowed_folders_are_said_to_be_so(tmp_path, monkeypat
     monkeypatch.setenv("SER_DATA_ROOTS", "")
     text = build_report(model)
     assert "outside the folders this dashboard may read" in text and "not on the machine" not in text
+
+
+def test_a_personal_models_estimate_is_not_called_a_held_out_test(tmp_path):
+    import json
+
+    model = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL, model, ignore=shutil.ignore_patterns("*.keras", "*.h5"))
+    report = json.loads((model / "report.json").read_text())
+    report.update(kind="personal", estimate="leave-one-clip-out on the 16 enrolment clips of <Ann>")
+    (model / "report.json").write_text(json.dumps(report))
+    text = build_report(model)
+    assert "Scores on the held-out test speakers" not in text
+    assert "leave-one-clip-out on the 16 enrolment clips of &lt;Ann&gt;" in text
