@@ -86,6 +86,9 @@ def live_figure(readings: list, emotions: list[str], *, now_s: float, height: in
 @st.fragment(run_every=REFRESH_S)
 def _meter_view(slot: MeterSlot, emotions: list[str]) -> None:
     meter = slot.meter
+    if slot.error:
+        st.error(md(slot.error) + " Press Stop, then Start listening to try again.")
+        return
     if meter is None:
         st.caption("Waiting for the microphone's first sound…")
         return

@@ -169,6 +169,7 @@ class LiveMeter:
         self._closed = False
         self._fed_at = clock()
         self.skipped = 0  # windows not predicted because a newer one was waiting (background only)
+        self.error: str | None = None  # one line: why the meter's thread stopped (a prediction that failed)
         self.id = next(_IDS)
         self._thread: threading.Thread | None = None
         with _OPEN_LOCK:
@@ -254,7 +255,11 @@ class LiveMeter:
                 if self._closed or self._pending is None:  # closed, or idle too long
                     break
                 due, self._pending = self._pending, None
-            self._answer(*due)
+            try:
+                self._answer(*due)
+            except Exception as exc:  # noqa: BLE001 -- said on the page (error), not lost in the audio thread
+                self.error = f"live meter stopped: {exc}".splitlines()[0]
+                break
         self._close(join=False)
 
     # -- the reading side -----------------------------------------------------------------------------------
@@ -338,6 +343,12 @@ class MeterSlot:
         self._lock = threading.Lock()
 
     @property
+    def error(self) -> str | None:
+        """Why this stream's meter stopped (:attr:`LiveMeter.error`), ``None`` while it runs and after :meth:`close`."""
+        meter = self._meter
+        return meter.error if meter is not None else None
+
+    @property
     def meter(self) -> LiveMeter | None:
         """The current stream's meter (``None`` before its first chunk and after :meth:`close`)."""
         meter = self._meter
@@ -350,8 +361,11 @@ class MeterSlot:
         self.close()
 
     def feed(self, y: np.ndarray, *, sr: int) -> None:
-        """:meth:`LiveMeter.feed` to the stream's meter, made first if there is none (or it closed itself)."""
+        """:meth:`LiveMeter.feed` to the stream's meter, made first if there is none (or it closed itself);
+        dropped when it stopped on an error (:attr:`error`) until :meth:`close` (a new stream tries again)."""
         with self._lock:
+            if self._meter is not None and self._meter.error is not None:
+                return
             if self._meter is None or self._meter.closed:
                 self._meter = self._make()
             meter = self._meter

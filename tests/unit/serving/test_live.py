@@ -224,3 +224,35 @@ def test_answers_cost_little_cpu_between_them(predictor):
         feed_all(meter, browser_stream()[:BROWSER_SR * 2])
     assert blas_threads and all(n == [1] * len(before) for n in blas_threads), blas_threads
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+class _Broken:
+    """A predictor whose prediction fails as a model that cannot run would (not an AudioError)."""
+
+    def __init__(self, real):
+        self.config, self.choice, self.window_s = real.config, real.choice, real.window_s
+
+    def predict(self, *args, **kwargs):
+        raise RuntimeError("ONNX Runtime: cannot run the graph")
+
+
+def test_a_prediction_that_fails_closes_the_meter_with_one_line_the_slot_keeps(predictor):
+    before = open_meters()
+    made = []
+
+    def make():
+        made.append(LiveMeter(_Broken(predictor)))
+        return made[-1]
+
+    slot = MeterSlot(make)
+    for s in range(0, BROWSER_SR, CHUNK):  # 1 s: an answer is due at 0.5 s
+        slot.feed(np.zeros((CHUNK, 2), np.float32), sr=BROWSER_SR)
+    deadline = time.time() + 30
+    while not made[0].closed and time.time() < deadline:
+        time.sleep(0.02)
+    assert made[0].closed and open_meters() == before
+    assert "cannot run the graph" in made[0].error and "\n" not in made[0].error
+    slot.feed(np.zeros((CHUNK, 2), np.float32), sr=BROWSER_SR)  # the same stream: no new meter failing again
+    assert len(made) == 1 and slot.error == made[0].error
+    slot.close()
+    assert slot.error is None
