@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -576,6 +577,10 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
 
 def _card(record: dict[str, Any], report: dict[str, Any]) -> str:
     per = ", ".join(f"{e} {n}" for e, n in record["clips_per_emotion"].items())
+    # the speaker as the CSV named it, shown literally by Markdown (no image, link or markup)
+    speaker = re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(record["speaker"].split()))
+    estimate = report["estimate"].replace(record["speaker"], speaker) if record["speaker"] else report["estimate"]
+    record = {**record, "speaker": speaker}
     return (f"# Personal model of {record['speaker'] or 'one speaker'}\n\n"
             f"Adapted from `{record['base']}` (version {record['base_fingerprint']}, model.onnx SHA-256 "
             f"{record['base_onnx_sha256'][:16]}...) on {record['created']} in {record['seconds']} s.\n\n"
@@ -590,4 +595,4 @@ def _card(record: dict[str, Any], report: dict[str, Any]) -> str:
             f"| base, among these emotions | {report['base']['macro_f1']:.3f} | {report['base']['uar']:.3f} | "
             f"{report['base']['accuracy']:.3f} |\n"
             f"| personal | {report['macro_f1']:.3f} | {report['uar']:.3f} | {report['accuracy']:.3f} |\n\n"
-            f"{report['estimate']}.\n")
+            f"{estimate}.\n")

@@ -281,12 +281,14 @@ def test_the_measurement_scales_as_adapt_does_unless_told_otherwise():
     assert SCALING == "enrolment" or any(draw[SCALING]["adapted"] != draw[o]["adapted"] for o in ("enrolment", "train"))
 
 
-def test_a_speaker_a_spreadsheet_would_run_is_written_as_text_in_the_enrolment_list(tmp_path):
+def test_a_speaker_a_spreadsheet_or_markdown_would_run_is_written_as_text(tmp_path):
     from ser.datasets.labels import read_labels
 
-    name = '=HYPERLINK("http://x")'
+    name = '=HYPERLINK("http://x")![x](http://x/p.png)'
     rows = [(p, e, name) for p, e, _ in _demo(emotions=("happy", "sad"))]
     r = adapt(DEFAULT_MODEL, _labels(tmp_path, rows), out_dir=tmp_path / "models" / "formula")
     raw = pd.read_csv(r.out_dir / "enrolment.csv", dtype=str)
     assert not raw.map(lambda cell: cell.startswith("=")).any().any()
     assert set(read_labels(r.out_dir / "enrolment.csv")["speaker"]) == {name}
+    card = (r.out_dir / "README.md").read_text()  # the model card shows the name, never an image or a link
+    assert "![x](" not in card and r"\!\[x\]\(http\:\/\/x\/p\.png\)" in card
