@@ -98,10 +98,16 @@ def _blas() -> Any:
     return ThreadpoolController()
 
 
+_PREDICTING = threading.Lock()
+"""Live predictions of every meter of the process take turns: each lasts ~10-20 ms, and the one-BLAS-thread
+limit below is the process's, so two overlapping ones lifted it under each other."""
+
+
 def _one_blas_thread() -> Any:
     """One BLAS thread while a window is predicted: OpenBLAS's threads busy-wait after each small product,
     ~70 ms of CPU per answer with two of them against ~12 ms with one (``benchmarks/live.py``), for no
-    speed-up on a 3 s window. The limit is the process's while it lasts (threadpoolctl's are)."""
+    speed-up on a 3 s window. The limit is the process's while it lasts (threadpoolctl's are): hold
+    ``_PREDICTING`` around it."""
     return _blas().limit(limits=1, user_api="blas")
 
 
@@ -230,7 +236,7 @@ class LiveMeter:
     def _answer(self, window: np.ndarray, n: int, fed_at: float) -> None:
         """Predict ``window`` (the audio up to sample ``n``, whose last chunk came at ``fed_at``) and keep it."""
         try:
-            with _one_blas_thread():
+            with _PREDICTING, _one_blas_thread():
                 pred = self.predictor.predict(window, sr=self.sr, name="live audio", emotions=self.emotions)
             emotion, reason, probs = pred.emotion, pred.reason, dict(pred.probabilities)
         except AudioError:  # silence the reader refuses, or too little sound after trimming: no speech

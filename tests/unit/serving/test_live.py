@@ -256,3 +256,44 @@ def test_a_prediction_that_fails_closes_the_meter_with_one_line_the_slot_keeps(p
     assert len(made) == 1 and slot.error == made[0].error
     slot.close()
     assert slot.error is None
+
+
+def test_two_meters_predicting_at_once_each_predict_with_one_blas_thread_and_leave_blas_as_found(predictor):
+    """The one-BLAS-thread limit is the process's (threadpoolctl's are): two live sessions whose predictions
+    overlapped lifted it under each other (the first to finish restored BLAS's threads while the other still
+    predicted). Every prediction must run with one BLAS thread, and the process keep its own count after."""
+    import time
+
+    from threadpoolctl import threadpool_info
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    seen = []
+
+    class Slow:  # a prediction that lasts long enough for the other meter's to start meanwhile
+        def __getattr__(self, name):
+            return getattr(predictor, name)
+
+        def predict(self, *args, **kwargs):
+            try:
+                return predictor.predict(*args, **kwargs)
+            finally:
+                time.sleep(0.03)
+                seen.append(blas())
+
+    before = blas()
+    if not before:
+        pytest.skip("numpy has no BLAS threadpool threadpoolctl can see")
+    stream = browser_stream()[: 3 * BROWSER_SR]
+    meters = [LiveMeter(Slow(), background=False) for _ in range(2)]
+    threads = [threading.Thread(target=feed_all, args=(m, stream)) for m in meters]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for m in meters:
+        m.close()
+    assert len(seen) >= 8
+    assert all(s == [1] * len(before) for s in seen), seen
+    assert blas() == before
