@@ -42,7 +42,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """The session's one Playwright: its sync API cannot be started twice at once, so every browser of
+    the tests (this file's ``browser``, the live meter's own) is launched from it."""
     if not CHROMIUM.is_file():
         if os.environ.get("SER_REQUIRE_E2E"):
             pytest.fail("Chromium is missing at /usr/bin/chromium (apt-get install -y chromium)")
@@ -50,10 +52,15 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = launch_chromium(p, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                            f"--use-file-for-fake-audio-capture={FAKE_MIC_CLIP}")
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    b = launch_chromium(playwright, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                        f"--use-file-for-fake-audio-capture={FAKE_MIC_CLIP}")
+    yield b
+    b.close()
 
 
 @pytest.fixture
