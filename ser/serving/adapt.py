@@ -48,7 +48,7 @@ from ser.errors import SerError
 from ser.model_folder import ADAPTED, CONFIG, ONNX, REPORT, ModelFolder
 from ser.serving.train_stats import penultimate_statistics, standardiser
 
-__all__ = ["AdaptError", "AdaptResult", "adapt", "is_personal", "MIN_CLIPS_PER_EMOTION_ADAPT", "L2", "L2_BIAS",
+__all__ = ["AdaptError", "AdaptResult", "adapt", "MIN_CLIPS_PER_EMOTION_ADAPT", "L2", "L2_BIAS",
            "VERSIONS_USED", "SCALING", "Embedder", "standardiser", "clip_rows", "fit_head", "head_probs", "ENROLMENT_FILE"]
 
 MIN_CLIPS_PER_EMOTION_ADAPT = 2
@@ -104,11 +104,6 @@ class AdaptResult:
     n_clips: int
     report: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
-
-
-def is_personal(model_dir: str | Path) -> bool:
-    """Whether ``model_dir`` is a personal model made by :func:`adapt` (it holds :data:`ser.model_folder.ADAPTED`)."""
-    return ModelFolder(model_dir).is_personal()
 
 
 # --- the frozen network's activations -------------------------------------------------------------
@@ -289,8 +284,8 @@ def _personal_onnx(embedder: Embedder, keep: Sequence[int], W: np.ndarray, b: np
 # --- reading the enrolment ----------------------------------------------------------------------
 
 def _clips(labels: str | Path, *, known: Sequence[str], speaker: str | None,
-           emotions: Sequence[str] | str | None) -> tuple[Any, str, tuple[str, ...], list[str]]:
-    """The enrolment rows checked: (frame of path/emotion/speaker/abspath, speaker, emotions, warnings)."""
+           emotions: Sequence[str] | str | None) -> tuple[Any, str, tuple[str, ...]]:
+    """The enrolment rows checked: (frame of path/emotion/speaker/abspath, speaker, emotions)."""
     from ser.datasets.emotions import check_choice, parse_emotions
     from ser.datasets.labels import read_labels
 
@@ -330,7 +325,7 @@ def _clips(labels: str | Path, *, known: Sequence[str], speaker: str | None,
     if len(chosen) < 2:
         raise AdaptError(f"{csv}: clips of one emotion only ({', '.join(chosen) or 'none'}); a personal model "
                          "tells emotions apart: record clips of at least two.")
-    return frame.reset_index(drop=True), speaker, tuple(chosen), []
+    return frame.reset_index(drop=True), speaker, tuple(chosen)
 
 
 def _check_out(model_dir: Path, out_dir: Path, by: Any) -> None:
@@ -479,7 +474,7 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
         raise AdaptError(f"{model_dir}: cannot be adapted without a current {ONNX}: {reason}.")
     _check_out(model_dir, out_dir, by)
     config = base.config()
-    frame, speaker, chosen, _ = _clips(labels, known=config.emotions, speaker=speaker, emotions=emotions)
+    frame, speaker, chosen = _clips(labels, known=config.emotions, speaker=speaker, emotions=emotions)
     say(0.05, f"{len(frame)} clips of {speaker or 'one speaker'}: {', '.join(chosen)}")
     rows, original, weight, warnings = _features(frame, config=config, versions=VERSIONS_USED, progress=say)
     say(0.65, "the base network's activations")

@@ -302,11 +302,6 @@ class LiveMeter:
         sf.write(out, window, self.sr, format="WAV", subtype="PCM_16")
         return out.getvalue(), reading
 
-    def snapshot_wav(self) -> bytes | None:
-        """:meth:`moment`'s WAV alone."""
-        moment = self.moment()
-        return None if moment is None else moment[0]
-
     # -- the end --------------------------------------------------------------------------------------------
 
     def close(self, *, timeout_s: float = 5.0) -> None:

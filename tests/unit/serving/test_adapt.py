@@ -14,7 +14,7 @@ import pytest
 from ser.access import AccessError, Visitor
 from ser.errors import AudioError, SerError
 from ser.model_folder import ModelFolder
-from ser.serving.adapt import MIN_CLIPS_PER_EMOTION_ADAPT, AdaptError, adapt, is_personal
+from ser.serving.adapt import MIN_CLIPS_PER_EMOTION_ADAPT, AdaptError, adapt
 from ser.serving.predict import Predictor
 from tests.conftest import DEFAULT_MODEL, DEMO
 
@@ -61,7 +61,7 @@ def personal(tmp_path_factory, feature_cache):
 def test_the_personal_model_loads_with_onnx_and_predicts_among_its_emotions(personal):
     result, _, calls = personal
     folder = ModelFolder(result.out_dir)
-    assert folder.has_model() and folder.is_personal() and is_personal(result.out_dir)
+    assert folder.has_model() and folder.is_personal() and ModelFolder(result.out_dir).is_personal()
     assert not ModelFolder(DEFAULT_MODEL).is_personal()
     assert result.speaker == SPEAKER and result.n_clips == 16 and len(result.emotions) == 8
     p = Predictor.load(result.out_dir)
@@ -161,7 +161,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case, error, match):
     after = sorted(p.name for p in out.parent.iterdir()) if out.parent.exists() else None
     assert after == before
     if case == "out_not_personal":
-        assert (out / "notes.txt").read_text() == "mine" and not is_personal(out)
+        assert (out / "notes.txt").read_text() == "mine" and not ModelFolder(out).is_personal()
 
 
 def test_speaker_picks_one_voice_from_a_csv_of_several(tmp_path):
@@ -191,7 +191,7 @@ def test_a_page_replaces_only_its_own_personal_model(tmp_path):
     adapt(DEFAULT_MODEL, labels, out_dir=out, by=me)
     first = (out / "model.onnx").stat().st_ino
     adapt(DEFAULT_MODEL, labels, out_dir=out, by=me)  # re-adapting one's own model replaces it
-    assert is_personal(out) and (out / "model.onnx").stat().st_ino != first
+    assert ModelFolder(out).is_personal() and (out / "model.onnx").stat().st_ino != first
     with pytest.raises(AccessError, match="another visitor's model"):
         adapt(DEFAULT_MODEL, labels, out_dir=out, by=other)
     with pytest.raises(AccessError, match="reserved"):
