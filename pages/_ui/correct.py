@@ -35,14 +35,13 @@ def changeable_datasets() -> list[str]:
 
 def dataset_counts(csv: Path, speaker: str) -> str:
     """``"5 clips, 2 of anna: angry 1, sad 1"``: the dataset's size and ``speaker``'s clips per emotion."""
+    from pages._ui.personal import clips_per_emotion
     from ser.datasets.labels import read_labels
-    from ser.datasets.recording import collection_status
 
     labels = read_labels(csv)
-    mine = labels[labels["speaker"] == speaker]
-    per = collection_status(list(zip(mine["emotion"].fillna(""), mine["speaker"]))).per_emotion
+    per = clips_per_emotion(labels, speaker, EMOTIONS)
     shown = ", ".join(f"{e} {n}" for e, n in per.items() if n)
-    return f"{len(labels)} clip(s), {len(mine)} of {speaker}" + (f": {shown}" if shown else "")
+    return f"{len(labels)} clip(s), {(labels['speaker'] == speaker).sum()} of {speaker}" + (f": {shown}" if shown else "")
 
 
 def _dataset_name(k: str) -> str:
