@@ -42,6 +42,7 @@ class Preset:
     ensemble_size: int
     label_smoothing: float = 0.1
     class_weights: bool = True
+    summary_members: int = 0
 
 
 PRESET_TABLE: dict[str, Preset] = {
@@ -247,6 +248,10 @@ class TrainConfig:
     monitor: str = _setting("val_loss", "what early stopping and the learning-rate cut watch", choices=MONITORS)
     ensemble_size: int = _setting(
         PRESET_TABLE["default"].ensemble_size, "networks trained from different seeds and averaged, 1 to 10")
+    summary_members: int = _setting(
+        PRESET_TABLE["default"].summary_members,
+        "networks that hear only each feature row's mean, spread and change over the clip, averaged with the "
+        "others, 0 to 10 (0: none, as every preset)")
     model_seed: int | None = _setting(None, "seed of the networks' starting weights, when not the seed")
 
     def __post_init__(self) -> None:
@@ -268,6 +273,8 @@ class TrainConfig:
         _check(self.pooling in POOLINGS, f"pooling={self.pooling!r} must be 'last' or 'mean'.")
         _check(1 <= self.ensemble_size <= 10,
                f"ensemble_size={self.ensemble_size} must be between 1 and 10 (models trained and averaged).")
+        _check(0 <= self.summary_members <= 10,
+               f"summary_members={self.summary_members} must be between 0 and 10 (networks of clip summaries).")
         _check(self.monitor in MONITORS,
                f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 
@@ -338,6 +345,7 @@ class Config:
             audio["level_norm"] = False
         train = dict(data["train"])
         train.setdefault("ensemble_size", 1)  # written before ensembles: one network
+        train.setdefault("summary_members", 0)  # written before summary networks: none
         features = dict(data["features"])
         features.setdefault("pad_mode", "silence")  # written before pad_mode: trained on silence-padded clips
         try:

@@ -1,4 +1,5 @@
-"""The fit loop: ``ensemble_size`` networks trained on a split's features and saved as one model."""
+"""The fit loop: ``ensemble_size`` networks (and ``summary_members`` summary networks) trained on a split's
+features and saved as one model."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ __all__ = ["fit", "corpus_emotion_masks", "balanced_weights"]
 
 def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progress: ProgressFn | None = None,
         should_stop: Callable[[], bool] | None = None, export: bool = True) -> None:
-    """Train ``ensemble_size`` members (seeds ``model_seed``, ``model_seed + 1``, ...) and save one model.
+    """Train ``ensemble_size`` members (seeds ``model_seed``, ``model_seed + 1``, ...), then ``summary_members``
+    summary networks (:func:`ser.training.model.build_summary_model`, the next seeds), and save one model.
 
     Each member keeps its best epoch on the validation speakers; with several members the saved
     model averages their probabilities. Writes ``model.keras``, ``model.h5`` and ``history.csv``
@@ -42,7 +44,7 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
     keras = backend.keras()
     import pandas as pd
 
-    from ser.training.model import build_model, compile_model
+    from ser.training.model import build_model, build_summary_model, compile_model, summary_layer
 
     t, f = config.train, config.features
     emotions = list(config.emotions)
@@ -72,13 +74,18 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
     n_steps = int(np.ceil(len(X_tr) / t.batch_size))
     base_seed = t.seed if t.model_seed is None else t.model_seed
     members, histories = [], []
-    for member in range(1, t.ensemble_size + 1):
+    n_members = t.ensemble_size + t.summary_members
+    for member in range(1, n_members + 1):
         keras.utils.set_random_seed(base_seed + member - 1)
-        model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
-                            train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
-                            input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling,
-                            frame_dropout=t.frame_dropout, raw_rows=t.raw_rows,
-                            name=f"ser_{t.preset}_member{member}" if t.ensemble_size > 1 else None)
+        member_name = f"ser_{t.preset}_member{member}" if n_members > 1 else None
+        if member > t.ensemble_size:
+            model = build_summary_model(n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
+                                        train_features=X_tr, name=member_name and f"ser_summary_member{member}")
+        else:
+            model = build_model(t.preset, n_features=f.n_features, n_frames=f.max_frames, n_classes=len(emotions),
+                                train_features=X_tr, input_dropout=t.input_dropout, dropout=t.dropout,
+                                input_noise=t.input_noise, utterance_norm=t.utterance_norm, pooling=t.pooling,
+                                frame_dropout=t.frame_dropout, raw_rows=t.raw_rows, name=member_name)
         compile_model(model, learning_rate=t.learning_rate, label_smoothing=t.label_smoothing, masked_classes=masked)
         model.fit(X_tr, Y_tr, sample_weight=weights_tr,
                   validation_data=(X_va, Y_va) if weights_va is None else (X_va, Y_va, weights_va),
@@ -87,6 +94,7 @@ def fit(data: dict[str, dict[str, list]], config: Config, folder: Path, *, progr
         if stop():
             raise Stopped("stop requested")
         checkpoint = staging / f"member{member}.keras"
+        summary_layer()  # registered before loading a summary network
         members.append(keras.models.load_model(checkpoint, compile=False))  # best epoch, no optimizer state
         checkpoint.unlink()
         history = staging / f"history{member}.csv"
@@ -149,7 +157,7 @@ def balanced_weights(corpora: list[str], y: np.ndarray) -> np.ndarray:
 def _callbacks(keras: Any, staging: Path, config: Config, progress: ProgressFn, should_stop, n_steps: int,
                member: int = 1):
     t = config.train
-    where = {"member": member, "members": t.ensemble_size}
+    where = {"member": member, "members": t.ensemble_size + t.summary_members}
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -99,3 +99,35 @@ def test_a_config_naming_7_emotions_for_8_outputs_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match=r"model\.keras: gives 8 probabilities, but its config\.json names 7 "
                                          r"emotions; the folder mixes files of two runs: retrain or restore it\.$"):
         Predictor.load(folder)
+
+
+# Summary networks: each row's mean, spread and change over the clip; blind to the order of frames.
+
+def test_summary_layer_gives_each_rows_mean_spread_and_change():
+    from ser.training.model import summary_layer
+
+    x = np.random.default_rng(2).normal(size=(3, 50, 4)).astype(np.float32)  # (batch, frames, rows)
+    out = np.asarray(summary_layer()()(x))
+    assert out.shape == (3, 12)
+    np.testing.assert_allclose(out[:, :4], x.mean(axis=1), atol=1e-5)
+    np.testing.assert_allclose(out[:, 4:8], x.std(axis=1), atol=1e-5)
+    np.testing.assert_allclose(out[:, 8:], np.diff(x, axis=1).std(axis=1), atol=1e-5)
+
+
+def test_a_summary_network_ignores_the_order_of_frames_only_through_its_change_rows(tmp_path):
+    from ser.training.model import build_summary_model, load_saved_model
+
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((6, 182, 96)) * 4 + 10).astype(np.float32)
+    model = build_summary_model(n_features=182, n_frames=96, n_classes=8, train_features=X)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert "TemporalSummary" in kinds and "LSTM" not in kinds and "Conv1D" not in kinds
+    out = np.asarray(model(X, training=False))
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    reversed_frames = np.asarray(model(X[:, :, ::-1].copy(), training=False))  # same mean, spread, |change|
+    np.testing.assert_allclose(out, reversed_frames, atol=1e-5)
+    shuffled = np.asarray(model(X[:, :, rng.permutation(96)], training=False))  # same mean and spread only
+    assert not np.allclose(out, shuffled, atol=1e-4)
+    model.save(tmp_path / "model.keras")
+    loaded, file = load_saved_model(tmp_path, ("model.keras",))
+    np.testing.assert_allclose(np.asarray(loaded(X, training=False)), out, atol=1e-6)

@@ -81,6 +81,25 @@ def test_ensemble_saves_one_model_that_averages_its_members(small_subset, featur
     assert {(e["member"], e["members"]) for e in epochs if e["stage"] == "epoch"} == {(1, 2), (2, 2)}
 
 
+def test_summary_members_are_averaged_with_the_networks_and_exported(small_subset, feature_cache, tmp_path):
+    import numpy as np
+
+    out = tmp_path / "models" / "mixed"
+    train(small_subset, out, for_preset("quick", epochs=2, ensemble_size=1, augment=False, summary_members=1),
+          cache_dir=feature_cache)
+    predictor = Predictor.load(out, runtime="keras")
+    nets = {layer.name: layer for layer in predictor.model.layers if "member" in layer.name}
+    assert sorted(nets) == ["ser_quick_member1", "ser_summary_member2"]
+    assert "TemporalSummary" in [type(layer).__name__ for layer in nets["ser_summary_member2"].layers]
+    X = np.random.default_rng(0).normal(size=(3, *predictor.input_shape)).astype("float32")
+    mean = np.mean([np.asarray(net(X, training=False)) for net in nets.values()], axis=0)
+    assert np.allclose(predictor.predict_features(X), mean, atol=1e-5)
+    onnx = Predictor.load(out)
+    assert onnx.runtime == "onnx" and np.allclose(onnx.predict_features(X), mean, atol=1e-5)
+    assert json.loads((out / "config.json").read_text())["train"]["summary_members"] == 1
+    assert set(pd.read_csv(out / "history.csv")["member"]) == {1, 2}
+
+
 # Hostile names and crashes around the install.
 
 NAME_RULE = ("is not allowed: use 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit "
