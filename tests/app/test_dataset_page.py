@@ -114,13 +114,6 @@ def test_the_replace_confirmation_belongs_to_one_name(own_datasets_folder):
     assert "old.wav" in (own_datasets_folder / "second" / "all_labels.csv").read_text()
 
 
-def plain(markdown: str) -> str:
-    """Text the page escaped for Markdown, as the visitor reads it."""
-    import re
-
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
 def long_dataset(root, *, hours: float = 1.0, channels: int = 1):
     """A dataset in ``root`` whose one clip is ``hours`` of FLAC (small on disk, 115 MB an hour decoded)."""
     from tests.unit.audio.test_reader import _long_flac

@@ -2,7 +2,6 @@
 operator actions only for the operator."""
 
 import json
-import os
 import time
 
 import pytest
