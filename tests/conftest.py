@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pylibsrtp  # noqa: F401  before any test runs TensorFlow, as pages/_ui/__init__.py does for the dashboard
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]

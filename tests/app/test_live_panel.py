@@ -44,3 +44,25 @@ def test_the_live_tab_in_a_script_test_says_it_needs_a_browser():
     at = open_app("pages/predict.py")
     no_exception(at)
     assert any("streams a browser's microphone" in i.value for i in at.info)
+
+
+def test_the_live_tabs_webrtc_stack_loads_after_tensorflow_has_run():
+    """TensorFlow (a Keras-only model on the Predict page, Why? on a page) and then the Live tab's WebRTC stack
+    in one dashboard process: pylibsrtp's OpenSSL crashed the process (SIGSEGV) when it loaded after TensorFlow
+    had run. What the pages import first must load it before anything can load TensorFlow."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = ("import pages._ui\n"
+              "import tensorflow as tf\n"
+              "tf.matmul(tf.ones((4, 4)), tf.ones((4, 4))).numpy()\n"
+              "from streamlit_webrtc import webrtc_streamer\n"
+              "from pylibsrtp import Policy, Session\n"
+              "Session(policy=Policy(key=bytes(30), ssrc_type=Policy.SSRC_ANY_OUTBOUND,\n"
+              "                      srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80))\n"
+              "print('srtp session made')\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0 and "srtp session made" in proc.stdout, (proc.returncode, proc.stderr[-2000:])
