@@ -146,6 +146,7 @@ def build_report(model_dir: str | Path) -> str:
         "about people (hiring, health, security).</p>")
     card = [["preset", train_cfg.get("preset", "?")],
             ["networks averaged", train_cfg.get("ensemble_size", 1)],
+            ["summary networks averaged with them", train_cfg.get("summary_members", 0)],
             ["epochs (most) / patience", f"{train_cfg.get('epochs', '?')} / {train_cfg.get('patience_epochs', '?')}"],
             ["learning rate", train_cfg.get("learning_rate", "?")],
             ["augmentation of training clips", "on" if config.get("augment", {}).get("enabled") else "off"],

@@ -88,3 +88,11 @@ def test_shipped_report_follows_from_its_predictions():
     assert run["test_macro_f1"] == pytest.approx(report["macro_f1"])
     readme = (DEFAULT_MODEL / "README.md").read_text()
     assert f"{report['macro_f1']:.3f}" in readme and f"{report['accuracy']:.3f}" in readme
+
+
+def test_the_default_preset_trains_what_is_shipped():
+    """``ser train --preset default`` (the Train page's recommended choice) reproduces the shipped recipe."""
+    from ser.config import Config, for_preset
+
+    shipped = Config.load(DEFAULT_MODEL / "config.json").to_dict()
+    assert shipped == for_preset("default").to_dict()

@@ -274,11 +274,13 @@ def test_the_measurement_scales_as_adapt_does_unless_told_otherwise():
          "emotions": list(frame.emotion)}
     train = embed_speakers(DEFAULT_MODEL, [s], ("original",))
     known = list(ModelFolder(DEFAULT_MODEL).config().emotions)
-    draw = {scaling: score_draw(s, 2, np.random.default_rng(3), known=known, l2=L2, l2_bias=L2_BIAS, augmented=False,
-                                train=train, **({} if scaling is None else {"scaling": scaling}))
-            for scaling in (None, SCALING, "enrolment", "train")}
-    assert draw[None] == draw[SCALING]
-    assert SCALING == "enrolment" or any(draw[SCALING]["adapted"] != draw[o]["adapted"] for o in ("enrolment", "train"))
+    draws = [{scaling: score_draw(s, 1, np.random.default_rng(seed), known=known, l2=L2, l2_bias=L2_BIAS,
+                                  augmented=False, train=train, **({} if scaling is None else {"scaling": scaling}))
+              for scaling in (None, SCALING, "enrolment", "train")}
+             for seed in (3, 4, 5)]  # one draw's answers can agree by chance (argmax over 16 clips)
+    assert all(draw[None] == draw[SCALING] for draw in draws)
+    assert SCALING == "enrolment" or any(draw[SCALING]["adapted"] != draw[o]["adapted"]
+                                         for draw in draws for o in ("enrolment", "train"))
 
 
 def test_a_speaker_a_spreadsheet_or_markdown_would_run_is_written_as_text(tmp_path):
