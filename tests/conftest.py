@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pylibsrtp  # noqa: F401  before any test runs TensorFlow, as pages/_ui/__init__.py does for the dashboard
 import pytest
+
+import pages._ui  # noqa: F401  loads the Live tab's SRTP library before any test runs TensorFlow (see there)
 
 REPO = Path(__file__).resolve().parents[1]
 RAVDESS = Path(os.environ.get("SER_RAVDESS", REPO.parent / "shared" / "data" / "ravdess"))

@@ -8,6 +8,7 @@ import pytest
 
 from ser.model_folder import ModelFolder
 from ser.serving.adapt import Embedder
+from ser.serving.predict import cls_shape
 from ser.serving.train_stats import penultimate_statistics, rectified_gaussian_moments
 from tests.conftest import DEFAULT_MODEL
 
@@ -31,8 +32,7 @@ def test_the_shipped_model_gives_one_finite_mean_and_positive_spread_per_activat
     stats = penultimate_statistics(embedder.proto, embedder.names, DEFAULT_MODEL / "model.keras")
     assert stats is not None
     mean, std = stats
-    features = ModelFolder(DEFAULT_MODEL).config().features
-    d = embedder(np.zeros((1, features.n_features, features.max_frames), np.float32))[0].shape[1]
+    d = embedder(np.zeros((1, *cls_shape(ModelFolder(DEFAULT_MODEL).config())), np.float32))[0].shape[1]
     assert d == 3 * 64 + 3 * 128  # three CNN networks' 64 units, three summary networks' 128
     assert mean.shape == std.shape == (d,)
     assert np.all(np.isfinite(mean)) and np.all(mean >= 0) and np.all(std > 0)
