@@ -7,6 +7,7 @@ import streamlit as st
 from pages._ui.choice import BAD, answer_among
 from pages._ui.clips import uploaded_clip
 from pages._ui.correct import correction_form
+from pages._ui.enrol import enrolment_panel
 from pages._ui.models import model_picker, predictor_or_error, runtime_caption
 from pages._ui.plots import CROWD_COLOR, EMOJI, EMOTION_COLORS, NO_SPEECH_COLOR, explanation_figure, probability_figure
 from pages._ui.state import setup
@@ -26,6 +27,7 @@ if predictor is None:
     st.stop()
 st.caption(runtime_caption(predictor))
 chosen = answer_among(predictor.emotions, key="p_answer_among")  # None: every emotion; BAD: one line shown
+speaker = enrolment_panel(predictor, model_dir)  # a speaker_norm model's enrolment, else None
 
 
 def timeline_figure(rows: list[dict]):
@@ -86,7 +88,7 @@ def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "uplo
     st.markdown(f"#### {md(name)}")
     try:
         clip = uploaded_clip(name, data, config=predictor.config.audio)  # decoded once, on the first run
-        pred = predictor.predict_file(clip, name=name, timeline=True, emotions=chosen)
+        pred = predictor.predict_file(clip, name=name, timeline=True, emotions=chosen, speaker=speaker)
     except SerError as exc:
         st.error(md(exc))
         return {"file": name, "emotion": "—", "confidence": None, "problem": str(exc)}
@@ -110,7 +112,9 @@ def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "uplo
                    "or silence.")
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
-    if explain and pred.emotion is not None:
+    if explain and pred.emotion is not None and speaker is not None:  # explain() hears no enrolment yet
+        st.caption("No explanation: explanations are of the model without your enrolment, not of this answer.")
+    elif explain and pred.emotion is not None:
         why(name, data, clip, pred.emotion)
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
