@@ -19,7 +19,10 @@ What it prints, all on NON-test speakers of ``--model``'s ``split.csv`` (the tes
    182-row features: mean, standard deviation and mean absolute change of each row over the whole clip),
    ``E`` (the encoder's 1792), ``E2`` (its second layer only) and ``F+E``; each also with every speaker's
    features z-normalised by their own clips (*spk*: per-speaker normalisation, labels unused).
-2. *Validation speakers*: the regression fitted on the train part only, beside the shipped networks
+2. *A corpus it never heard*: fitted on two corpora's train and validation speakers, scored on the third's
+   (the emotions it shares with them), as ``ser cv --by corpus`` scores the networks (which also see the
+   held-out corpus's test speakers; here they are left out).
+3. *Validation speakers*: the regression fitted on the train part only, beside the shipped networks
    (``Predictor.predict_file``, open answer) on the validation part, and the mean of the two answers.
 
 Scores per corpus: macro F1 of the open answer over the corpus's emotions / UAR of the answer restricted
@@ -175,6 +178,19 @@ def main(argv: list[str] | None = None) -> None:
             for f in range(4):
                 P[fold == f] = fit_predict(Xn, y, corpora, np.where(fold != f)[0], np.where(fold == f)[0])
             cells = [scores(y[corpora == c], P[corpora == c]) for c in CORPORA]
+            print(f"| {name}{' spk' if norm else ''} | " + " | ".join(cells) + " |", flush=True)
+
+    print("\n## A corpus it never heard (trained on the other two; scored over the emotions they have)\n")
+    print("| features | " + " | ".join(CORPORA) + " |\n|---|---|---|---|")
+    for name, X in sets.items():
+        for norm in (False, True):
+            Xn = by_speaker(X, speakers) if norm else X
+            cells = []
+            for c in CORPORA:
+                train, known = np.where(corpora != c)[0], np.unique(y[corpora != c])
+                test = np.where((corpora == c) & np.isin(y, known))[0]
+                P = fit_predict(Xn, y, corpora, train, test)
+                cells.append(scores(y[test], P[:, :] * np.isin(np.arange(len(EMOTIONS)), known)))
             print(f"| {name}{' spk' if norm else ''} | " + " | ".join(cells) + " |", flush=True)
 
     from ser.serving.predict import Predictor
