@@ -97,26 +97,16 @@ def functionals(data: Path, meta: pd.DataFrame, model: Path) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def balanced(corpora: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Sample weights: within each corpus every emotion it has weighs the same, every corpus the same."""
-    w = np.zeros(len(y))
-    for c in np.unique(corpora):
-        in_c = corpora == c
-        kinds = np.unique(y[in_c])
-        for k in kinds:
-            m = in_c & (y == k)
-            w[m] = 1.0 / m.sum() / len(kinds)
-    return w * len(y) / w.sum()
-
-
 def fit_predict(X: np.ndarray, y: np.ndarray, corpora: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Logistic regression on standardised ``X[train]``; probabilities of ``X[test]`` over all 8 emotions."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    from ser.training.fit import balanced_weights
+
     sc = StandardScaler().fit(X[train])
     lr = LogisticRegression(C=0.01, max_iter=2000).fit(sc.transform(X[train]), y[train],
-                                                       sample_weight=balanced(corpora[train], y[train]))
+                                                       sample_weight=balanced_weights(list(corpora[train]), y[train]))
     P = np.zeros((len(test), len(EMOTIONS)))
     P[:, lr.classes_] = lr.predict_proba(sc.transform(X[test]))
     return P
@@ -190,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
                 train, known = np.where(corpora != c)[0], np.unique(y[corpora != c])
                 test = np.where((corpora == c) & np.isin(y, known))[0]
                 P = fit_predict(Xn, y, corpora, train, test)
-                cells.append(scores(y[test], P[:, :] * np.isin(np.arange(len(EMOTIONS)), known)))
+                cells.append(scores(y[test], P * np.isin(np.arange(len(EMOTIONS)), known)))
             print(f"| {name}{' spk' if norm else ''} | " + " | ".join(cells) + " |", flush=True)
 
     from ser.serving.predict import Predictor

@@ -112,10 +112,11 @@ def analyse(name: str, data: bytes, *, explain: bool = False, where: str = "uplo
                    "or silence.")
     else:
         right.plotly_chart(probability_figure(pred.probabilities), width="stretch", key=f"p-{name}")
-    if explain and pred.emotion is not None and speaker is not None:  # explain() hears no enrolment yet
-        st.caption("No explanation: explanations are of the model without your enrolment, not of this answer.")
-    elif explain and pred.emotion is not None:
-        why(name, data, clip, pred.emotion)
+    if explain and pred.emotion is not None:
+        if speaker is None:
+            why(name, data, clip, pred.emotion)
+        else:  # explain() hears no enrolment yet
+            st.caption("No explanation: explanations are of the model without your enrolment, not of this answer.")
     if pred.n_windows > 1:  # speech longer than the model's window
         st.plotly_chart(timeline_figure(list(pred.timeline)), width="stretch", key=f"t-{name}")
     correction_form(data, predicted=pred.emotion, key=f"{where}-{name}", name=name, model_dir=model_dir)

@@ -60,4 +60,4 @@ def enrolment_panel(predictor, model_dir: Path):
             if right.button("Forget my voice", key="enrol_forget"):
                 del st.session_state[key]
                 st.rerun()
-    return st.session_state.get(key)
+    return stats  # every change of it above reruns the page
