@@ -23,8 +23,8 @@ __all__ = ["fix_length", "frame", "stft_power", "power_to_db", "mfcc", "normaliz
 
 FILTERS_FILE = Path(__file__).parent / "assets" / "filters.npz"
 # (sr, n_fft, n_mels) and (sr, n_fft, n_chroma, tuning) kept in FILTERS_FILE: the feature config's
-# defaults and the speech check's 40-band mel at 16 kHz.
-STORED_MEL = ((16000, 1024, 128), (16000, 1024, 40))
+# defaults, the speech check's 40-band mel at 16 kHz and the voice encoder's (ser.features.encoder).
+STORED_MEL = ((16000, 1024, 128), (16000, 1024, 40), (16000, 400, 40))
 STORED_CHROMA = ((16000, 1024, 12, 0.0),)
 
 

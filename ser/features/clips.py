@@ -13,9 +13,15 @@ from ser.config import AudioConfig, Config
 from ser.features.cache import CONDITION_PREFIX, FeatureCache, file_digest
 from ser.features.extract import extract_features
 
-__all__ = ["ClipTask", "clip_features", "CONDITION_PREFIX", "CONDITIONS_SEED"]
+__all__ = ["ClipTask", "clip_features", "CONDITION_PREFIX", "CONDITIONS_SEED", "ENCODER_PREFIX", "encoder_key"]
 
 CONDITIONS_SEED = 0  # the robustness report's noise is the same for every model
+ENCODER_PREFIX = "encoder:"
+
+
+def encoder_key(version: str) -> str:
+    """Where :func:`clip_features` puts the voice encoder's row of ``version`` (with ``ClipTask.encoder``)."""
+    return ENCODER_PREFIX + version
 
 
 @dataclass(frozen=True)
@@ -24,12 +30,14 @@ class ClipTask:
 
     A version is ``original``, a training augmentation (``ser.augment.training.VERSIONS``), or a condition
     of the robustness report written ``cond:<name>`` (``ser.augment.transforms.CONDITIONS``). ``babble`` names
-    other speakers' clips that babble noise may be made of.
+    other speakers' clips that babble noise may be made of. ``encoder`` names the versions whose voice
+    encoder row is wanted too (:func:`ser.features.encoder.encoder_row`, for a model with an encoder member).
     """
 
     path: str
     versions: tuple[str, ...] = ("original",)
     babble: tuple[str, ...] = ()
+    encoder: tuple[str, ...] = ()
 
 
 
@@ -53,9 +61,14 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
     ``version_rng(train.seed, content digest, version)``, report conditions from a fixed seed, so
     both are repeatable whatever order or process the clips are processed in.
 
+    For each version in ``task.encoder``, its :func:`ser.features.encoder.encoder_row` too, of the same
+    finished signal cut as the network's window is (:func:`ser.features.extract.fit_window` without its
+    filling: a short clip is seen once), under :func:`encoder_key`.
+
     Returns
     -------
-    dict mapping version to an array of shape (n_features, max_frames)
+    dict mapping version to an array of shape (n_features, max_frames), and ``encoder_key(version)`` of
+    each version in ``task.encoder`` to one of shape (1792,)
     """
     from ser.audio.reader import finish_audio, read_audio
     from ser.augment.training import augment, version_rng
@@ -67,12 +80,21 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
     keys = {v: cache.key(digest, v, audio=config.audio, features=config.features, augment=config.augment,
                          seed=config.train.seed, babble=tuple(task.babble))
             for v in task.versions}
+    if set(task.encoder) - set(task.versions):
+        raise ValueError(f"encoder rows asked for versions not extracted: {sorted(set(task.encoder) - set(task.versions))}")
+    if task.encoder:
+        from ser.features.encoder import ENCODER_VERSION
+
+        keys.update({encoder_key(v): cache.key(digest, f"{ENCODER_VERSION}:{v}", audio=config.audio,
+                                               features=config.features, augment=config.augment,
+                                               seed=config.train.seed, babble=tuple(task.babble))
+                     for v in task.encoder})
     if use_cache:
         for v, k in keys.items():
             hit = cache.get(k)
             if hit is not None:
                 out[v] = hit
-    missing = [v for v in task.versions if v not in out]
+    missing = [v for v in task.versions if v not in out or (v in task.encoder and encoder_key(v) not in out)]
     if missing:
         decoded = read_audio(task.path, config=config.audio, name=task.path)
         raw, sr = decoded.y, decoded.sr
@@ -86,9 +108,16 @@ def clip_features(task: ClipTask, *, config: Config, cache_dir: str | Path | Non
             else:
                 rng = version_rng(config.train.seed, digest, v)
                 y = augment(raw, sr=sr, version=v, rng=rng, config=config.augment, babble_sources=sources)
-            feats = extract_features(finish_audio(y, config=config.audio, name=task.path), sr=sr,
-                                     config=config.features)
+            y = finish_audio(y, config=config.audio, name=task.path)
+            feats = extract_features(y, sr=sr, config=config.features)
             if use_cache:
                 cache.put(keys[v], feats)
             out[v] = feats
+            if v in task.encoder:
+                from ser.features.encoder import encoder_row
+
+                row = encoder_row(y[:config.features.window_samples], sr=sr)
+                if use_cache:
+                    cache.put(keys[encoder_key(v)], row)
+                out[encoder_key(v)] = row
     return out
