@@ -196,7 +196,7 @@ def _predict_child(model_dir: str, path: str, runtime: str, calls: int) -> dict:
     model_lat = []
     for _ in range(calls):
         t = time.perf_counter()
-        predictor.predict_features(X)
+        predictor.predict_networks(X)
         model_lat.append(time.perf_counter() - t)
     with tempfile.TemporaryDirectory() as tmp:
         up = resample(y4, orig_sr=sr, target_sr=48_000)

@@ -376,6 +376,42 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_encoder_member(a: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from ser.model_folder import ModelFolder
+    from ser.training.encoder_head import add_encoder_member
+    from ser.training.train import score_test
+
+    model_dir = Path(a.model)
+    folder = ModelFolder(model_dir)
+    if not folder.has_model() or folder.is_personal():
+        raise SerError(f"{model_dir}: is not a model folder made by ser train; give one (--model models/default).")
+    t0 = time.time()
+
+    def show(e: dict) -> None:
+        if e.get("step") is not None and (e["step"] == e["total"] or e["step"] % 200 == 0):
+            _say(f"{'clips under every condition' if e['stage'] == 'robustness' else 'clips'} {e['step']}/{e['total']}")
+
+    head = add_encoder_member(model_dir, cache_dir=a.cache_dir, progress=show)
+    _print(f"{folder.encoder_head_file}: the encoder member (C={head.C:g}), fitted on the training clips in "
+           f"{time.time() - t0:.0f} s")
+    report, robust = score_test(model_dir, cache_dir=a.cache_dir, progress=show)
+    _print(f"test speakers: accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  "
+           f"UAR {report['uar']:.3f} on {report['n_clips']} clips; {folder.report_file}")
+    for line in robustness_table(robust).splitlines():
+        _print(line)
+    run = folder.run()
+    run.update(test_accuracy=report["accuracy"], test_macro_f1=report["macro_f1"], test_uar=report["uar"],
+               robustness={r["name"]: round(r["accuracy"], 4) for r in robust["conditions"]},
+               encoder_member={"command": "python -m ser encoder-member --model " + str(a.model),
+                               "wall_s": round(time.time() - t0, 1), "C": head.C,
+                               "added": time.strftime("%Y-%m-%d %H:%M:%S")})
+    folder.run_file.write_text(json.dumps(run, indent=2) + "\n")
+    return 0
+
+
 def cmd_adapt(a: argparse.Namespace) -> int:
     from ser.serving.adapt import adapt
 
@@ -405,7 +441,7 @@ def _agreement(model_dir: Path) -> tuple:
 
     keras_model = Predictor.load(model_dir, runtime="keras")
     X = np.random.default_rng(0).normal(size=(8, *keras_model.input_shape)).astype(np.float32)
-    return keras_model.predict_features(X), Predictor.load(model_dir, runtime="onnx").predict_features(X)
+    return keras_model.predict_networks(X), Predictor.load(model_dir, runtime="onnx").predict_networks(X)
 
 
 CLUSTER_HELP = ("a Dask scheduler whose workers extract the features (default $SER_CLUSTER; none: this machine); "
@@ -499,6 +535,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="write model.onnx so the model predicts without TensorFlow")
     s.add_argument("--model", required=True)
     s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("encoder-member", help="give a trained model the encoder member (its networks unchanged; "
+                                              "a few minutes)")
+    s.add_argument("--model", required=True)
+    s.add_argument("--cache-dir", default=None)
+    s.set_defaults(fn=cmd_encoder_member)
 
     s = sub.add_parser("adapt", help="a personal model from a few labelled clips of one speaker (about a minute)")
     s.add_argument("--model", default="models/default", help="the base model (never written)")

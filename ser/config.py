@@ -43,12 +43,14 @@ class Preset:
     label_smoothing: float = 0.1
     class_weights: bool = True
     summary_members: int = 0
+    encoder_member: bool = False
 
 
 PRESET_TABLE: dict[str, Preset] = {
     "default": Preset("Built for this computer: three small networks averaged with three that hear only each "
                       "feature's summary over the clip, a few seconds an epoch each; about 14 minutes on 1200 clips. "
-                      "The recommended choice.", learning_rate=1e-3, ensemble_size=3, summary_members=3),
+                      "The recommended choice.", learning_rate=1e-3, ensemble_size=3, summary_members=3,
+                      encoder_member=True),
     "quick": Preset("Tiny and very fast; for trying the controls, not for accuracy.", learning_rate=2e-3,
                     ensemble_size=1),
     "seed": Preset("The original large model: about 50 times slower; needs hours on a CPU.", learning_rate=5e-5,
@@ -253,6 +255,12 @@ class TrainConfig:
         PRESET_TABLE["default"].summary_members,
         "networks that hear only each feature row's mean, spread and change over the clip, averaged with the "
         "others, 0 to 10 (default: 3; quick and seed: none)")
+    encoder_member: bool = _setting(
+        PRESET_TABLE["default"].encoder_member,
+        "average the networks with a logistic regression on a pretrained voice encoder's view of each clip "
+        "(ser.features.encoder; default: on; quick and seed: off)")
+    encoder_weight: float = _setting(
+        0.25, "the encoder member's share of the averaged probabilities, 0 to 1 (the networks have the rest)")
     model_seed: int | None = _setting(None, "seed of the networks' starting weights, when not the seed")
 
     def __post_init__(self) -> None:
@@ -276,6 +284,7 @@ class TrainConfig:
                f"ensemble_size={self.ensemble_size} must be between 1 and 10 (models trained and averaged).")
         _check(0 <= self.summary_members <= 10,
                f"summary_members={self.summary_members} must be between 0 and 10 (networks of clip summaries).")
+        _check(0 <= self.encoder_weight <= 1, f"encoder_weight={self.encoder_weight} must be between 0 and 1.")
         _check(self.monitor in MONITORS,
                f"monitor={self.monitor!r} must be 'val_loss' or 'val_accuracy'.")
 
@@ -347,6 +356,7 @@ class Config:
         train = dict(data["train"])
         train.setdefault("ensemble_size", 1)  # written before ensembles: one network
         train.setdefault("summary_members", 0)  # written before summary networks: none
+        train.setdefault("encoder_member", False)  # written before the encoder member: networks only
         features = dict(data["features"])
         features.setdefault("pad_mode", "silence")  # written before pad_mode: trained on silence-padded clips
         try:

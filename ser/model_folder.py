@@ -11,6 +11,8 @@ A training works in a staging folder that becomes the model folder when it finis
 ``history.csv``        each epoch's metrics (one row per member and epoch)
 ``model.keras``        the network (``model.h5`` beside it: the same, for older Keras)
 ``model.onnx``         its export, run without TensorFlow (:mod:`ser.serving.export`)
+``encoder_head.npz``   with ``train.encoder_member``: the regression on the voice encoder's rows
+                       (:mod:`ser.training.encoder_head`), averaged with the networks
 ``report.json``        the test speakers' scores (``predictions.csv``: each clip's answer)
 ``robustness.json``    the test speakers' scores under each recording condition
 ``run.json``           what was run, where, and its headline scores, written last
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from ser.config import Config
 
 __all__ = ["ModelFolder", "CONFIG", "SPLIT", "PROGRESS", "HISTORY", "KERAS", "H5", "ONNX", "REPORT",
-           "PREDICTIONS", "ROBUSTNESS", "RUN", "LOG", "STOP", "ADAPTED", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
+           "PREDICTIONS", "ROBUSTNESS", "RUN", "LOG", "STOP", "ADAPTED", "ENCODER_HEAD", "MODEL_FILES", "VERSION_FILES", "DOWNLOAD_FILES"]
 
 CONFIG = "config.json"
 SPLIT = "split.csv"
@@ -55,12 +57,13 @@ RUN = "run.json"
 LOG = "train.log"
 STOP = "STOP"
 ADAPTED = "adapted.json"
+ENCODER_HEAD = "encoder_head.npz"
 
 MODEL_FILES: tuple[str, ...] = (KERAS, H5)
 """The saved network, in the order prediction tries them (``model.h5`` when ``model.keras`` is damaged)."""
-VERSION_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, ONNX)
+VERSION_FILES: tuple[str, ...] = (KERAS, H5, CONFIG, ONNX, ENCODER_HEAD)
 """The files that make a model's predictions: a change to any is a new version (:meth:`ModelFolder.fingerprint`)."""
-DOWNLOAD_FILES: tuple[str, ...] = (KERAS, H5, ONNX, CONFIG, REPORT, ADAPTED)
+DOWNLOAD_FILES: tuple[str, ...] = (KERAS, H5, ONNX, ENCODER_HEAD, CONFIG, REPORT, ADAPTED)
 """What the Evaluate page zips for download: the model (a personal model is its ``model.onnx`` and
 ``adapted.json`` alone), its settings and its scores; the files a folder lacks are left out."""
 
@@ -138,6 +141,10 @@ class ModelFolder:
     @property
     def stop_file(self) -> Path:
         return self.path / STOP
+
+    @property
+    def encoder_head_file(self) -> Path:
+        return self.path / ENCODER_HEAD
 
     @property
     def adapted_file(self) -> Path:
@@ -224,6 +231,17 @@ class ModelFolder:
 
         labels = self.run().get("labels")
         return from_portable(labels) if labels else None
+
+    def clip_folder(self, corpus: str | None = None) -> Path | None:
+        """The folder a training clip's relative path (``split.csv``) is under on this machine: the folder of
+        the labels CSV of its ``corpus`` (``run.json``; the first labels without corpora); ``None`` when the
+        run record names none."""
+        from ser.paths import from_portable
+
+        run = self.run()
+        labels = ((run.get("corpora") or {}).get(corpus) or {}).get("labels") if corpus else None
+        labels = labels or run.get("labels")
+        return from_portable(labels).parent if labels else None
 
     def results(self) -> dict[str, Any]:
         """Everything the training wrote, each ``None`` where the file is missing (``run`` and

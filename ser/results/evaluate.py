@@ -148,7 +148,9 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
             raise LabelsError(f"{labels_csv}: none of its clips is {' or '.join([', '.join(chosen[:-1]), chosen[-1]])}"
                               f" (the emotions chosen); it has {', '.join(present) or 'no emotion this model knows'}.")
     n_skipped = len(labels) - len(good)
-    feats = extract_many([ClipTask(p) for p in good["abspath"]], config=predictor.config, cache_dir=cache_dir,
+    encoder = predictor.encoder_head is not None
+    feats = extract_many([ClipTask(p, encoder=("original",) if encoder else ()) for p in good["abspath"]], config=predictor.config,
+                         cache_dir=cache_dir,
                          progress=(lambda d, t: progress({"stage": "features", "step": d, "total": t}))
                          if progress else None)
     ok = [i for i, f in enumerate(feats) if isinstance(f, dict)]
@@ -165,7 +167,10 @@ def evaluate_model(model_dir: str | Path, labels_csv: str | Path, out_dir: str |
         groups = [("speaker", speakers[i]) if speaker_norm and speakers[i] else ("clip", good["path"][i]) for i in ok]
         X = np.stack(normalise_groups(list(X), groups, original=[True] * len(ok),
                                       rms_row=rms_row(predictor.config.features)))
-    probs = predictor.predict_features(X) if ok else np.zeros((0, len(predictor.emotions)))
+    from ser.features.clips import encoder_key
+
+    rows = np.stack([feats[i][encoder_key("original")] for i in ok]) if encoder else None
+    probs = predictor.predict_features(X, rows=rows) if ok else np.zeros((0, len(predictor.emotions)))
     scored, extra = predictor.emotions, {"model": str(model_dir), "labels": str(labels_csv)}
     if trained_by_speaker:
         extra["speaker_norm"] = bool(speaker_norm)

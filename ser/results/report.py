@@ -147,6 +147,8 @@ def build_report(model_dir: str | Path) -> str:
     card = [["preset", train_cfg.get("preset", "?")],
             ["networks averaged", train_cfg.get("ensemble_size", 1)],
             ["summary networks averaged with them", train_cfg.get("summary_members", 0)],
+            ["encoder member (a regression on a pretrained voice encoder) averaged with them",
+             "yes" if train_cfg.get("encoder_member") else "no"],
             ["epochs (most) / patience", f"{train_cfg.get('epochs', '?')} / {train_cfg.get('patience_epochs', '?')}"],
             ["learning rate", train_cfg.get("learning_rate", "?")],
             ["augmentation of training clips", "on" if config.get("augment", {}).get("enabled") else "off"],

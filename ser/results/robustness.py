@@ -75,7 +75,7 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     from ser.augment.transforms import CONDITIONS
     from ser.results.evaluate import report_from_predictions
     from ser.features.cache import CONDITION_PREFIX
-    from ser.features.clips import ClipTask
+    from ser.features.clips import ClipTask, encoder_key
     from ser.features.engine import extract_many
 
     frame = frame[frame["emotion"].isin(predictor.emotions)].reset_index(drop=True)
@@ -92,7 +92,8 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
     if len(names) < len(CONDITIONS):
         babble_from = None  # a single clip: nothing to make babble from, so that condition is left out
     versions = tuple(CONDITION_PREFIX + name for name in names)
-    tasks = [ClipTask(p, versions, pool) for p, pool in zip(frame["abspath"], pools)]
+    encoder = predictor.encoder_head is not None
+    tasks = [ClipTask(p, versions, pool, encoder=versions if encoder else ()) for p, pool in zip(frame["abspath"], pools)]
     emit = progress or (lambda e: None)
     results = extract_many(tasks, config=predictor.config, cache_dir=cache_dir, should_stop=should_stop,
                            progress=lambda d, t: emit({"stage": "robustness", "step": d, "total": t}),
@@ -111,7 +112,8 @@ def robustness_report(predictor, frame: pd.DataFrame, *, cache_dir: str | Path |
             groups = [("speaker", str(speakers[i])) if speakers and str(speakers[i]).strip()
                       else ("clip", frame["path"][i]) for i in ok]
             X = normalise_groups(X, groups, original=[True] * len(X), rms_row=rms_row(predictor.config.features))
-        probs = predictor.predict_features(np.stack(X))
+        rows = np.stack([results[i][encoder_key(CONDITION_PREFIX + name)] for i in ok]) if encoder else None
+        probs = predictor.predict_features(np.stack(X), rows=rows)
         predicted[name] = [emotions[j] for j in probs.argmax(axis=1)]
     rows = []
     for name in names:

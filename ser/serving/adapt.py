@@ -545,7 +545,9 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
     from ser.features.cache import file_digest
     from ser.paths import portable
 
-    dataclasses.replace(config, emotions=tuple(chosen)).save(folder / CONFIG)
+    # the personal model is the networks' export and its head: a base model's encoder member is not in it
+    dataclasses.replace(config, emotions=tuple(chosen),
+                        train=dataclasses.replace(config.train, encoder_member=False)).save(folder / CONFIG)
     (folder / REPORT).write_text(json.dumps(report, indent=2))
     here = os.path.abspath(folder)  # a sibling of the final folder: the same relative paths from there
     write_csv(frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(  # a labels CSV

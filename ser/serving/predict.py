@@ -84,8 +84,9 @@ class Predictor:
     """
 
     def __init__(self, model: Any, config: Config, model_dir: Path, *, runtime: str = "keras",
-                 fallback_reason: str = "") -> None:
+                 fallback_reason: str = "", encoder_head: Any = None) -> None:
         self.model = model
+        self.encoder_head = encoder_head  # ser.training.encoder_head.EncoderHead, with train.encoder_member
         self.config = config
         self.model_dir = model_dir
         self.emotions = list(config.emotions)
@@ -145,19 +146,43 @@ class Predictor:
             raise ModelError(f"{file}: gives {outputs} probabilities, but its config.json names "
                              f"{len(config.emotions)} emotions; the folder mixes files of two runs: retrain or "
                              "restore it.")
-        return cls(model, config, model_dir, runtime=used, fallback_reason=reason)
+        head = None
+        if config.train.encoder_member:  # ModelError, one line, when the head is missing or not this model's
+            from ser.training.encoder_head import EncoderHead
 
-    def predict_features(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-        """Probabilities for feature matrices.
+            head = EncoderHead.load(ModelFolder(model_dir).encoder_head_file, emotions=config.emotions)
+        return cls(model, config, model_dir, runtime=used, fallback_reason=reason, encoder_head=head)
+
+    def predict_features(self, X: np.ndarray, *, rows: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
+        """Probabilities for feature matrices: the networks', averaged with the encoder member's for a model
+        that has one (``train.encoder_member``: :mod:`ser.training.encoder_head`), which weighs
+        ``train.encoder_weight`` in the mean.
 
         Parameters
         ----------
         X : np.ndarray, shape (n, n_features, max_frames)
+        rows : np.ndarray, shape (n, 1792)
+            The same clips' :func:`ser.features.encoder.encoder_row` (``ClipTask(..., encoder=("original",))``);
+            required by a model with an encoder member, ignored by one without.
 
         Returns
         -------
         np.ndarray, shape (n, n_emotions)
         """
+        probs = self.predict_networks(X, batch_size=batch_size)
+        if self.encoder_head is None:
+            return probs
+        if rows is None or len(rows) != len(X):
+            raise ModelError(f"{self.model_dir}: has an encoder member, so its probabilities need each clip's encoder "
+                             f"row (rows=, one per clip; {0 if rows is None else len(rows)} given for {len(X)}).")
+        if not len(X):
+            return probs
+        w = self.config.train.encoder_weight
+        return (1 - w) * probs + w * self.encoder_head.predict_proba(rows)
+
+    def predict_networks(self, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
+        """The networks' probabilities alone (the mean over the ensemble), shape (n, n_emotions), for
+        ``X`` of shape (n, n_features, max_frames)."""
         # predict_on_batch runs the compiled graph: ~3 ms for one clip, against ~260 ms for an eager call
         out = [np.asarray(self.model.predict_on_batch(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, len(self.emotions)), dtype=np.float32)
@@ -401,13 +426,20 @@ class Predictor:
             return np.stack([extract_features(y[starts[i]:starts[i] + window], sr=rate, config=self.config.features)
                              for i in chunk])
 
+        def rows(chunk: np.ndarray) -> np.ndarray | None:  # the encoder member's view of the same windows
+            if self.encoder_head is None:
+                return None
+            from ser.features.encoder import encoder_row
+
+            return np.stack([encoder_row(y[starts[i]:starts[i] + window], sr=rate) for i in chunk])
+
         if self.config.train.speaker_norm and speaker is None and chunks:  # no enrolment: the audio's own frames
             from ser.features.speakers import normalise, rms_row, speaker_stats
 
             Xs = [features(chunk) for chunk in chunks]
             mean = speaker_stats(Xs, rms_row=rms_row(self.config.features))
             for chunk, X in zip(chunks, Xs):
-                probs[chunk] = self.predict_features(normalise(X, mean=mean), batch_size=32)
+                probs[chunk] = self.predict_features(normalise(X, mean=mean), rows=rows(chunk), batch_size=32)
             return weights, probs, crowd, frames
         for chunk in chunks:
             X = features(chunk)
@@ -415,7 +447,7 @@ class Predictor:
                 from ser.features.speakers import normalise
 
                 X = normalise(X, mean=speaker)
-            probs[chunk] = self.predict_features(X, batch_size=32)
+            probs[chunk] = self.predict_features(X, rows=rows(chunk), batch_size=32)
         return weights, probs, crowd, frames
 
     def _predict_raw(self, raw: np.ndarray, *, name: str, timeline: bool, duration_s: float,

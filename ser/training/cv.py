@@ -63,6 +63,7 @@ def _speaker_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, p
     scored on its ``val`` rows; the validation probabilities, history and clips."""
     from ser.serving.predict import Predictor
     from ser.training.dataset import features_for_split
+    from ser.training.encoder_head import fit_member, rows
     from ser.training.fit import fit
 
     k, part, config, cache_dir = job
@@ -70,7 +71,8 @@ def _speaker_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, p
     with tempfile.TemporaryDirectory(prefix=f"ser-cv-{k}-") as tmp:
         config.save(ModelFolder(tmp).config_file)
         fit(data, config, Path(tmp), progress=progress, should_stop=should_stop)
-        probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]))
+        fit_member(data, config, ModelFolder(tmp))
+        probs = Predictor.load(tmp).predict_features(np.stack(data["val"]["X"]), rows=rows(data["val"], config))
         history = ModelFolder(tmp).history_file.read_text()
     return {"probs": probs, "history": history, "y": data["val"]["y"], "path": data["val"]["path"]}
 
@@ -158,6 +160,7 @@ def _corpus_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, pr
     rows (``val`` for early stopping), score the ``test`` rows; their probabilities, history and clips."""
     from ser.serving.predict import Predictor
     from ser.training.dataset import features_for_split
+    from ser.training.encoder_head import fit_member, rows
     from ser.training.fit import fit
 
     k, both, config, cache_dir = job
@@ -165,7 +168,9 @@ def _corpus_fold(job: tuple[int, pd.DataFrame, Config, str | Path | None], *, pr
     with tempfile.TemporaryDirectory(prefix=f"ser-loco-{k}-") as tmp:
         config.save(ModelFolder(tmp).config_file)
         fit(data, config, Path(tmp), progress=progress, should_stop=should_stop, export=False)
-        probs = Predictor.load(tmp, runtime="keras").predict_features(np.stack(data["test"]["X"]))
+        fit_member(data, config, ModelFolder(tmp))
+        probs = Predictor.load(tmp, runtime="keras").predict_features(np.stack(data["test"]["X"]),
+                                                                        rows=rows(data["test"], config))
         history = ModelFolder(tmp).history_file.read_text()
     return {"probs": probs, "history": history, "y": data["test"]["y"], "path": data["test"]["path"]}
 

@@ -36,7 +36,8 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
 
     Returns
     -------
-    data : dict mapping ``train``/``val``/``test`` to ``{"X": [arrays (n_features, max_frames)],
+    data : dict mapping ``train``/``val``/``test`` to ``{"X": [arrays (n_features, max_frames)], "R": [the voice
+        encoder's rows (1792,) with ``train.encoder_member``, else ``None``],
         "y": [emotions], "path": [paths, ``path#version`` for augmented versions], "corpus": [corpus names,
         ``""`` when the split has no ``corpus`` column]}``
     failed : list of ``(path, message)`` of the clips that could not be read
@@ -46,7 +47,7 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     a clip without a speaker by its own frames.
     """
     from ser.augment.training import VERSIONS, babble_pools
-    from ser.features.clips import ClipTask
+    from ser.features.clips import ENCODER_PREFIX, ClipTask, encoder_key
     from ser.features.engine import extract_many
 
     train_versions = VERSIONS if config.augment.enabled else ("original",)
@@ -55,12 +56,13 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
     speakers = train_rows["speaker"].tolist() if "speaker" in split and split["speaker"].notna().all() else None
     pools = iter(babble_pools(train_rows["abspath"].tolist(), speakers, seed=config.train.seed)
                  if config.augment.enabled else [])
-    tasks = [ClipTask(p, train_versions, next(pools, ())) if t else ClipTask(p, ("original",))
-             for p, t in zip(split["abspath"], is_train)]
+    member = config.train.encoder_member  # the encoder member's rows: of every version the networks see
+    tasks = [ClipTask(p, train_versions, next(pools, ()), encoder=train_versions if member else ()) if t else
+             ClipTask(p, ("original",), encoder=("original",) if member else ()) for p, t in zip(split["abspath"], is_train)]
     emit = progress or (lambda event: None)
     results = extract_many(tasks, config=config, cache_dir=cache_dir, should_stop=should_stop, cluster=cluster,
                            progress=lambda d, t: emit({"stage": "features", "step": d, "total": t}))
-    data: dict[str, dict[str, list]] = {s: {"X": [], "y": [], "path": [], "corpus": []}
+    data: dict[str, dict[str, list]] = {s: {"X": [], "R": [], "y": [], "path": [], "corpus": []}
                                         for s in ("train", "val", "test")}
     failed = []
     groups: dict[str, list] = {s: [] for s in data}  # speaker_norm: whose statistics, and whether an original
@@ -71,8 +73,11 @@ def features_for_split(split: pd.DataFrame, config: Config, *, cache_dir: str | 
         speaker = getattr(rec, "speaker", "")
         speaker = "" if pd.isna(speaker) else str(speaker).strip()
         for version, feats in res.items():
+            if version.startswith(ENCODER_PREFIX):
+                continue
             d = data[rec.split]
             d["X"].append(feats)
+            d["R"].append(res.get(encoder_key(version)))
             d["y"].append(rec.emotion)
             d["path"].append(rec.path if version == "original" else f"{rec.path}#{version}")
             d["corpus"].append(str(getattr(rec, "corpus", "")))

@@ -31,7 +31,7 @@ from ser.paths import check_name, portable
 from ser.training.runs import install, prepare_staging
 from ser.training.progress import ProgressFn
 
-__all__ = ["train", "TrainResult"]
+__all__ = ["train", "TrainResult", "score_test"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,9 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
             raise TrainingError("no training or validation clip could be read; check the labels with "
                                 f"`python -m ser validate {csvs[0]}`.")
         fit(data, config, staging, progress=emit, should_stop=stop)
+        from ser.training.encoder_head import fit_member
+
+        fit_member(data, config, folder, emotion_sets=corpora)  # the encoder member: seconds, after the networks
         emit({"stage": "evaluate"})
         report = _evaluate_test(data["test"], config, staging, n_skipped=len(labels) - len(good) + len(failed),
                                 split_mode=split_mode, emotion_sets=corpora)
@@ -152,6 +155,42 @@ def train(labels_csv: str | Path | list, out_dir: str | Path, config: Config | N
         raise TrainingError(f"training {out_dir.name} failed: {type(exc).__name__}: {exc}") from exc
 
 
+def score_test(model_dir: str | Path, *, cache_dir: str | Path | None = None,
+               progress: ProgressFn | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Score an installed model on its own test speakers again, as its training did, and write its
+    ``report.json``, ``predictions.csv`` and ``robustness.json`` (after a change to how it predicts: an
+    encoder member added).
+
+    The test clips are those of its ``split.csv``, read from the folders its ``run.json`` names.
+
+    Returns
+    -------
+    the test report and the robustness report
+    """
+    from ser.datasets.corpora import emotion_sets
+    from ser.training.dataset import features_for_split
+
+    folder = ModelFolder(model_dir)
+    config, split, run = folder.config(), folder.split(), folder.run()
+    if split is None:
+        raise TrainingError(f"{folder.split_file}: missing, so the model's test speakers are unknown.")
+    test = split[split["split"] == "test"].reset_index(drop=True)
+    corpora = test["corpus"].astype(str).tolist() if "corpus" in test else [None] * len(test)
+    roots = {c: folder.clip_folder(c) for c in set(corpora)}
+    if None in roots.values() or test.empty:
+        raise TrainingError(f"{folder.run_file}: does not say where the test clips are, or there are none.")
+    test["abspath"] = [str(roots[c] / p) for p, c in zip(test["path"], corpora)]
+    data, failed = features_for_split(test, config, cache_dir=cache_dir, progress=progress)
+    mode = run.get("split_mode", "speaker")
+    report = _evaluate_test(data["test"], config, folder.path, n_skipped=len(failed), split_mode=mode,
+                            emotion_sets=emotion_sets(split))
+    if report is None:
+        raise TrainingError(f"{model_dir}: none of its test clips could be read (under {roots[corpora[0]]}).")
+    robustness = _robustness_test(test, folder.path, labels_csv=folder.training_labels(), cache_dir=cache_dir,
+                                  progress=progress or (lambda e: None), should_stop=None)
+    return report, robustness
+
+
 def _robustness_test(split, staging: Path, *, labels_csv, cache_dir, progress: ProgressFn, should_stop,
                      cluster: str | None = None) -> dict[str, Any] | None:
     """The robustness report on the test clips, written as ``robustness.json`` beside the model."""
@@ -176,7 +215,9 @@ def _evaluate_test(test: dict[str, list], config: Config, staging: Path, *, n_sk
     if not test["X"]:
         return None
     predictor = Predictor.load(staging)
-    probs = predictor.predict_features(np.stack(test["X"]))
+    from ser.training.encoder_head import rows
+
+    probs = predictor.predict_features(np.stack(test["X"]), rows=rows(test, config))
     return write_report(staging, paths=test["path"], y_true=test["y"], probs=probs, emotions=config.emotions,
                         n_skipped=n_skipped, extra={"split": "test", "split_mode": split_mode,
                                                     "speakers_overlap": split_mode == "clip",

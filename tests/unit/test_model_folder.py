@@ -82,8 +82,14 @@ def test_an_old_model_folder_still_loads(tmp_path):
     # a model trained before the export, the robustness report and the run record existed
     from ser.model_folder import ModelFolder
 
-    for name in ("config.json", "model.keras", "report.json"):
+    import json
+
+    for name in ("model.keras", "report.json"):
         (tmp_path / name).write_bytes((DEFAULT / name).read_bytes())
+    config = json.loads((DEFAULT / "config.json").read_text())
+    for key in ("encoder_member", "encoder_weight"):  # written before the encoder member: networks only
+        config["train"].pop(key)
+    (tmp_path / "config.json").write_text(json.dumps(config))
     folder = ModelFolder(tmp_path)
     assert folder.has_model() and folder.robustness() is None and folder.run() == {}
     assert folder.training_labels() is None

@@ -29,6 +29,8 @@ def test_the_shipped_models_report_has_every_section_and_needs_no_network(tmp_pa
     assert "CC BY-NC-SA" in text and f"{accuracy:.1%}" in text
     assert re.search(r"networks averaged</t[dh]>\s*<td>3</td>", text)
     assert re.search(r"summary networks averaged with them</t[dh]>\s*<td>3</td>", text)  # the card names both kinds
+    assert re.search(r"encoder member \(a regression on a pretrained voice encoder\) averaged with them</t[dh]>\s*<td>yes"
+                     r"</td>", text)  # and the encoder member
 
 
 def test_a_model_without_its_clips_or_robustness_still_reports(tmp_path):

@@ -53,6 +53,7 @@ def _model_folder(tmp_path, *, emotions=None):
     model.save(folder / "model.keras")
     model.save(folder / "model.h5")
     config = Config() if emotions is None else Config(emotions=tuple(emotions))
+    config = config.with_settings(encoder_member=False)  # a network alone, as built here
     config.save(folder / "config.json")
     return folder
 
@@ -63,7 +64,7 @@ def test_a_damaged_model_keras_falls_back_to_model_h5(tmp_path):
     folder = _model_folder(tmp_path)
     (folder / "model.keras").write_bytes(b"PK\x03\x04 cut off")
     predictor = Predictor.load(folder)
-    assert predictor.predict_features(np.zeros((1, 182, 96), dtype=np.float32)).shape == (1, 8)
+    assert predictor.predict_networks(np.zeros((1, 182, 96), dtype=np.float32)).shape == (1, 8)
 
 
 def test_when_no_model_file_loads_each_is_named_damaged(tmp_path):
