@@ -1,6 +1,7 @@
 """Would a pretrained speech encoder help? ``python -m benchmarks.pretrained_encoder --data ../shared/data``.
 
-A measurement for issue 19, not part of the product: nothing in ``ser`` uses it yet. The encoder is
+A measurement for issue 19, not part of the product (the shipped encoder member, :mod:`ser.features.encoder`,
+grew out of it and runs the same encoder in ONNX; ``pretrained_encoder.md`` ends with how). The encoder is
 Resemblyzer 0.1.4's GE2E speaker encoder (Apache-2.0; its weights ship inside the PyPI wheel; a 3-layer
 LSTM over 40 mel bands, 10 ms hop, trained for speaker verification on LibriSpeech and VoxCeleb). Each clip
 (16 kHz, Resemblyzer's own volume normalisation and silence trimming) becomes 1792 numbers: the mean and
