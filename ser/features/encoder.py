@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ENCODER_FILE", "ENCODER_RATE", "ENCODER_VERSION", "N_ENCODER", "encoder_mel", "encoder_row",
-           "partial_slices"]
+           "encoder_rows", "partial_slices"]
 
 ENCODER_FILE = Path(__file__).parent / "assets" / "encoder" / "ge2e_encoder.onnx"
 ENCODER_VERSION = "ge2e-0.1.4-1"  # part of the feature cache's key: a changed row is a new version
@@ -99,22 +99,47 @@ def encoder_row(y: np.ndarray, *, sr: int) -> np.ndarray:
         Mean over frames of layer 1, 2, 3's outputs, each followed by their standard deviation (256 each),
         then the utterance embedding (256, unit length).
     """
+    return encoder_rows([y], sr=sr)[0]
+
+
+def _levelled(y: np.ndarray, sr: int) -> np.ndarray:
     from ser.audio import dsp
 
     y = np.asarray(y, dtype=np.float32).reshape(-1)
     if sr != ENCODER_RATE and y.size:
         y = dsp.resample(y, orig_sr=sr, target_sr=ENCODER_RATE)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
-    if rms > 0:
-        y = y * np.float32(10 ** (TARGET_DBFS / 20) / rms)
+    return y * np.float32(10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else y
+
+
+def encoder_rows(ys, *, sr: int) -> np.ndarray:
+    """:func:`encoder_row` of several signals, those of the same length run through the LSTM together (a
+    batch costs little more than one signal: the model windows of a long recording, an explanation's).
+
+    Parameters
+    ----------
+    ys : sequence of np.ndarray, each of shape (n_i,)
+    sr : int
+
+    Returns
+    -------
+    np.ndarray, shape (len(ys), 1792), float32
+    """
+    ys = [_levelled(y, sr) for y in ys]
+    out = np.zeros((len(ys), N_ENCODER), np.float32)
     session = _session()
-    mel = encoder_mel(y)
-    layers = session.run(["layer1", "layer2", "layer3"], {"mels": mel[None]})
-    stats = [f(out[0], axis=0) for out in layers for f in (np.mean, np.std)]
-    slices = partial_slices(y.size)
-    padded = np.pad(y, (0, max(0, slices[-1][1] * HOP_LENGTH - y.size)))
-    pmel = encoder_mel(padded)
-    (embeds,) = session.run(["embed"], {"mels": np.stack([pmel[a:b] for a, b in slices])})
-    embed = embeds.mean(axis=0)
-    embed = embed / max(float(np.linalg.norm(embed)), 1e-12)
-    return np.concatenate([*stats, embed]).astype(np.float32)
+    groups: dict[int, list[int]] = {}
+    for i, y in enumerate(ys):
+        groups.setdefault(y.size, []).append(i)
+    for n, members in groups.items():
+        mels = np.stack([encoder_mel(ys[i]) for i in members])
+        layers = session.run(["layer1", "layer2", "layer3"], {"mels": mels})
+        stats = np.concatenate([f(o, axis=1) for o in layers for f in (np.mean, np.std)], axis=1)
+        slices = partial_slices(n)
+        pad = max(0, slices[-1][1] * HOP_LENGTH - n)
+        pmels = [encoder_mel(np.pad(ys[i], (0, pad))) for i in members]
+        (embeds,) = session.run(["embed"], {"mels": np.stack([m[a:b] for m in pmels for a, b in slices])})
+        embeds = embeds.reshape(len(members), len(slices), -1).mean(axis=1)
+        embeds /= np.maximum(np.linalg.norm(embeds, axis=1, keepdims=True), 1e-12)
+        out[members] = np.concatenate([stats, embeds], axis=1)
+    return out

@@ -429,9 +429,9 @@ class Predictor:
         def rows(chunk: np.ndarray) -> np.ndarray | None:  # the encoder member's view of the same windows
             if self.encoder_head is None:
                 return None
-            from ser.features.encoder import encoder_row
+            from ser.features.encoder import encoder_rows
 
-            return np.stack([encoder_row(y[starts[i]:starts[i] + window], sr=rate) for i in chunk])
+            return encoder_rows([y[starts[i]:starts[i] + window] for i in chunk], sr=rate)
 
         if self.config.train.speaker_norm and speaker is None and chunks:  # no enrolment: the audio's own frames
             from ser.features.speakers import normalise, rms_row, speaker_stats

@@ -53,3 +53,12 @@ def test_onnx_file_and_its_licence_ship():
     assert encoder.ENCODER_FILE.stat().st_size > 5_000_000
     assert "Apache License" in (folder / "LICENSE").read_text()
     assert "Resemblyzer 0.1.4" in (folder / "NOTICE").read_text()
+
+
+def test_rows_of_several_windows_at_once_equal_each_alone(real_clip):
+    from ser.features.encoder import encoder_rows
+
+    y = finish_audio(read_audio(real_clip))
+    windows = [y[:16_000], y[8_000:24_000], y[:30_000], 0.5 * y[:16_000]]  # two lengths, one batch each
+    np.testing.assert_allclose(encoder_rows(windows, sr=16_000), np.stack([encoder_row(w, sr=16_000) for w in windows]),
+                               atol=1e-6)
