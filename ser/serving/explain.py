@@ -16,8 +16,10 @@ The work is bounded whatever the length (the answer to "one upload can occupy th
 
 - at most ``max_segments`` stretches: for long audio each stretch is made longer (a whole multiple of
   ``segment_s``), and the result says so (:attr:`Explanation.coarsened`);
-- at most ``max_windows`` model windows in all, the prediction's own included: the stretches are made
-  longer still until the planned work fits;
+- at most ``max_windows`` model windows in all, the prediction's own included, and at most
+  ``max_rescored`` windows heard again, counted in windows of the networks alone (a model with an
+  encoder member counts each :attr:`~ser.serving.predict.Predictor.window_cost`, 4, times: the voice encoder
+  costs three times the networks per window): the stretches are made longer still until the planned work fits;
 - ``deadline_s`` and ``should_stop`` are checked before each stretch; a result cut short says so
   (:attr:`Explanation.complete`, :attr:`Explanation.evaluated`) and its unsilenced stretches score 0.
 
@@ -32,10 +34,14 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Explanation", "explain", "MAX_SEGMENTS", "MAX_WINDOWS"]
+__all__ = ["MAX_RESCORED", "MAX_SEGMENTS", "MAX_WINDOWS", "Explanation", "explain"]
 
 MAX_SEGMENTS = 48  # stretches at most, whatever the length
 MAX_WINDOWS = 800  # model windows at most, the prediction's own ones included (600 s of audio has ~390)
+# windows heard again at most, in windows of the networks alone (~7 ms each here): 300 keeps issue 22's bound of
+# 3 s on a 9-minute upload for a model with the encoder member (~26 ms a window), whose stretches get longer;
+# the networks alone need at most ~150 for 48 stretches, so their explanations do not change
+MAX_RESCORED = 300
 
 _REASONS = {"stopped": "stopped", "deadline": "out of time", "work": "the cap on work was reached"}
 
@@ -146,7 +152,8 @@ def _mean(weights: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
 
 
 def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name: str = "<audio>",
-            max_segments: int = MAX_SEGMENTS, max_windows: int = MAX_WINDOWS, deadline_s: float | None = None,
+            max_segments: int = MAX_SEGMENTS, max_windows: int = MAX_WINDOWS, max_rescored: float = MAX_RESCORED,
+            deadline_s: float | None = None,
             should_stop: Callable[[], bool] | None = None) -> Explanation:
     """Occlusion of ``y`` in stretches of ``segment_s`` seconds (longer for long audio), with bounded work.
 
@@ -159,6 +166,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
     segment_s : length of each silenced stretch for short audio; a 4 s clip at 0.25 s has 16
     max_segments : stretches at most: longer audio gets stretches of a whole multiple of ``segment_s``
     max_windows : model windows scored at most, the prediction's own included
+    max_rescored : windows heard again at most (partly silenced), each counted ``predictor.window_cost`` times
     deadline_s : seconds after which no further stretch is started (``None``: no deadline)
     should_stop : called before each stretch; ``True`` ends the explanation there
 
@@ -187,7 +195,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
     win_a = np.asarray(predictor.window_starts(len(fin)))
     win_b = np.minimum(win_a + window, len(fin))
     weights, probs, frames = predictor.score_windows(fin, list(win_a))
-    n_windows = len(win_a)
+    n_windows = own = len(win_a)
     base = _mean(weights, probs)
 
     hop0 = max(1, int(round(segment_s * sr)))
@@ -203,10 +211,15 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
             partial.append(np.flatnonzero(touched & ~((win_a >= lo) & (win_b <= hi))))
         return starts, ends, a, b, partial
 
+    cost = float(predictor.window_cost)
+
+    def too_much(again: int) -> bool:  # ``again`` windows heard again besides the prediction's own
+        return own + again > max_windows or cost * again > max_rescored
+
     k = max(1, int(np.ceil(len(y) / (max(1, max_segments) * hop0))))
     starts, ends, a, b, partial = stretches(k)
-    while len(starts) > 1 and n_windows + sum(map(len, partial)) > max_windows:  # longer stretches, less work
-        k = max(k + 1, int(np.ceil(k * 1.5)))
+    while len(starts) > 1 and too_much(sum(map(len, partial))):  # longer stretches, less work: the finest that fits
+        k += max(1, k // 8)
         starts, ends, a, b, partial = stretches(k)
     explanation = dict(starts_s=starts / sr, ends_s=ends / sr, segment_s=k * hop0 / sr, requested_segment_s=hop0 / sr)
     importance = np.zeros(len(starts))
@@ -228,7 +241,7 @@ def explain(predictor, y: np.ndarray, *, sr: int, segment_s: float = 0.25, name:
             reason = "deadline"
             break
         lo, hi, redo = int(a[i]), int(b[i]), partial[i]
-        if n_windows + len(redo) > max_windows:
+        if too_much(n_windows - own + len(redo)):
             reason = "work"
             break
         evaluated[i] = True

@@ -342,6 +342,16 @@ class Predictor:
         return self._predict_raw(decoded.y, name=label, timeline=timeline, duration_s=decoded.duration_s,
                                  warnings=decoded.warnings, emotions=chosen, speaker=mean)
 
+    @property
+    def window_cost(self) -> float:
+        """What scoring one window costs, in windows of the networks alone: 1, or ``1 + ENCODER_COST`` (4) for a
+        model with an encoder member (:data:`ser.features.encoder.ENCODER_COST`, measured)."""
+        if self.encoder_head is None:
+            return 1.0
+        from ser.features.encoder import ENCODER_COST
+
+        return 1.0 + ENCODER_COST
+
     def window_s(self) -> float:
         """Seconds of (trimmed) audio the model looks at at once."""
         return self.config.features.window_s(self.config.audio.sample_rate_hz)

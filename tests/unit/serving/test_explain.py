@@ -43,8 +43,8 @@ LIMIT = 800  # model windows: far more than a bounded explanation of a minute ne
 
 @pytest.fixture(scope="module")
 def minute():
-    """60 s at 16 kHz: demo clips at one level with 0.3 s pauses and, from 30 s, 3 s of a faint hiss (-80 dBFS,
-    seeded); and where that hiss is."""
+    """60 s at 16 kHz: demo clips at one level with 0.3 s pauses and, from 30 s, 6 s of a faint hiss (-80 dBFS,
+    seeded: long enough to hold a whole stretch of the encoder member's ~3 s ones); and where that hiss is."""
     from ser.audio.reader import normalize_level, read_audio
     from tests.conftest import DEMO
 
@@ -56,8 +56,8 @@ def minute():
         n += len(parts[-2]) + len(pause)
         i += 1
     y = np.concatenate(parts)[:60 * sr].copy()
-    y[30 * sr:33 * sr] = np.random.default_rng(0).normal(scale=1e-4, size=3 * sr).astype(np.float32)
-    return y, sr, (30.0, 33.0)
+    y[30 * sr:36 * sr] = np.random.default_rng(0).normal(scale=1e-4, size=6 * sr).astype(np.float32)
+    return y, sr, (30.0, 36.0)
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,9 @@ def test_explaining_a_minute_asks_the_model_for_a_bounded_number_of_windows(coun
     e, windows = explained
     assert e.complete and windows <= e.n_windows <= LIMIT
     seen["windows"] = 0
-    capped = explain(predictor, y, sr=sr, max_windows=100)  # a tighter cap: coarser stretches, still under it
-    assert seen["windows"] <= capped.n_windows <= 100
+    cap = e.n_windows - 10
+    capped = explain(predictor, y, sr=sr, max_windows=cap)  # a tighter cap: coarser stretches, still under it
+    assert seen["windows"] <= capped.n_windows <= cap
     assert len(capped.importance) < len(e.importance) and capped.coarsened
 
 
@@ -158,3 +159,23 @@ def test_explaining_what_was_just_predicted_scores_its_windows_once(counted, min
     e = explain(predictor, y, sr=sr)
     assert fresh - seen["windows"] >= 20, (fresh, seen["windows"])  # a minute has ~75 windows of speech
     assert e.complete
+
+
+def test_a_model_with_an_encoder_member_hears_fewer_windows_again(counted, minute, explained):
+    """The voice encoder costs about three times the networks per window (issue 22's bound on an explanation's
+    time): a model with it re-scores at most MAX_RESCORED windows' worth of the networks alone, in longer
+    stretches, where the networks alone keep the finer ones."""
+    from ser.serving.explain import MAX_RESCORED
+
+    predictor, _ = counted
+    y, sr, _ = minute
+    e, _ = explained
+    own = explain(predictor, y, sr=sr, deadline_s=0.0).n_windows  # the prediction's own windows alone
+    assert predictor.encoder_head is not None and predictor.window_cost == 4.0
+    networks = Predictor(predictor.model, predictor.config, predictor.model_dir, runtime=predictor.runtime)
+    assert networks.window_cost == 1.0
+    alone = explain(networks, y, sr=sr)
+    assert len(e.importance) < len(alone.importance) and e.segment_s > alone.segment_s
+    assert e.complete and e.coarsened and "longer" in e.sentence()
+    assert 0 < predictor.window_cost * (e.n_windows - own) <= MAX_RESCORED
+    assert predictor.window_cost * (alone.n_windows - own) > MAX_RESCORED  # the finer plan: too much for the member
