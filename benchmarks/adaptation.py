@@ -43,25 +43,16 @@ GRID_VERSIONS = (("original",), ("original", "recording", "stretch", "pitch"))
 GRID_SCALING = ("enrolment", "train", "train_spread")
 
 
-def corpus_roots(model_dir: Path) -> dict[str, Path]:
-    """Each training corpus's folder (its labels CSV's), from the model's run record."""
-    from ser.model_folder import ModelFolder
-    from ser.paths import from_portable
-
-    corpora = ModelFolder(model_dir).run().get("corpora") or {}
-    return {name: from_portable(c["labels"]).parent for name, c in corpora.items()}
-
-
 def speaker_clips(model_dir: Path, splits: tuple[str, ...], *, quick: bool = False) -> list[dict]:
     """One entry per speaker of ``splits``: corpus, speaker, paths, emotions."""
     import pandas as pd
 
-    split = pd.read_csv(model_dir / "split.csv", dtype=str)
-    roots = corpus_roots(model_dir)
+    from ser.model_folder import ModelFolder
+
+    clips = pd.concat([ModelFolder(model_dir).split_clips(part) for part in splits], ignore_index=True)
     out = []
-    for (corpus, speaker), g in split[split["split"].isin(splits)].groupby(["corpus", "speaker"], sort=True):
-        out.append({"corpus": corpus, "speaker": speaker,
-                    "paths": [str(roots[corpus] / p) for p in g["path"]], "emotions": list(g["emotion"])})
+    for (corpus, speaker), g in clips.groupby(["corpus", "speaker"], sort=True):
+        out.append({"corpus": corpus, "speaker": speaker, "paths": list(g["abspath"]), "emotions": list(g["emotion"])})
     if quick:  # two speakers per corpus
         seen: dict[str, int] = {}
         out = [s for s in out if seen.setdefault(s["corpus"], 0) < 2 and not seen.update(

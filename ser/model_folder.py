@@ -243,6 +243,26 @@ class ModelFolder:
         labels = labels or run.get("labels")
         return from_portable(labels).parent if labels else None
 
+    def split_clips(self, part: str) -> "pd.DataFrame":
+        """The clips of one part of ``split.csv`` (``"train"``, ``"val"`` or ``"test"``) with ``abspath``, where each
+        is on this machine: under the folder of its corpus's labels CSV (:meth:`clip_folder`).
+
+        Raises :class:`~ser.errors.ModelError`, one line, when ``split.csv`` is missing or the run record does
+        not say where the part's clips are, or the part has none.
+        """
+        from ser.errors import ModelError
+
+        split = self.split()
+        if split is None or "split" not in split:
+            raise ModelError(f"{self.split_file}: missing, so the model's {part} clips are unknown.")
+        clips = split[split["split"] == part].reset_index(drop=True)
+        corpora = clips["corpus"].astype(str).tolist() if "corpus" in clips else [None] * len(clips)
+        roots = {c: self.clip_folder(c) for c in set(corpora)}
+        if None in roots.values() or clips.empty:
+            raise ModelError(f"{self.run_file}: does not say where the {part} clips are, or there are none.")
+        clips["abspath"] = [str(roots[c] / p) for p, c in zip(clips["path"], corpora)]
+        return clips
+
     def results(self) -> dict[str, Any]:
         """Everything the training wrote, each ``None`` where the file is missing (``run`` and
         ``config``, the parsed JSON, are ``{}`` then).

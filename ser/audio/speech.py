@@ -70,12 +70,9 @@ MANY_VOICES = "several voices at once: no single speaker"
 
 @lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
+    from ser.runtime import inference_session
 
-    options = ort.SessionOptions()
-    options.inter_op_num_threads = 1
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(str(VAD_FILE), sess_options=options, providers=["CPUExecutionProvider"])
+    return inference_session(VAD_FILE, one_thread=True)
 
 
 def _at_vad_rate(y: np.ndarray, sr: int) -> np.ndarray:

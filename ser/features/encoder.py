@@ -46,12 +46,9 @@ ENCODER_COST = 3.0
 
 @lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
+    from ser.runtime import inference_session
 
-    options = ort.SessionOptions()
-    options.inter_op_num_threads = 1
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(str(ENCODER_FILE), sess_options=options, providers=["CPUExecutionProvider"])
+    return inference_session(ENCODER_FILE, one_thread=True)
 
 
 def encoder_mel(y: np.ndarray, *, sr: int = ENCODER_RATE) -> np.ndarray:

@@ -134,7 +134,8 @@ class Embedder:
 
     def __init__(self, model_dir: str | Path) -> None:
         import onnx
-        import onnxruntime as ort
+
+        from ser.runtime import inference_session
 
         self.model_dir = Path(model_dir)
         self.proto = onnx.load(self.model_dir / ONNX)
@@ -148,9 +149,7 @@ class Embedder:
         probe.CopyFrom(self.proto)
         for name in self.names:
             probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        self.session = inference_session(probe.SerializeToString())
         self.train = penultimate_statistics(self.proto, self.names, ModelFolder(model_dir).keras_file)
         """Each activation's (mean, spread) over the training data, shape (d,) each; ``None`` without model.keras."""
 

@@ -166,15 +166,10 @@ def _session(path: Path) -> Any:
     except OSError as exc:
         raise ModelError(f"{path}: cannot be read ({exc.strerror}); restore it or export again.") from exc
     if key not in _SESSIONS:
-        import onnxruntime as ort
+        from ser.runtime import inference_session
 
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only: no notes on standard error
-        # no busy-waiting between runs: a 3 ms run left its threads spinning for ~45 ms of CPU, 10x the
-        # work, in each answer of the live meter (benchmarks/live.py); back-to-back runs are as fast
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            _SESSIONS[key] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            _SESSIONS[key] = inference_session(path)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf kinds
             raise ModelError(f"{path}: is damaged ({type(exc).__name__}); export it again with "
                              f"python -m ser export --model {path.parent}.") from exc

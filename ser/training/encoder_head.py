@@ -187,21 +187,14 @@ def add_encoder_member(model_dir: str | Path, *, cache_dir: str | Path | None = 
 
     folder = ModelFolder(model_dir)
     config = folder.config()
-    split = folder.split()
-    if split is None or "split" not in split:
-        raise ModelError(f"{folder.split_file}: missing; the encoder head is fitted on the model's training clips.")
-    train = split[split["split"] == "train"].reset_index(drop=True)
-    corpora = train["corpus"].astype(str).tolist() if "corpus" in train else [None] * len(train)
-    roots = {c: folder.clip_folder(c) for c in set(corpora)}
-    if None in roots.values() or train.empty:
-        raise ModelError(f"{folder.run_file}: does not say where the training clips are, or there are none.")
-    train["abspath"] = [str(roots[c] / p) for p, c in zip(train["path"], corpora)]
+    train = folder.split_clips("train")  # ModelError, one line, when they cannot be found
     config = replace(config, train=replace(config.train, encoder_member=True))
     data, _ = features_for_split(train, config, cache_dir=cache_dir, progress=progress)  # as training makes them
     if not data["train"]["R"]:
-        raise ModelError(f"{model_dir}: none of its training clips could be read (under {roots[corpora[0]]}).")
+        raise ModelError(f"{model_dir}: none of its training clips could be read (the first: "
+                         f"{train['abspath'][0]}).")
     head = fit_encoder_head(np.stack(data["train"]["R"]), data["train"]["y"], data["train"]["corpus"],
-                            emotions=config.emotions, emotion_sets=emotion_sets(split), C=C)
+                            emotions=config.emotions, emotion_sets=emotion_sets(folder.split()), C=C)
     head.save(folder.encoder_head_file)
     config.save(folder.config_file)
     return head

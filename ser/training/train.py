@@ -166,26 +166,23 @@ def score_test(model_dir: str | Path, *, cache_dir: str | Path | None = None,
     Returns
     -------
     the test report and the robustness report
+
+    Raises :class:`~ser.errors.ModelError` (:meth:`ser.model_folder.ModelFolder.split_clips`) when the test clips
+    cannot be found, :class:`~ser.errors.TrainingError` when none of them can be read.
     """
     from ser.datasets.corpora import emotion_sets
     from ser.training.dataset import features_for_split
 
     folder = ModelFolder(model_dir)
     config, split, run = folder.config(), folder.split(), folder.run()
-    if split is None:
-        raise TrainingError(f"{folder.split_file}: missing, so the model's test speakers are unknown.")
-    test = split[split["split"] == "test"].reset_index(drop=True)
-    corpora = test["corpus"].astype(str).tolist() if "corpus" in test else [None] * len(test)
-    roots = {c: folder.clip_folder(c) for c in set(corpora)}
-    if None in roots.values() or test.empty:
-        raise TrainingError(f"{folder.run_file}: does not say where the test clips are, or there are none.")
-    test["abspath"] = [str(roots[c] / p) for p, c in zip(test["path"], corpora)]
+    test = folder.split_clips("test")  # ModelError, one line, when they cannot be found
     data, failed = features_for_split(test, config, cache_dir=cache_dir, progress=progress)
     mode = run.get("split_mode", "speaker")
     report = _evaluate_test(data["test"], config, folder.path, n_skipped=len(failed), split_mode=mode,
                             emotion_sets=emotion_sets(split))
     if report is None:
-        raise TrainingError(f"{model_dir}: none of its test clips could be read (under {roots[corpora[0]]}).")
+        raise TrainingError(f"{model_dir}: none of its test clips could be read (the first: "
+                            f"{test['abspath'][0]}).")
     robustness = _robustness_test(test, folder.path, labels_csv=folder.training_labels(), cache_dir=cache_dir,
                                   progress=progress or (lambda e: None), should_stop=None)
     return report, robustness

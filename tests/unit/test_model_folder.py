@@ -129,3 +129,24 @@ def test_what_is_measured_about_a_model_lives_outside_it_one_folder_per_version(
     assert model not in first.parents
     os.utime(model / "model.keras", ns=(1, 1))  # a new training installs new files
     assert ModelFolder(model).derived_dir() != first
+
+
+def test_a_part_of_the_split_is_found_under_each_corpus_folder(tmp_path):
+    """split.csv's paths are relative to their corpus's labels CSV (run.json): the model folder says where each
+    clip is on this machine, and one line says why not."""
+    from ser.errors import ModelError
+    from ser.model_folder import ModelFolder
+    from ser.paths import from_portable
+
+    folder = ModelFolder(DEFAULT)
+    test = folder.split_clips("test")
+    assert set(test["split"]) == {"test"} and set(test["corpus"]) == {"ravdess", "nemo", "indian_emospeech"}
+    for corpus, labels in ((c, from_portable(v["labels"])) for c, v in folder.run()["corpora"].items()):
+        mine = test[test["corpus"] == corpus]
+        assert list(mine["abspath"]) == [str(labels.parent / p) for p in mine["path"]]
+    assert all(Path(p).is_file() for p in test["abspath"].head(3))
+    with pytest.raises(ModelError, match=r"split\.csv: missing"):
+        ModelFolder(tmp_path).split_clips("test")
+    (tmp_path / "split.csv").write_bytes((DEFAULT / "split.csv").read_bytes())
+    with pytest.raises(ModelError, match=r"run\.json: does not say where the test clips are"):
+        ModelFolder(tmp_path).split_clips("test")
