@@ -1,11 +1,18 @@
 """How much a personal model helps: ``python -m benchmarks.adaptation [--quick] [--choose] [--model DIR]``.
 
-For every TEST speaker of every corpus of the model's ``split.csv``, for k = 1, 2, 4 clips per emotion
+For every TEST speaker (``--part val``: validation speaker) of every corpus of the model's ``split.csv``, for k = 1, 2, 4 clips per emotion
 and several seeded draws: the head of :mod:`ser.serving.adapt` is fitted on k clips of each of that
 speaker's emotions that has at least k + 1 clips (and their augmented versions, as ``adapt()`` does), and
 that speaker's OTHER clips of those emotions are scored, beside the unadapted model on the same clips
 restricted to the same emotions (``base``; ``base_all`` is the unrestricted model's answer among all its
 emotions). Macro F1 and UAR are over the speaker's scored emotions (:func:`ser.results.evaluate.report_from_predictions`).
+For a model with an encoder member (:mod:`ser.training.encoder_head`), two more answers on the same clips:
+``shipped``, the model as it predicts (networks and member, :meth:`ser.serving.predict.Predictor.predict_file`)
+restricted to the same emotions, and ``adapted_member``, the adapted head's mean mixed with the member's as the
+shipped model mixes its networks' (``train.encoder_weight``). A personal model drops the member (it is built on
+the networks alone), so ``adapted`` against ``shipped`` is what tuning to one's voice changes for a user. The
+member's clip mean comes from the identity ``shipped = (1 - w) * networks + w * member`` (both speech-weighted
+means over the same windows).
 Prints a markdown table per corpus and the means, and writes JSON.
 
 ``--choose`` instead picks the method's settings (:data:`ser.serving.adapt.L2`, ``L2_BIAS``, ``SCALING``, the
@@ -41,6 +48,7 @@ GRID_L2 = (0.3, 1.0, 3.0, 10.0, 30.0)
 GRID_L2_BIAS = (0.0001, 0.001, 0.01, 0.1, 1.0)
 GRID_VERSIONS = (("original",), ("original", "recording", "stretch", "pitch"))
 GRID_SCALING = ("enrolment", "train", "train_spread")
+NAMES = ("adapted", "base", "base_all", "shipped", "adapted_member")  # the answers compared, where the model has them
 
 
 def speaker_clips(model_dir: Path, splits: tuple[str, ...], *, quick: bool = False) -> list[dict]:
@@ -69,8 +77,11 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
     from ser.model_folder import ModelFolder
     from ser.serving.adapt import Embedder, clip_rows
 
+    from ser.serving.predict import Predictor
+
     config = ModelFolder(model_dir).config()
     embedder = Embedder(model_dir)
+    predictor = Predictor.load(model_dir) if config.train.encoder_member else None
     t0 = time.perf_counter()
     for i, s in enumerate(speakers):
         clips, kept = [], []
@@ -80,7 +91,15 @@ def embed_speakers(model_dir: Path, speakers: list[dict], versions: tuple[str, .
             except AudioError:  # prediction gives no emotion for it either: left out, and counted
                 continue
             Z, P = embedder(X)
-            clips.append({"Z": Z, "P": P, "original": original, "weight": weight})
+            clip = {"Z": Z, "P": P, "original": original, "weight": weight}
+            if predictor is not None:  # the shipped answer, and the member's mean from it (the identity above)
+                shipped = predictor.predict_file(path)
+                w = config.train.encoder_weight
+                clip["S"] = np.array([shipped.probabilities[e] for e in config.emotions])
+                nets = np.average(P[original], axis=0, weights=weight[original])
+                clip["M"] = np.clip((clip["S"] - (1 - w) * nets) / w, 0.0, None)
+                clip["w"] = w
+            clips.append(clip)
             kept.append(j)
         s["skipped"] = [s["paths"][j] for j in range(len(s["paths"])) if j not in set(kept)]
         s["clips"], s["paths"], s["emotions"] = clips, [s["paths"][j] for j in kept], [s["emotions"][j] for j in kept]
@@ -111,19 +130,25 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
     y = np.concatenate([[chosen.index(e)] * int(m.sum()) for e, (_, m) in zip(emotions[enrol], used)])
     mu, sd = standardiser(Z, train=train, scaling=scaling or SCALING)
     W, b = fit_head((Z - mu) / sd, restricted_log(P, keep), y, l2=l2, l2_bias=l2_bias)
-    adapted, base, base_all = [], [], []
+    answers: dict[str, list[int]] = {name: [] for name in NAMES}
     for i in rest:
         c = s["clips"][i]
         m, w = c["original"], c["weight"][c["original"]]
         Pm = c["P"][m]
-        adapted.append(np.average(head_probs((c["Z"][m] - mu) / sd, restricted_log(Pm, keep), W, b), axis=0,
-                                  weights=w).argmax())
-        base.append(np.average(Pm[:, keep], axis=0, weights=w).argmax())
-        base_all.append(np.average(Pm, axis=0, weights=w).argmax())
+        A = np.average(head_probs((c["Z"][m] - mu) / sd, restricted_log(Pm, keep), W, b), axis=0, weights=w)
+        answers["adapted"].append(A.argmax())
+        answers["base"].append(np.average(Pm[:, keep], axis=0, weights=w).argmax())
+        answers["base_all"].append(np.average(Pm, axis=0, weights=w).argmax())
+        if "S" in c:
+            member = c["M"][keep] / max(float(c["M"][keep].sum()), 1e-12)
+            answers["shipped"].append(c["S"][keep].argmax())
+            answers["adapted_member"].append(((1 - c["w"]) * A + c["w"] * member).argmax())
     truth = list(emotions[rest])
     scores = {}
-    for name, pred in (("adapted", [chosen[i] for i in adapted]), ("base", [chosen[i] for i in base]),
-                       ("base_all", [known[i] for i in base_all])):
+    for name, pred in answers.items():
+        if not pred:
+            continue
+        pred = [known[i] for i in pred] if name == "base_all" else [chosen[i] for i in pred]
         r = report_from_predictions(truth, pred, emotions=known if name == "base_all" else chosen)
         scores[name] = {"macro_f1": r["macro_f1"], "uar": r["uar"]}
     return {**scores, "n_emotions": len(chosen), "n_scored": len(rest)}
@@ -142,7 +167,7 @@ def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, au
             if not rows:
                 continue
             m = {name: {key: float(np.mean([r[name][key] for r in rows])) for key in ("macro_f1", "uar")}
-                 for name in ("adapted", "base", "base_all")}
+                 for name in NAMES if name in rows[0]}
             out["per_speaker"].append({"corpus": s["corpus"], "speaker": s["speaker"], "k": k, **m,
                                        "n_emotions": rows[0]["n_emotions"], "n_scored": rows[0]["n_scored"],
                                        "draws": len(rows)})
@@ -153,16 +178,17 @@ def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, au
             if rows:
                 corpus_means[corpus] = {name: {key: float(np.mean([r[name][key] for r in rows]))
                                                for key in ("macro_f1", "uar")}
-                                        for name in ("adapted", "base", "base_all")} | {"n_speakers": len(rows)}
+                                        for name in NAMES if name in rows[0]} | {"n_speakers": len(rows)}
                 out["per_corpus"].setdefault(corpus, {})[str(k)] = corpus_means[corpus]
         rows = [r for r in out["per_speaker"] if r["k"] == k]
         if not rows:
             continue
+        names = [name for name in NAMES if name in rows[0]]
         out["mean"][str(k)] = {
             "over_corpora": {name: {key: float(np.mean([c[name][key] for c in corpus_means.values()]))
-                                    for key in ("macro_f1", "uar")} for name in ("adapted", "base", "base_all")},
+                                    for key in ("macro_f1", "uar")} for name in names},
             "over_speakers": {name: {key: float(np.mean([r[name][key] for r in rows])) for key in ("macro_f1", "uar")}
-                              for name in ("adapted", "base", "base_all")},
+                              for name in names},
             "n_speakers": len(rows)}
     return out
 
@@ -170,15 +196,17 @@ def run(speakers: list[dict], *, known: list[str], l2: float, l2_bias: float, au
 def table(result: dict) -> str:
     lines = []
     head = ("| k clips/emotion | speakers | base macro F1 | adapted macro F1 | gain | base UAR | adapted UAR | gain |"
-            " unrestricted base macro F1 |\n|---|---|---|---|---|---|---|---|---|")
+            " unrestricted base macro F1 | shipped (with the member) macro F1 | adapted + member macro F1 |"
+            "\n|---|---|---|---|---|---|---|---|---|---|---|")
 
     def row(k: str, m: dict, n: int) -> str:
         a, b, ball = m["adapted"], m["base"], m["base_all"]
+        extra = " | ".join(f"{m[name]['macro_f1']:.3f}" if name in m else "–" for name in ("shipped", "adapted_member"))
         return (f"| {k} | {n} | {b['macro_f1']:.3f} | {a['macro_f1']:.3f} | {a['macro_f1'] - b['macro_f1']:+.3f} | "
-                f"{b['uar']:.3f} | {a['uar']:.3f} | {a['uar'] - b['uar']:+.3f} | {ball['macro_f1']:.3f} |")
+                f"{b['uar']:.3f} | {a['uar']:.3f} | {a['uar'] - b['uar']:+.3f} | {ball['macro_f1']:.3f} | {extra} |")
 
     for corpus, by_k in result["per_corpus"].items():
-        lines += [f"\n**{corpus}** (test speakers)\n", head]
+        lines += [f"\n**{corpus}** ({result.get('settings', {}).get('part', 'test')} speakers)\n", head]
         lines += [row(k, m, m["n_speakers"]) for k, m in by_k.items()]
     for what in ("over_corpora", "over_speakers"):
         lines += [f"\n**mean {what.replace('_', ' ')}**\n", head]
@@ -243,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="two speakers per corpus, 2 draws")
     ap.add_argument("--choose", action="store_true", help="choose the settings on the validation speakers")
     ap.add_argument("--draws", type=int, default=None)
+    ap.add_argument("--part", choices=("test", "val"), default="test",
+                    help="whose clips are scored: the test speakers (the report) or the validation speakers "
+                         "(to choose by, as whether a personal model keeps the encoder member was chosen)")
     ap.add_argument("--scaling", default=",".join(GRID_SCALING), help="--choose: the scalings to try, comma-separated")
     ap.add_argument("--versions", choices=("both", "original", "augmented"), default="both",
                     help="--choose: fit on the clips as recorded, with their augmented versions, or try both")
@@ -262,12 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"best on the validation speakers: {result['best']}")
     else:
         known = list(ModelFolder(model_dir).config().emotions)
-        speakers = speaker_clips(model_dir, ("test",), quick=args.quick)
+        speakers = speaker_clips(model_dir, (args.part,), quick=args.quick)
         train = embed_speakers(model_dir, speakers, VERSIONS_USED)
         result = run(speakers, known=known, l2=L2, l2_bias=L2_BIAS, augmented=len(VERSIONS_USED) > 1, ks=KS, draws=draws,
                      scaling=SCALING, train=train)
         result["skipped_no_speech"] = [portable(p) for s in speakers for p in s["skipped"]]
-        result["settings"] = {"l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick,
+        result["settings"] = {"part": args.part, "l2": L2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED), "draws": draws, "quick": args.quick,
                               "scaling": SCALING if train is not None else "enrolment"}
         if not args.quick:
             result["adapt_time"] = bench_adapt_time(model_dir=model_dir)

@@ -17,11 +17,15 @@ personal model answers among the emotions the speaker enrolled (an emotion witho
 to say about how this voice sounds for it, and with an offset of its own it would keep or lose mass in
 a way no clip controls).
 
-The personal model is ``model.onnx`` alone: the base export with the head appended (MatMul, Add, Gather,
-Log, Softmax: ONNX graph surgery, no TensorFlow, a few seconds), saved with its own ``config.json`` (the
+The personal model is ``model.onnx``: the base export with the head appended (MatMul, Add, Gather,
+Log, Softmax: ONNX graph surgery, no TensorFlow, a few seconds), and, when the base has an encoder member
+(:mod:`ser.training.encoder_head`), that member restricted to the enrolled emotions (``encoder_head.npz``),
+averaged in at the base's ``encoder_weight`` as the base averages it (the personal head is fitted on the
+networks alone; chosen because the mix beat the personal networks alone at every k on the validation
+speakers, ``python -m benchmarks.adaptation --part val``). It is saved with its own ``config.json`` (the
 enrolled emotions), :data:`ser.model_folder.ADAPTED` (what it was adapted from and on what; the export's
-metadata names its SHA-256), ``report.json`` (a leave-one-clip-out estimate on the enrolment clips, base
-beside adapted, labelled as such), ``enrolment.csv`` (the clips: a labels CSV, paths relative to the folder, to
+metadata names its SHA-256), ``report.json`` (a leave-one-clip-out estimate on the enrolment clips, the base
+as it predicts beside adapted, labelled as such), ``enrolment.csv`` (the clips: a labels CSV, paths relative to the folder, to
 adapt again from the base with more clips) and a ``README.md`` model card.
 :meth:`ser.serving.predict.Predictor.load` runs it with ONNX Runtime like any export (no Keras fallback: there
 is no Keras file, and ``runtime="keras"`` says so).
@@ -492,9 +496,15 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     say(0.8, "estimating it (leave one clip out)")
     base = np.array([np.average(P[(groups == g) & original][:, keep], axis=0, weights=weight[(groups == g) & original])
                      for g in range(len(frame))])
-    report = _report(frame, chosen, np.array([chosen.index(e) for e in frame["emotion"]]), base,
-                     loo_predictions(Z, offsets, y, groups, original, l2=l2, weight=weight, train=embedder.train), model_dir=model_dir, speaker=speaker,
-                     l2=l2)
+    loo = loo_predictions(Z, offsets, y, groups, original, l2=l2, weight=weight, train=embedder.train)
+    member = None
+    if config.train.encoder_member:  # kept, restricted to the enrolled emotions: base and estimate with it
+        say(0.85, "the base model's encoder member")
+        member, base, voice = _member(model_dir, frame, chosen)
+        w = config.train.encoder_weight
+        loo = (1 - w) * loo + w * voice
+    report = _report(frame, chosen, np.array([chosen.index(e) for e in frame["emotion"]]), base, loo,
+                     model_dir=model_dir, speaker=speaker, l2=l2)
     report["n_windows"] = int(original.sum())
     say(0.9, "writing the personal model")
     staging = out_dir.parent / f".adapting-{out_dir.name}-{os.getpid()}-{time.time_ns()}"
@@ -502,7 +512,7 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     try:
         staging.mkdir()
         _write(staging, embedder=embedder, keep=keep, W=Wf, b=bf, config=config, chosen=chosen, frame=frame,
-               speaker=speaker, model_dir=model_dir, report=report, l2=l2, start=start)
+               speaker=speaker, model_dir=model_dir, report=report, l2=l2, start=start, member=member)
         if by is not None:
             from ser.access import mark
 
@@ -517,6 +527,31 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     seconds = time.perf_counter() - start
     say(1.0, f"personal model in {out_dir} ({seconds:.1f} s)")
     return AdaptResult(out_dir, seconds, speaker, chosen, len(frame), report, tuple(warnings))
+
+
+def _member(model_dir: Path, frame: Any, chosen: tuple[str, ...]) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The base's encoder member restricted to ``chosen`` (:meth:`ser.training.encoder_head.EncoderHead.restricted`),
+    and for each clip of ``frame`` the base model's answer as it predicts (networks and member) and the
+    restricted member's alone, each restricted to ``chosen``: the speech-weighted mean over the windows
+    :meth:`ser.serving.predict.Predictor.predict` scores, shape (n_clips, len(chosen)) each."""
+    from ser.audio.reader import finish_audio, read_audio
+    from ser.features.encoder import encoder_rows
+    from ser.serving.predict import Predictor
+
+    predictor = Predictor.load(model_dir)
+    head = predictor.encoder_head.restricted(chosen)
+    audio, window = predictor.config.audio, predictor.config.features.window_samples
+    shipped, voice = [], []
+    for path, shown in zip(frame["abspath"], frame["path"]):
+        answer = predictor.predict_file(path, name=shown, emotions=chosen)
+        shipped.append([answer.probabilities[e] for e in chosen])
+        y = finish_audio(read_audio(path, config=audio, name=shown).y, config=audio, name=shown)
+        starts = predictor.window_starts(len(y))
+        weights = predictor.score_windows(y, starts)[0]  # the prediction's own, kept from predict_file
+        kept = np.flatnonzero(weights > 0)
+        rows = encoder_rows([y[starts[i]:starts[i] + window] for i in kept], sr=audio.sample_rate_hz)
+        voice.append(np.average(head.predict_proba(rows), axis=0, weights=weights[kept]))
+    return head, np.array(shipped), np.array(voice)
 
 
 def _report(frame: Any, chosen: tuple[str, ...], y: np.ndarray, base: np.ndarray, loo: np.ndarray, *,
@@ -535,7 +570,7 @@ def _report(frame: Any, chosen: tuple[str, ...], y: np.ndarray, base: np.ndarray
 
 def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, b: np.ndarray, config: Any,
            chosen: tuple[str, ...], frame: Any, speaker: str, model_dir: Path, report: dict[str, Any], l2: float,
-           start: float) -> None:
+           start: float, member: Any = None) -> None:
     import dataclasses
 
     import onnx
@@ -544,9 +579,13 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
     from ser.features.cache import file_digest
     from ser.paths import portable
 
-    # the personal model is the networks' export and its head: a base model's encoder member is not in it
+    # the personal model is the networks' export and its head, and the base's encoder member restricted to the
+    # enrolled emotions at the base's weight (better than without it at every k on the validation speakers:
+    # benchmarks/adaptation.py --part val)
     dataclasses.replace(config, emotions=tuple(chosen),
-                        train=dataclasses.replace(config.train, encoder_member=False)).save(folder / CONFIG)
+                        train=dataclasses.replace(config.train, encoder_member=member is not None)).save(folder / CONFIG)
+    if member is not None:
+        member.save(ModelFolder(folder).encoder_head_file)
     (folder / REPORT).write_text(json.dumps(report, indent=2))
     here = os.path.abspath(folder)  # a sibling of the final folder: the same relative paths from there
     write_csv(frame[["abspath", "emotion", "speaker"]].rename(columns={"abspath": "path"}).assign(  # a labels CSV
@@ -557,7 +596,8 @@ def _write(folder: Path, *, embedder: Embedder, keep: list[int], W: np.ndarray, 
               "emotions": list(chosen), "n_clips": len(frame), "n_windows": report.get("n_windows", len(frame)),
               "clips_per_emotion": {e: int((frame["emotion"] == e).sum()) for e in chosen},
               "method": "logistic head on the frozen ensemble's penultimate activations, base log-probabilities "
-                        "as offset", "l2": l2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED),
+                        "as offset" + (f", mixed with the base's encoder member at {config.train.encoder_weight:g}"
+                                       if member is not None else ""), "l2": l2, "l2_bias": L2_BIAS, "versions": list(VERSIONS_USED),
               "scaling": SCALING if embedder.train is not None else "enrolment",
               "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     proto = _personal_onnx(embedder, keep, W, b)

@@ -117,7 +117,7 @@ class Predictor:
         from ser.serving.export import export_status, load_onnx
         from ser.training.model import load_saved_model, model_files
 
-        # a personal model (ser.serving.adapt) is model.onnx alone, made from its adapted.json
+        # a personal model (ser.serving.adapt) is model.onnx (and the base's encoder member), made from its adapted.json
         personal = ModelFolder(model_dir).is_personal()
         if personal and runtime == "keras":
             raise ModelError(f"{model_dir}: is a personal model, which runs with ONNX Runtime only; use runtime 'auto'.")

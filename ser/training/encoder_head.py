@@ -83,6 +83,13 @@ class EncoderHead:
         Z = (R - self.mean) / self.scale
         return head_probs(Z, np.zeros((len(Z), len(self.emotions))), self.W, self.b).astype(np.float32)
 
+    def restricted(self, emotions: Sequence[str]) -> "EncoderHead":
+        """The head answering among ``emotions`` only (in its own order): its softmax over their columns is
+        its probabilities restricted to them and renormalised (a personal model's: :mod:`ser.serving.adapt`)."""
+        keep = [self.emotions.index(e) for e in self.emotions if e in set(emotions)]
+        return EncoderHead(self.mean, self.scale, self.W[:, keep], self.b[keep],
+                           tuple(self.emotions[i] for i in keep), self.C)
+
     def save(self, path: str | Path) -> None:
         np.savez(path, mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
                  W=self.W.astype(np.float32), b=self.b.astype(np.float32), emotions=np.array(self.emotions),

@@ -95,17 +95,30 @@ def test_the_adapted_model_fits_its_enrolment_clips_better_than_the_base(persona
 
 
 def test_an_infinite_penalty_gives_the_base_model_restricted_to_the_emotions(tmp_path):
+    """The head at zero is the base's networks restricted to the enrolled emotions; the base's encoder member is
+    kept, restricted to them too, at the base's weight (chosen on validation speakers: benchmarks/adaptation.py)."""
+    from ser.audio.reader import finish_audio, read_audio
+    from ser.features.encoder import encoder_rows
+
     chosen = ("happy", "sad", "angry")
     out = tmp_path / "models" / "same"
     adapt(DEFAULT_MODEL, _labels(tmp_path, _demo(emotions=chosen)), out_dir=out, l2=math.inf)
     base, mine = Predictor.load(DEFAULT_MODEL), Predictor.load(out)
-    base.encoder_head = None  # a personal model adapts the networks alone, without the base's encoder member
-    assert tuple(mine.emotions) == chosen and not mine.config.train.encoder_member
+    assert tuple(mine.emotions) == chosen and mine.config.train.encoder_member
+    assert mine.encoder_head.emotions == chosen and ModelFolder(out).encoder_head_file.is_file()
+    w = base.config.train.encoder_weight
+    member = base.encoder_head
+    base.encoder_head = None  # the networks alone
+    keep = [base.emotions.index(e) for e in chosen]
     for clip in ("Actor_06/03-01-05-02-02-01-06.wav", "Actor_12/03-01-03-01-01-02-12.wav"):
-        want = base.predict_file(DEMO / clip, emotions=chosen).probabilities
+        y = finish_audio(read_audio(DEMO / clip).y, config=base.config.audio)
+        assert len(base.window_starts(len(y))) == 1  # one window: the restriction of its mean is of the window
+        nets = base.predict_file(DEMO / clip, emotions=chosen).probabilities
+        voice = member.predict_proba(encoder_rows([y], sr=16_000))[0, keep]
+        want = (1 - w) * np.array([nets[e] for e in chosen]) + w * voice / voice.sum()
         got = mine.predict_file(DEMO / clip).probabilities
-        assert got.keys() == want.keys()
-        np.testing.assert_allclose([got[e] for e in chosen], [want[e] for e in chosen], atol=1e-5)
+        assert tuple(got) == chosen
+        np.testing.assert_allclose([got[e] for e in chosen], want, atol=1e-5)
 
 
 def test_a_finite_penalty_changes_the_answer(personal, tmp_path):
@@ -262,7 +275,9 @@ def test_the_personal_onnx_is_the_head_on_activations_scaled_by_the_training_spr
     assert s.shape == (Z.shape[1],) and np.ptp(s[np.isfinite(s)]) > 0  # one spread per activation
     W, b = fit_head((Z - mu) / s, restricted_log(P, keep), y, l2=L2, l2_bias=L2_BIAS)
     want = head_probs((Z[:1] - mu) / s, restricted_log(P[:1], keep), W, b)[0]
-    got = Predictor.load(result.out_dir).predict_file(paths[0]).probabilities
+    mine = Predictor.load(result.out_dir)
+    mine.encoder_head = None  # the personal export alone (the base's encoder member is averaged in after it)
+    got = mine.predict_file(paths[0]).probabilities
     np.testing.assert_allclose([got[e] for e in result.emotions], want, atol=2e-3)
 
 
