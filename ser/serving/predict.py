@@ -90,7 +90,7 @@ class Predictor:
         self.config = config
         self.model_dir = model_dir
         self.emotions = list(config.emotions)
-        self.input_shape = (config.features.n_features, config.features.max_frames)
+        self.input_shape = cls_shape(config)
         self.runtime = runtime
         self.fallback_reason = fallback_reason
 

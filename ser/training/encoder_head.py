@@ -42,7 +42,7 @@ import numpy as np
 
 from ser.errors import ModelError
 
-__all__ = ["EncoderHead", "fit_encoder_head", "fit_member", "rows", "C_DEFAULT", "ABSENT_OFFSET", "add_encoder_member"]
+__all__ = ["ABSENT_OFFSET", "C_DEFAULT", "EncoderHead", "add_encoder_member", "fit_encoder_head", "fit_member", "rows"]
 
 C_DEFAULT = 0.001
 ABSENT_OFFSET = -1.0  # the logit offset, in training, of an emotion the row's corpus does not have

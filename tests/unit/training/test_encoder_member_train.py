@@ -32,7 +32,7 @@ def test_training_with_the_member_fits_saves_and_scores_with_it(small_subset, fe
     assert Config.load(out / "config.json").train.encoder_member
     predictor = Predictor.load(out)
     assert predictor.encoder_head is not None
-    test, X, R = _test_answers(out, small_subset, feature_cache)
+    _, X, R = _test_answers(out, small_subset, feature_cache)
     probs = predictor.predict_features(X, rows=R)
     w = predictor.config.train.encoder_weight
     np.testing.assert_allclose(probs, (1 - w) * predictor.predict_networks(X) + w * predictor.encoder_head.predict_proba(R),
