@@ -115,7 +115,8 @@ def score_draw(s: dict, k: int, rng: np.random.Generator, *, known: list[str], l
     (default :data:`ser.serving.adapt.SCALING`) with ``train`` (what :func:`embed_speakers` returns), as
     :func:`ser.serving.adapt.standardiser` takes them."""
     from ser.results.evaluate import report_from_predictions
-    from ser.serving.adapt import SCALING, fit_head, head_probs, restricted_log, standardiser
+    from ser.serving.adapt import SCALING, restricted_log, standardiser
+    from ser.training.logistic import fit_head, head_probs
 
     emotions = np.asarray(s["emotions"])
     chosen = [e for e in known if np.count_nonzero(emotions == e) >= k + 1]

@@ -51,9 +51,10 @@ import numpy as np
 from ser.errors import SerError
 from ser.model_folder import ADAPTED, CONFIG, ONNX, REPORT, ModelFolder
 from ser.serving.train_stats import penultimate_statistics, standardiser
+from ser.training.logistic import fit_head, head_probs
 
 __all__ = ["AdaptError", "AdaptResult", "adapt", "MIN_CLIPS_PER_EMOTION_ADAPT", "L2", "L2_BIAS",
-           "VERSIONS_USED", "SCALING", "Embedder", "standardiser", "clip_rows", "fit_head", "head_probs", "ENROLMENT_FILE"]
+           "VERSIONS_USED", "SCALING", "Embedder", "standardiser", "clip_rows", "restricted_log", "ENROLMENT_FILE"]
 
 MIN_CLIPS_PER_EMOTION_ADAPT = 2
 """Clips each enrolled emotion needs (the issue's default; one clip per emotion is measured by the benchmark,
@@ -179,70 +180,7 @@ class Embedder:
         return np.concatenate(Zs), np.concatenate(Ps)
 
 
-# --- the head -----------------------------------------------------------------------------------------
-
-def head_probs(Z: np.ndarray, offsets: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """softmax(offsets + Z @ W + b) row by row.
-
-    Parameters
-    ----------
-    Z : np.ndarray, shape (n, d); offsets : np.ndarray, shape (n, K) (log-probabilities)
-    W : np.ndarray, shape (d, K); b : np.ndarray, shape (K,)
-
-    Returns
-    -------
-    np.ndarray, shape (n, K)
-    """
-    logits = offsets + Z @ W + b
-    logits -= logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def fit_head(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, *, l2: float = L2, l2_bias: float = L2_BIAS,
-             weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The L2-penalised multinomial logistic regression on ``Z`` with ``offsets`` (L-BFGS).
-
-    Minimises ``sum_i w_i CE_i / sum_i w_i + l2 * (|W|^2 + l2_bias |b|^2)``; ``l2 = inf`` gives ``W = 0, b = 0``
-    (the offsets alone, i.e. the base model).
-
-    Parameters
-    ----------
-    Z : np.ndarray, shape (n, d): standardised activations
-    offsets : np.ndarray, shape (n, K)
-    y : np.ndarray of int, shape (n,): the class of each row, in 0..K-1
-    weights : np.ndarray, shape (n,), optional: each row's weight (default: every class weighs the same)
-
-    Returns
-    -------
-    W : np.ndarray, shape (d, K); b : np.ndarray, shape (K,)
-    """
-    from scipy.optimize import minimize
-
-    n, d = Z.shape
-    K = offsets.shape[1]
-    if not np.isfinite(l2) or n == 0:
-        return np.zeros((d, K)), np.zeros(K)
-    if weights is None:
-        counts = np.bincount(y, minlength=K).astype(float)
-        weights = 1.0 / np.maximum(counts[y], 1)
-    w = np.asarray(weights, float) / np.sum(weights)
-    Y = np.eye(K)[y]
-    Z64, O64 = Z.astype(np.float64), offsets.astype(np.float64)
-
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        W, b = theta[:d * K].reshape(d, K), theta[d * K:]
-        logits = O64 + Z64 @ W + b
-        logits -= logits.max(axis=1, keepdims=True)
-        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        value = -np.sum(w * np.sum(Y * logp, axis=1)) + l2 * (np.sum(W * W) + l2_bias * np.sum(b * b))
-        G = w[:, None] * (np.exp(logp) - Y)
-        grad = np.concatenate([(Z64.T @ G + 2 * l2 * W).ravel(), G.sum(axis=0) + 2 * l2 * l2_bias * b])
-        return float(value), grad
-
-    res = minimize(loss, np.zeros(d * K + K), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    return res.x[:d * K].reshape(d, K), res.x[d * K:]
-
+# --- the head (ser.training.logistic) ------------------------------------------------------------
 
 def restricted_log(P: np.ndarray, keep: Sequence[int]) -> np.ndarray:
     """log of the base probabilities of the ``keep`` columns (the head's offset), shape (n, len(keep))."""
@@ -431,7 +369,7 @@ def loo_predictions(Z: np.ndarray, offsets: np.ndarray, y: np.ndarray, groups: n
     for g in range(int(groups.max()) + 1 if len(groups) else 0):
         fit, test = groups != g, (groups == g) & original
         mu, s = standardiser(Z[fit], train=train, scaling=SCALING)
-        W, b = fit_head((Z[fit] - mu) / s, offsets[fit], y[fit], l2=l2)
+        W, b = fit_head((Z[fit] - mu) / s, offsets[fit], y[fit], l2=l2, l2_bias=L2_BIAS)
         out.append(np.average(head_probs((Z[test] - mu) / s, offsets[test], W, b), axis=0,
                               weights=None if weight is None else weight[test]))
     return np.array(out)
@@ -491,7 +429,7 @@ def adapt(model_dir: str | Path, labels: str | Path, *, out_dir: str | Path, spe
     offsets = restricted_log(P, keep)
     say(0.7, "fitting the personal head")
     mu, s = standardiser(Z, train=embedder.train, scaling=SCALING)
-    W, b = fit_head((Z - mu) / s, offsets, y, l2=l2)
+    W, b = fit_head((Z - mu) / s, offsets, y, l2=l2, l2_bias=L2_BIAS)
     Wf, bf = W / s[:, None], b - (mu / s) @ W  # the standardisation folded into the head (a unit with s = inf: 0)
     say(0.8, "estimating it (leave one clip out)")
     base = np.array([np.average(P[(groups == g) & original][:, keep], axis=0, weights=weight[(groups == g) & original])

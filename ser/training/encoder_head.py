@@ -77,7 +77,7 @@ class EncoderHead:
         -------
         np.ndarray, shape (n, n_emotions), float32
         """
-        from ser.serving.adapt import head_probs
+        from ser.training.logistic import head_probs
 
         R = np.asarray(R, np.float32).reshape(-1, self.mean.size)
         Z = (R - self.mean) / self.scale
@@ -138,7 +138,7 @@ def fit_encoder_head(R: np.ndarray, y: Sequence[str], corpora: Sequence[str] | N
     -------
     EncoderHead
     """
-    from ser.serving.adapt import fit_head
+    from ser.training.logistic import fit_head
     from ser.training.fit import balanced_weights
 
     R = np.asarray(R, np.float64)

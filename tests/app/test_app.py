@@ -305,8 +305,9 @@ def test_a_long_upload_is_explained_in_longer_stretches_and_says_so():
     at.file_uploader(key="uploads").set_value(("twenty.wav", buf.getvalue(), "audio/wav")).run()
     no_exception(at)
     caption = next(c.value for c in at.caption if c.value.startswith("**Why?**"))
-    assert "Each stretch is made longer (0.50 s instead of 0.25 s)" in caption  # 80 quarter seconds > 48
-    assert "when that 0.50 s stretch is silenced" in caption
+    # 80 quarter seconds > 48 stretches, and the encoder member's re-scoring cost: 0.75 s stretches
+    assert "Each stretch is made longer (0.75 s instead of 0.25 s)" in caption
+    assert "when that 0.75 s stretch is silenced" in caption
 
 
 def test_the_train_page_trains_on_two_corpora_and_evaluate_shows_each(two_corpora, monkeypatch, feature_cache):

@@ -257,8 +257,8 @@ def test_the_enrolment_list_is_a_labels_csv_that_adapts_again(personal, tmp_path
 
 
 def test_the_personal_onnx_is_the_head_on_activations_scaled_by_the_training_spread(personal):
-    from ser.serving.adapt import L2, L2_BIAS, SCALING, VERSIONS_USED, Embedder, clip_rows, fit_head, head_probs, \
-        restricted_log, standardiser
+    from ser.serving.adapt import L2, L2_BIAS, SCALING, VERSIONS_USED, Embedder, clip_rows, restricted_log, standardiser
+    from ser.training.logistic import fit_head, head_probs
 
     result, _, _ = personal
     assert ModelFolder(result.out_dir).adapted()["scaling"] == SCALING
